@@ -1,0 +1,74 @@
+"""Creating and finding accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import diary
+from bot.command_parser import AccountAdd
+from bot.errors import Refusal
+from bot.permissions import CREATE_REFUSAL, Actor, may_create_accounts
+from models import Account
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def find_account(session: Session, *, team_id: str, name: str) -> Account:
+    account = session.scalar(
+        select(Account).where(Account.team_id == team_id, Account.name_key == name_key(name))
+    )
+    if account is None:
+        raise Refusal(
+            f"There is no account called “{name}”. Create it with `/accountability account add {name} …`, "
+            "or check the spelling."
+        )
+    return account
+
+
+def create_account(session: Session, command: AccountAdd, *, actor: Actor, now: datetime) -> Account:
+    if not may_create_accounts(actor):
+        raise Refusal(CREATE_REFUSAL)
+    key = name_key(command.name)
+    if session.scalar(select(Account.id).where(Account.team_id == actor.team_id, Account.name_key == key)):
+        raise Refusal(f"An account called “{command.name}” already exists. Choose another name.")
+    if command.shared_channel_id == command.escalation_channel_id:
+        raise Refusal(
+            "The shared channel and the escalation channel must differ: escalations are for the vendor's "
+            "team, the shared channel is read by the customer too."
+        )
+    account = Account(
+        team_id=actor.team_id,
+        enterprise_id=actor.enterprise_id,
+        name=command.name,
+        name_key=key,
+        shared_channel_id=command.shared_channel_id,
+        escalation_channel_id=command.escalation_channel_id,
+        digest_channel_id=command.digest_channel_id,
+        csm_user_id=command.csm_user_id or actor.user_id,
+        champion_user_id=command.champion_user_id,
+        manager_user_id=command.manager_user_id,
+        desired_outcome=command.desired_outcome,
+        holiday_country=command.holiday_country,
+        reminder_count=1,
+        at_risk=False,
+        created_by=actor.user_id,
+        created_at=now,
+    )
+    session.add(account)
+    session.flush()
+    outcome = f" Desired Outcome: {account.desired_outcome}" if account.desired_outcome else ""
+    diary.record(
+        session,
+        account=account,
+        kind="account_created",
+        text=f"Account created with <@{account.champion_user_id}> as champion and <@{account.csm_user_id}> "
+        f"as CSM.{outcome}",
+        at=now,
+        actor_user_id=actor.user_id,
+    )
+    return account

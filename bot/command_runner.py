@@ -1,0 +1,160 @@
+"""Carrying out one `/accountability` command and wording the answer.
+
+The order matters: parse (no I/O), look people up in Slack (no transaction open), then write
+everything in one transaction, so a refusal at any step leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.accounts import create_account, find_account
+from bot.command_parser import AccountAdd, Command, CommandError, Commit, Help, help_text, parse
+from bot.commitments import create_commitment
+from bot.errors import Refusal
+from bot.people import fetch_profiles, upsert_person
+from bot.permissions import Actor
+from bot.schedule import zone
+from bot.slack_gateway import SlackDeliveryError, SlackGateway
+from models import Person, Side
+
+
+@dataclass(frozen=True)
+class Invocation:
+    team_id: str
+    enterprise_id: str | None
+    user_id: str
+    text: str
+
+
+def validate(text: str, *, now: datetime) -> str | None:
+    """The reply for a command that cannot parse, or None; cheap enough for the 3-second ack."""
+    try:
+        parse(text, today=now.astimezone(UTC).date())
+    except CommandError as exc:
+        return exc.reply
+    return None
+
+
+def run(
+    invocation: Invocation,
+    *,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    admins: frozenset[str],
+    now: datetime,
+) -> str:
+    try:
+        return _run(invocation, sessions=sessions, gateway=gateway, admins=admins, now=now)
+    except CommandError as exc:
+        return exc.reply
+    except Refusal as exc:
+        return exc.message
+    except SlackDeliveryError as exc:
+        return f"Slack did not answer as expected ({exc.error}), so nothing was changed. Please try again."
+
+
+def _run(
+    invocation: Invocation,
+    *,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    admins: frozenset[str],
+    now: datetime,
+) -> str:
+    team_id = invocation.team_id
+    with sessions() as session:
+        profiles = fetch_profiles(gateway, session, team_id=team_id, user_ids=[invocation.user_id], now=now)
+    invoker_profile = profiles.get(invocation.user_id)
+    with sessions.begin() as session:
+        invoker = upsert_person(
+            session,
+            team_id=team_id,
+            enterprise_id=invocation.enterprise_id,
+            user_id=invocation.user_id,
+            role_side=Side.VENDOR,
+            profile=invoker_profile,
+            now=now,
+        )
+        invoker_today = now.astimezone(zone(invoker.tz)).date()
+        actor = Actor(
+            user_id=invocation.user_id,
+            team_id=team_id,
+            enterprise_id=invocation.enterprise_id,
+            is_admin=invocation.user_id in admins,
+            is_external=invoker.is_external,
+        )
+    command = parse(invocation.text, today=invoker_today)
+    if isinstance(command, Help):
+        return help_text()
+    if actor.is_external:
+        raise Refusal(
+            "Customers answer check-ins and read the diary; managing accounts is for the vendor's team."
+        )
+    needed = _people_in(command)
+    with sessions() as session:
+        profiles = fetch_profiles(gateway, session, team_id=team_id, user_ids=[u for u, _ in needed], now=now)
+    with sessions.begin() as session:
+        people = {
+            user_id: upsert_person(
+                session,
+                team_id=team_id,
+                enterprise_id=invocation.enterprise_id,
+                user_id=user_id,
+                role_side=side,
+                profile=profiles.get(user_id),
+                now=now,
+            )
+            for user_id, side in needed
+        }
+        return _execute(session, command, actor=actor, people=people, now=now)
+
+
+def _people_in(command: Command) -> list[tuple[str, Side]]:
+    if isinstance(command, AccountAdd):
+        found = [(command.champion_user_id, Side.CUSTOMER)]
+        for vendor_user in (command.csm_user_id, command.manager_user_id):
+            if vendor_user:
+                found.append((vendor_user, Side.VENDOR))
+        return found
+    if isinstance(command, Commit):
+        return [(command.owner_user_id, command.side)]
+    return []
+
+
+def _execute(
+    session: Session, command: Command, *, actor: Actor, people: dict[str, Person], now: datetime
+) -> str:
+    if isinstance(command, AccountAdd):
+        account = create_account(session, command, actor=actor, now=now)
+        return (
+            f"Account *{account.name}* created. Champion <@{account.champion_user_id}>, "
+            f"CSM <@{account.csm_user_id}>, diary in <#{account.shared_channel_id}>, "
+            f"escalations in <#{account.escalation_channel_id}>.\n"
+            f'Next: `/accountability commit {_quoted(account.name)} customer|vendor @owner "agreed action" '
+            "every monday`"
+        )
+    if isinstance(command, Commit):
+        account = find_account(session, team_id=actor.team_id, name=command.account)
+        owner = people[command.owner_user_id]
+        if command.side is Side.VENDOR and owner.is_external:
+            raise Refusal(
+                f"<@{owner.user_id}> is from the customer's organisation, so they can't own a vendor commitment."
+            )
+        created = create_commitment(session, command, account=account, owner=owner, actor=actor, now=now)
+        commitment = created.commitment
+        tz_name = created.next_checkins[0].tzinfo if created.next_checkins else owner.tz
+        when = ", ".join(f"{t:%a %d %b %H:%M}" for t in created.next_checkins) or "none scheduled"
+        return (
+            f"Recorded {commitment.label} on *{account.name}* ({command.side.value} side): "
+            f"<@{owner.user_id}> — “{commitment.action}”, {commitment.schedule_text}.\n"
+            f"Next check-ins ({tz_name}, <@{owner.user_id}>'s time): {when}"
+        )
+    raise AssertionError(f"unhandled command {command!r}")
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"' if " " in name else name

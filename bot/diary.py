@@ -1,0 +1,69 @@
+"""Appending to the accountability diary.
+
+Entries are facts: never updated, never deleted. A `dedupe_key` names the fact ("answer of check-in 7"),
+so a retried request or a double click that tries to write it again writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Account, DiaryEntry, Side
+
+
+def record(
+    session: Session,
+    *,
+    account: Account,
+    kind: str,
+    text: str,
+    at: datetime,
+    actor_user_id: str | None = None,
+    side: Side | None = None,
+    commitment_id: int | None = None,
+    checkin_id: int | None = None,
+    escalation_id: int | None = None,
+    private: bool = False,
+    dedupe_key: str | None = None,
+) -> DiaryEntry | None:
+    """Append one entry; None when an entry with the same `dedupe_key` is already there."""
+    if dedupe_key is not None and session.scalar(
+        select(DiaryEntry.id).where(DiaryEntry.dedupe_key == dedupe_key)
+    ):
+        return None
+    entry = DiaryEntry(
+        team_id=account.team_id,
+        enterprise_id=account.enterprise_id,
+        account_id=account.id,
+        commitment_id=commitment_id,
+        checkin_id=checkin_id,
+        escalation_id=escalation_id,
+        occurred_at=at,
+        actor_user_id=actor_user_id,
+        side=side,
+        kind=kind,
+        text=text,
+        private=private,
+        dedupe_key=dedupe_key,
+    )
+    try:
+        with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        # A concurrent writer recorded the same fact between our check and our insert.
+        return None
+    return entry
+
+
+def entries_for(session: Session, account_id: int) -> list[DiaryEntry]:
+    return list(
+        session.scalars(
+            select(DiaryEntry)
+            .where(DiaryEntry.account_id == account_id)
+            .order_by(DiaryEntry.occurred_at, DiaryEntry.id)
+        )
+    )

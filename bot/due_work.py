@@ -1,0 +1,222 @@
+"""One pass of due work as of an instant: create the check-ins that fell due, then send them.
+
+What is due lives in the database. Each occurrence is a row unique on (commitment, instant) and is
+claimed with a guarded UPDATE before it is sent, so any number of passes, sequential or concurrent,
+send each check-in once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from bot import diary
+from bot.checkin_message import question_blocks, question_text
+from bot.checkins import load, view_of
+from bot.schedule import is_working_day, occurrences, zone
+from bot.slack_gateway import SlackDeliveryError, SlackGateway
+from models import CheckIn, CheckInState, ClockPass, Commitment, CommitmentStatus
+from models.db import insert_once, rows_changed
+
+# An occurrence later than this when the clock reaches it fell while the bot was down.
+DOWNTIME_GRACE = timedelta(hours=2)
+
+
+@dataclass
+class PassReport:
+    created: int = 0
+    skipped: int = 0
+    sent: int = 0
+    failed: int = 0
+
+
+def run_due_work(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    *,
+    now: datetime,
+    grace: timedelta = DOWNTIME_GRACE,
+) -> PassReport:
+    started = datetime.now(UTC)
+    report = PassReport()
+    schedule_occurrences(sessions, now=now, grace=grace, report=report)
+    send_due(sessions, gateway, now=now, report=report)
+    with sessions.begin() as session:
+        session.add(
+            ClockPass(
+                as_of=now,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                created=report.created,
+                sent=report.sent,
+                skipped=report.skipped,
+                failed=report.failed,
+            )
+        )
+    return report
+
+
+def schedule_occurrences(
+    sessions: sessionmaker[Session], *, now: datetime, grace: timedelta, report: PassReport
+) -> None:
+    with sessions() as session:
+        commitment_ids = list(
+            session.scalars(
+                select(Commitment.id)
+                .where(Commitment.status == CommitmentStatus.ACTIVE)
+                .where((Commitment.scheduled_through.is_(None)) | (Commitment.scheduled_through < now))
+                .order_by(Commitment.id)
+            )
+        )
+    for commitment_id in commitment_ids:
+        with sessions.begin() as session:
+            _schedule_one(session, commitment_id, now=now, grace=grace, report=report)
+
+
+def _schedule_one(
+    session: Session, commitment_id: int, *, now: datetime, grace: timedelta, report: PassReport
+) -> None:
+    commitment = session.scalar(
+        select(Commitment)
+        .where(Commitment.id == commitment_id)
+        .options(joinedload(Commitment.account), joinedload(Commitment.owner))
+    )
+    if commitment is None or commitment.status is not CommitmentStatus.ACTIVE:
+        return
+    after = commitment.scheduled_through or commitment.created_at
+    if after >= now:
+        return
+    tz = zone(commitment.owner.tz)
+    holiday_country = commitment.account.holiday_country
+    due = occurrences(
+        rule=commitment.rrule,
+        due_on=commitment.due_on,
+        starts_on=commitment.starts_on,
+        at=commitment.local_time,
+        tz=tz,
+        holiday_country=holiday_country,
+        after=after,
+        until=now,
+    )
+    today = now.astimezone(tz).date()
+    for index, instant in enumerate(due):
+        latest = index == len(due) - 1
+        late = now - instant > grace
+        # The latest occurrence is still worth sending late on the same working day; older ones are not.
+        catch_up = (
+            latest
+            and instant.astimezone(tz).date() == today
+            and is_working_day(today, holiday_country=holiday_country)
+        )
+        state = CheckInState.SKIPPED if late and not catch_up else CheckInState.DUE
+        checkin_id = insert_once(
+            session,
+            CheckIn,
+            {
+                "team_id": commitment.team_id,
+                "commitment_id": commitment.id,
+                "scheduled_at": instant,
+                "state": state,
+                "send_attempts": 0,
+                "reminders_sent": 0,
+            },
+            unique=["commitment_id", "scheduled_at"],
+        )
+        if checkin_id is None:
+            continue
+        report.created += 1
+        if state is CheckInState.SKIPPED:
+            report.skipped += 1
+            diary.record(
+                session,
+                account=commitment.account,
+                kind="checkin_skipped",
+                text=f"Check-in of {instant.astimezone(tz):%a %d %b %H:%M} for “{commitment.action}” was skipped: "
+                "the bot was down. It does not count against anyone.",
+                at=now,
+                side=commitment.side,
+                commitment_id=commitment.id,
+                checkin_id=checkin_id,
+                dedupe_key=f"checkin:{checkin_id}:skipped",
+            )
+    # Guarded so a slower concurrent pass never moves the mark backwards.
+    session.execute(
+        update(Commitment)
+        .where(Commitment.id == commitment.id)
+        .where((Commitment.scheduled_through.is_(None)) | (Commitment.scheduled_through < now))
+        .values(scheduled_through=now)
+    )
+
+
+def send_due(
+    sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, report: PassReport
+) -> None:
+    with sessions() as session:
+        due_ids = list(
+            session.scalars(
+                select(CheckIn.id)
+                .where(CheckIn.state == CheckInState.DUE, CheckIn.scheduled_at <= now)
+                .order_by(CheckIn.scheduled_at, CheckIn.id)
+            )
+        )
+    for checkin_id in due_ids:
+        if not _claim(sessions, checkin_id, now=now):
+            continue
+        with sessions() as session:
+            checkin = load(session, checkin_id)
+            assert checkin is not None
+            view = view_of(checkin)
+        try:
+            posted = gateway.send_dm(
+                view.owner_user_id, text=question_text(view), blocks=question_blocks(view)
+            )
+        except SlackDeliveryError as exc:
+            _record_failure(sessions, checkin_id, error=exc.error, now=now)
+            report.failed += 1
+            continue
+        with sessions.begin() as session:
+            session.execute(
+                update(CheckIn)
+                .where(CheckIn.id == checkin_id)
+                .values(state=CheckInState.SENT, sent_at=now, channel_id=posted.channel, message_ts=posted.ts)
+            )
+        report.sent += 1
+
+
+def _claim(sessions: sessionmaker[Session], checkin_id: int, *, now: datetime) -> bool:
+    with sessions.begin() as session:
+        claimed = rows_changed(
+            session,
+            update(CheckIn)
+            .where(CheckIn.id == checkin_id, CheckIn.state == CheckInState.DUE)
+            .values(state=CheckInState.SENDING, claimed_at=now, send_attempts=CheckIn.send_attempts + 1),
+        )
+    return claimed == 1
+
+
+def _record_failure(sessions: sessionmaker[Session], checkin_id: int, *, error: str, now: datetime) -> None:
+    """Slack's retries are spent: keep the failure visible on the row and in the diary, never drop it."""
+    with sessions.begin() as session:
+        session.execute(
+            update(CheckIn)
+            .where(CheckIn.id == checkin_id)
+            .values(state=CheckInState.FAILED, last_error=error[:200])
+        )
+        checkin = load(session, checkin_id)
+        assert checkin is not None
+        commitment = checkin.commitment
+        diary.record(
+            session,
+            account=commitment.account,
+            kind="checkin_failed",
+            text=f"The check-in for “{commitment.action}” could not be delivered to <@{commitment.owner.user_id}> "
+            f"({error}).",
+            at=now,
+            side=commitment.side,
+            commitment_id=commitment.id,
+            checkin_id=checkin_id,
+            dedupe_key=f"checkin:{checkin_id}:failed",
+        )

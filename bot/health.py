@@ -1,0 +1,39 @@
+"""What `/healthz` reports: the database answers, and the clock is alive if it ever ran."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import ClockPass
+
+CLOCK_STALE_AFTER = timedelta(minutes=10)
+
+
+def health(sessions: sessionmaker[Session], *, now: datetime) -> tuple[int, dict[str, Any]]:
+    try:
+        with sessions() as session:
+            session.execute(text("SELECT 1"))
+            last_pass = session.scalar(
+                select(ClockPass.finished_at).order_by(ClockPass.finished_at.desc()).limit(1)
+            )
+    except SQLAlchemyError as exc:
+        return 503, {"ok": False, "database": f"unreachable ({type(exc).__name__})"}
+    if last_pass is None:
+        return 200, {"ok": True, "database": "ok", "clock": "has not run yet"}
+    age = now - last_pass
+    body: dict[str, Any] = {
+        "ok": age <= CLOCK_STALE_AFTER,
+        "database": "ok",
+        "clock": {"last_pass": last_pass.isoformat(), "age_seconds": int(age.total_seconds())},
+    }
+    if age > CLOCK_STALE_AFTER:
+        body["clock"]["problem"] = (
+            f"no clock pass for more than {int(CLOCK_STALE_AFTER.total_seconds() // 60)} minutes"
+        )
+        return 503, body
+    return 200, body

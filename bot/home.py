@@ -1,0 +1,71 @@
+"""The App Home tab: what is waiting for this person, and the accounts they are part of."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from bot.checkin_message import SECTION_LIMIT, question_blocks, truncate
+from bot.checkins import view_of
+from models import Account, CheckIn, CheckInState, Commitment, Person
+
+MAX_OPEN_SHOWN = 10
+MAX_ACCOUNTS_SHOWN = 20
+
+
+def home_view(sessions: sessionmaker[Session], *, team_id: str, user_id: str) -> dict[str, Any]:
+    with sessions() as session:
+        open_checkins = list(
+            session.scalars(
+                select(CheckIn)
+                .join(CheckIn.commitment)
+                .join(Commitment.owner)
+                .where(
+                    CheckIn.team_id == team_id, Person.user_id == user_id, CheckIn.state == CheckInState.SENT
+                )
+                .options(
+                    joinedload(CheckIn.commitment).joinedload(Commitment.account),
+                    joinedload(CheckIn.commitment).joinedload(Commitment.owner),
+                )
+                .order_by(CheckIn.scheduled_at)
+                .limit(MAX_OPEN_SHOWN)
+            )
+        )
+        accounts = list(
+            session.scalars(
+                select(Account)
+                .where(Account.team_id == team_id)
+                .where(or_(Account.csm_user_id == user_id, Account.champion_user_id == user_id))
+                .order_by(Account.name_key)
+                .limit(MAX_ACCOUNTS_SHOWN)
+            )
+        )
+        views = [view_of(c) for c in open_checkins]
+    blocks: list[Block | dict[str, Any]] = [HeaderBlock(text="Your check-ins")]
+    if not views:
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text="Nothing is waiting for your answer. Thank you!"))
+        )
+    for view in views:
+        blocks.extend(question_blocks(view))
+        blocks.append(DividerBlock())
+    blocks.append(HeaderBlock(text="Your accounts"))
+    if not accounts:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="You are not part of any account yet.")))
+    for account in accounts:
+        role = "CSM" if account.csm_user_id == user_id else "champion"
+        outcome = account.desired_outcome or "_no Desired Outcome recorded yet_"
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=truncate(f"*{account.name}* (you are the {role})\n{outcome}", SECTION_LIMIT)
+                )
+            )
+        )
+    result = View(type="home", blocks=blocks).to_dict()
+    assert isinstance(result, dict)
+    return result

@@ -1,0 +1,82 @@
+"""People and their time zones, learnt from Slack's `users.info` and cached in the database.
+
+`users.info` is cheap (Tier 4) but not free, and a check-in must be scheduled in the owner's own zone:
+profiles are refreshed when older than a day, and read from the table otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.errors import Refusal
+from bot.slack_gateway import SlackDeliveryError, SlackGateway, SlackProfile
+from models import Person, Side
+
+PROFILE_TTL = timedelta(hours=24)
+
+
+def fetch_profiles(
+    gateway: SlackGateway, session: Session, *, team_id: str, user_ids: list[str], now: datetime
+) -> dict[str, SlackProfile]:
+    """Profiles for the users whose cached row is missing or stale; the rest need no Slack call."""
+    cached = {
+        p.user_id: p
+        for p in session.scalars(
+            select(Person).where(Person.team_id == team_id, Person.user_id.in_(user_ids))
+        )
+    }
+    fetched: dict[str, SlackProfile] = {}
+    for user_id in dict.fromkeys(user_ids):
+        person = cached.get(user_id)
+        if person is not None and person.profile_checked_at and now - person.profile_checked_at < PROFILE_TTL:
+            continue
+        try:
+            fetched[user_id] = gateway.user_profile(user_id)
+        except SlackDeliveryError as exc:
+            if exc.error == "user_not_found":
+                raise Refusal(
+                    f"I can't find <@{user_id}> in Slack. Mention someone who is in this workspace "
+                    "or in a channel shared with it."
+                ) from exc
+            raise
+    return fetched
+
+
+def upsert_person(
+    session: Session,
+    *,
+    team_id: str,
+    enterprise_id: str | None,
+    user_id: str,
+    role_side: Side,
+    profile: SlackProfile | None,
+    now: datetime,
+) -> Person:
+    """The person's row, created or refreshed; someone from another organisation is always a customer."""
+    person = session.scalar(select(Person).where(Person.team_id == team_id, Person.user_id == user_id))
+    if person is None:
+        person = Person(team_id=team_id, enterprise_id=enterprise_id, user_id=user_id, side=role_side)
+        session.add(person)
+    if profile is not None:
+        if profile.is_bot:
+            raise Refusal(f"<@{user_id}> is a bot. Commitments and champions must be people.")
+        if profile.deleted:
+            raise Refusal(f"<@{user_id}> has been deactivated in Slack.")
+        person.home_team_id = profile.team_id
+        person.display_name = profile.name[:120]
+        person.tz = profile.tz
+        person.is_external = profile.is_stranger or (
+            profile.team_id is not None and profile.team_id != team_id
+        )
+        person.profile_checked_at = now
+    person.side = Side.CUSTOMER if person.is_external else role_side
+    session.flush()
+    return person
+
+
+def is_external(session: Session, *, team_id: str, user_id: str) -> bool:
+    person = session.scalar(select(Person).where(Person.team_id == team_id, Person.user_id == user_id))
+    return bool(person and person.is_external)

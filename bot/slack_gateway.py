@@ -1,0 +1,134 @@
+"""The one door to the Slack Web API.
+
+Retries live in slack_sdk's retry handlers (429 honouring `Retry-After`, 5xx, dropped connections);
+this module only turns what is left over into a `SlackDeliveryError` the domain can record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.handler import RetryHandler
+
+
+class SlackDeliveryError(Exception):
+    """Slack refused a call, or stayed unreachable after every retry."""
+
+    def __init__(self, method: str, error: str) -> None:
+        super().__init__(f"{method}: {error}")
+        self.method = method
+        self.error = error
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class SlackProfile:
+    user_id: str
+    team_id: str | None
+    name: str
+    tz: str | None
+    is_bot: bool
+    is_stranger: bool
+    deleted: bool
+
+
+def retry_handlers() -> list[RetryHandler]:
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+        ConnectionErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+def make_client(*, token: str | None, api_url: str) -> WebClient:
+    return WebClient(token=token, base_url=api_url, retry_handlers=retry_handlers(), timeout=10)
+
+
+class SlackGateway:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self.client.api_call(method, json=kwargs)
+        except SlackApiError as exc:
+            raise SlackDeliveryError(method, _error_code(exc)) from exc
+        except (SlackClientError, OSError) as exc:
+            raise SlackDeliveryError(method, type(exc).__name__) from exc
+        data = response.data
+        assert isinstance(data, dict)
+        return data
+
+    def send_dm(self, user_id: str, *, text: str, blocks: list[dict[str, Any]]) -> PostedMessage:
+        """Posting to a user ID lands in the app's DM with them without a `conversations.open` per message."""
+        data = self._call("chat.postMessage", channel=user_id, text=text, blocks=blocks, unfurl_links=False)
+        return PostedMessage(channel=str(data["channel"]), ts=str(data["ts"]))
+
+    def post_message(
+        self,
+        channel: str,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> PostedMessage:
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
+        if blocks is not None:
+            kwargs["blocks"] = blocks
+        if thread_ts is not None:
+            kwargs["thread_ts"] = thread_ts
+        data = self._call("chat.postMessage", **kwargs)
+        return PostedMessage(channel=str(data["channel"]), ts=str(data["ts"]))
+
+    def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def post_ephemeral(self, *, channel: str, user: str, text: str) -> None:
+        self._call("chat.postEphemeral", channel=channel, user=user, text=text)
+
+    def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
+        self._call("views.publish", user_id=user_id, view=view)
+
+    def user_profile(self, user_id: str) -> SlackProfile:
+        try:
+            response = self.client.users_info(user=user_id)
+        except SlackApiError as exc:
+            raise SlackDeliveryError("users.info", _error_code(exc)) from exc
+        except (SlackClientError, OSError) as exc:
+            raise SlackDeliveryError("users.info", type(exc).__name__) from exc
+        user = response["user"]
+        profile = user.get("profile") or {}
+        return SlackProfile(
+            user_id=user["id"],
+            team_id=user.get("team_id"),
+            name=profile.get("display_name") or user.get("real_name") or user.get("name") or user["id"],
+            tz=user.get("tz"),
+            is_bot=bool(user.get("is_bot")),
+            is_stranger=bool(user.get("is_stranger")),
+            deleted=bool(user.get("deleted")),
+        )
+
+
+def _error_code(exc: SlackApiError) -> str:
+    response = exc.response
+    if response.status_code == 429:
+        return "ratelimited"
+    if response.status_code >= 500:
+        return f"http_{response.status_code}"
+    data = response.data
+    if isinstance(data, dict):
+        return str(data.get("error") or "unknown_error")
+    return "unknown_error"

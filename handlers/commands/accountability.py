@@ -1,0 +1,50 @@
+"""`/accountability`: refuse bad input inside the ack, do the work after it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot import command_runner
+from bot.slack_gateway import SlackGateway
+from handlers.deps import Deps
+
+SOMETHING_WENT_WRONG = "Sorry — something went wrong on our side and nothing was changed. Please try again."
+
+
+def ack_accountability(ack: Ack, command: dict[str, Any], *, deps: Deps) -> None:
+    problem = command_runner.validate(command.get("text") or "", now=deps.clock())
+    if problem is not None:
+        ack(response_type="ephemeral", text=problem)
+    else:
+        ack()
+
+
+def run_accountability(
+    command: dict[str, Any], respond: Respond, client: WebClient, logger: logging.Logger, *, deps: Deps
+) -> None:
+    text = command.get("text") or ""
+    if command_runner.validate(text, now=deps.clock()) is not None:
+        return  # already answered in the ack
+    invocation = command_runner.Invocation(
+        team_id=command["team_id"],
+        enterprise_id=command.get("enterprise_id") or None,
+        user_id=command["user_id"],
+        text=text,
+    )
+    try:
+        reply = command_runner.run(
+            invocation,
+            sessions=deps.sessions,
+            gateway=SlackGateway(client),
+            admins=deps.admins,
+            now=deps.clock(),
+        )
+    except Exception:
+        # The transaction rolled back; the person still deserves an answer rather than silence.
+        logger.exception("/accountability failed for %s: %r", invocation.user_id, text)
+        reply = SOMETHING_WENT_WRONG
+    respond(text=reply, response_type="ephemeral", replace_original=False)

@@ -1,0 +1,26 @@
+"""The data layer: typed SQLAlchemy 2.0 models, engine setup and Alembic migrations."""
+
+from models.account import Account, Person
+from models.base import Answer, Base, CheckInState, CommitmentStatus, EscalationState, Side
+from models.commitment import CheckIn, Commitment
+from models.diary import DiaryEntry
+from models.escalation import Agreement, Escalation
+from models.operations import ClockPass, ProcessedEvent
+
+__all__ = [
+    "Account",
+    "Agreement",
+    "Answer",
+    "Base",
+    "CheckIn",
+    "CheckInState",
+    "ClockPass",
+    "Commitment",
+    "CommitmentStatus",
+    "DiaryEntry",
+    "Escalation",
+    "EscalationState",
+    "Person",
+    "ProcessedEvent",
+    "Side",
+]

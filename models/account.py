@@ -1,0 +1,67 @@
+"""Accounts (one per customer relationship) and the people who act on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, Side, enum_column
+from models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from models.commitment import Commitment
+
+SLACK_ID = 32
+
+
+class Account(Base):
+    """A customer relationship and the Desired Outcome both sides are working towards."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("team_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    name: Mapped[str] = mapped_column(String(80))
+    # Case-folded name: "Acme" and "acme" are the same account to a person typing commands.
+    name_key: Mapped[str] = mapped_column(String(80))
+    shared_channel_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    escalation_channel_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    digest_channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    csm_user_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    champion_user_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    manager_user_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    desired_outcome: Mapped[str | None] = mapped_column(Text)
+    holiday_country: Mapped[str | None] = mapped_column(String(8))
+    reminder_count: Mapped[int] = mapped_column(Integer, default=1)
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(SLACK_ID))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    commitments: Mapped[list[Commitment]] = relationship(back_populates="account", order_by="Commitment.id")
+
+
+class Person(Base):
+    """Someone the bot talks to, with the time zone their check-ins are scheduled in.
+
+    `team_id` is the workspace the app is installed in; `home_team_id` is the person's own workspace,
+    which differs for an external customer in a Slack Connect channel.
+    """
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    user_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    home_team_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    side: Mapped[Side] = mapped_column(enum_column(Side))
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    tz: Mapped[str | None] = mapped_column(String(64))
+    is_external: Mapped[bool] = mapped_column(Boolean, default=False)
+    profile_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,81 @@
+"""Agreed actions and the check-in occurrences they produce."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.account import SLACK_ID, Account, Person
+from models.base import Answer, Base, CheckInState, CommitmentStatus, Side, enum_column
+from models.types import UTCDateTime
+
+
+class Commitment(Base):
+    """One agreed action with one owner on one side.
+
+    Either recurring (`rrule` holds an RFC 5545 rule without DTSTART, expanded in the owner's zone from
+    `starts_on` at `local_time`) or due once (`due_on`).
+    """
+
+    __tablename__ = "commitments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    side: Mapped[Side] = mapped_column(enum_column(Side))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    action: Mapped[str] = mapped_column(Text)
+    rrule: Mapped[str | None] = mapped_column(Text)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    starts_on: Mapped[date] = mapped_column(Date)
+    local_time: Mapped[time] = mapped_column(Time)
+    # Plain words for people ("every Monday at 09:00"), kept as typed so `list` shows what was agreed.
+    schedule_text: Mapped[str] = mapped_column(String(200))
+    status: Mapped[CommitmentStatus] = mapped_column(enum_column(CommitmentStatus))
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Occurrences up to this instant exist as check-in rows; the clock only looks past it.
+    scheduled_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(SLACK_ID))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship(back_populates="commitments")
+    owner: Mapped[Person] = relationship()
+
+    @property
+    def label(self) -> str:
+        return f"#{self.id}"
+
+
+class CheckIn(Base):
+    """One scheduled occurrence of a commitment: the unit that is sent, answered, missed or skipped.
+
+    Unique on (commitment, scheduled instant), so however many clock passes run, an occurrence exists once.
+    """
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("commitment_id", "scheduled_at"),
+        Index("ix_checkins_state_scheduled_at", "state", "scheduled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id"))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[CheckInState] = mapped_column(enum_column(CheckInState))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    answer: Mapped[Answer | None] = mapped_column(enum_column(Answer))
+    answered_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    commitment: Mapped[Commitment] = relationship()

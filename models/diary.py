@@ -1,0 +1,41 @@
+"""The append-only accountability diary both sides read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.account import SLACK_ID
+from models.base import Base, Side, enum_column
+from models.types import UTCDateTime
+
+
+class DiaryEntry(Base):
+    """One thing that happened on an account.
+
+    Rows are only ever inserted: a correction is a new entry whose `corrects_id` points at the old one.
+    `dedupe_key` is unique, so a retried delivery or a double click that would write the same fact
+    twice writes it once.
+    """
+
+    __tablename__ = "diary_entries"
+    __table_args__ = (Index("ix_diary_entries_account_occurred", "account_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"))
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None when the bot itself acted (a reminder sent, an occurrence skipped).
+    actor_user_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    side: Mapped[Side | None] = mapped_column(enum_column(Side))
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("diary_entries.id"))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)

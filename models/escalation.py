@@ -1,0 +1,57 @@
+"""Escalation episodes and the versioned joint agreements they are judged against."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.account import SLACK_ID
+from models.base import Base, EscalationState, Side, enum_column
+from models.types import UTCDateTime
+
+
+class Escalation(Base):
+    """One episode of one kind on one commitment (or account), posted once and then updated in place."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"))
+    side: Mapped[Side] = mapped_column(enum_column(Side))
+    kind: Mapped[str] = mapped_column(String(40))
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[EscalationState] = mapped_column(enum_column(EscalationState))
+    channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Agreement(Base):
+    """A version of the joint plan put to the customer, and their answer ("Is that fair?")."""
+
+    __tablename__ = "agreements"
+    __table_args__ = (UniqueConstraint("account_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    plan: Mapped[str] = mapped_column(Text)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    response: Mapped[str | None] = mapped_column(String(20))
+    responded_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

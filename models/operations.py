@@ -1,0 +1,38 @@
+"""Bookkeeping of the running service: delivered events and clock passes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.account import SLACK_ID
+from models.base import Base
+from models.types import UTCDateTime
+
+
+class ProcessedEvent(Base):
+    """An Events API `event_id` already handled: Slack redelivers on retries, and Socket Mode drops the
+    retry headers, so the id itself is the dedupe key."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClockPass(Base):
+    """One completed pass of due work, read by `/healthz` to notice a dead clock."""
+
+    __tablename__ = "clock_passes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,51 @@
+"""`python -m scheduler` runs the clock forever; `python -m scheduler tick [--at ISO-8601]` runs one pass."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import UTC, datetime
+
+from bot.settings import Settings
+from scheduler.jobs import ClockConfigError, one_pass, run_forever
+
+
+def parse_instant(value: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not ISO-8601, e.g. 2026-12-07T14:00:00Z") from exc
+    if instant.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} has no offset: add Z or +HH:MM so the instant is unambiguous"
+        )
+    return instant.astimezone(UTC)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scheduler", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    tick = sub.add_parser("tick", help="run one pass of all due work and exit")
+    tick.add_argument(
+        "--at", type=parse_instant, help="the instant to run as (default: now), ISO-8601 with offset"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    try:
+        if args.command == "tick":
+            report = one_pass(settings, at=args.at)
+            print(
+                f"created {report.created}, sent {report.sent}, skipped {report.skipped}, failed {report.failed}"
+            )
+            return 0
+        run_forever(settings)
+    except ClockConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,61 @@
+"""The clock's jobs, built from settings, and the single pass `tick` runs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from bot.due_work import PassReport, run_due_work
+from bot.settings import Settings
+from bot.slack_gateway import SlackGateway, make_client
+from models.db import make_engine, session_factory, upgrade
+
+log = logging.getLogger(__name__)
+
+PASS_INTERVAL_SECONDS = 60
+
+
+class ClockConfigError(RuntimeError):
+    pass
+
+
+def one_pass(settings: Settings, *, at: datetime | None = None) -> PassReport:
+    if not settings.bot_token:
+        raise ClockConfigError("SLACK_BOT_TOKEN is not set: the clock has nobody to send check-ins as.")
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url))
+        return run_due_work(session_factory(engine), gateway, now=at or datetime.now(UTC))
+    finally:
+        engine.dispose()
+
+
+def run_forever(settings: Settings) -> None:
+    """A pass a minute, in UTC; a missed run is coalesced, never replayed in a burst."""
+    if not settings.bot_token:
+        raise ClockConfigError("SLACK_BOT_TOKEN is not set: the clock has nobody to send check-ins as.")
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url))
+
+    def tick() -> None:
+        report = run_due_work(sessions, gateway, now=datetime.now(UTC))
+        log.info("clock pass: %s", report)
+
+    scheduler = BlockingScheduler(timezone=UTC)
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=PASS_INTERVAL_SECONDS,
+        id="due-work",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=PASS_INTERVAL_SECONDS,
+        next_run_time=datetime.now(UTC),
+    )
+    log.info("clock started: a pass every %s s", PASS_INTERVAL_SECONDS)
+    scheduler.start()

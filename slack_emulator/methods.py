@@ -1,0 +1,568 @@
+"""Web API methods, one function each, written against Slack's documented behaviour and error names.
+
+Every function runs with the state lock held and either returns the success payload (without
+``"ok"``) or raises :class:`SlackError` with the error string Slack would answer.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .records import EmulatedUser
+from .state import Conversation, EmulatorState, PendingFile
+
+MAX_BLOCKS_PER_MESSAGE = 50
+MAX_BLOCKS_PER_VIEW = 100
+MAX_TEXT_LENGTH = 40_000
+MAX_MPIM_USERS = 8
+
+Payload = dict[str, Any]
+MethodHandler = Callable[[EmulatorState, Payload], Payload]
+
+METHODS: dict[str, MethodHandler] = {}
+
+# zoneinfo only knows abbreviations; Slack shows long names, so translate the common ones.
+_TZ_LABELS = {
+    "EST": "Eastern Standard Time",
+    "EDT": "Eastern Daylight Time",
+    "CST": "Central Standard Time",
+    "CDT": "Central Daylight Time",
+    "MST": "Mountain Standard Time",
+    "MDT": "Mountain Daylight Time",
+    "PST": "Pacific Standard Time",
+    "PDT": "Pacific Daylight Time",
+    "AKST": "Alaska Standard Time",
+    "AKDT": "Alaska Daylight Time",
+    "HST": "Hawaii-Aleutian Standard Time",
+    "GMT": "Greenwich Mean Time",
+    "BST": "British Summer Time",
+    "UTC": "Coordinated Universal Time",
+    "CET": "Central European Time",
+    "CEST": "Central European Summer Time",
+    "EET": "Eastern European Time",
+    "EEST": "Eastern European Summer Time",
+    "IST": "India Standard Time",
+    "JST": "Japan Standard Time",
+    "AEST": "Australian Eastern Standard Time",
+    "AEDT": "Australian Eastern Daylight Time",
+}
+
+
+class SlackError(Exception):
+    """An ``{"ok": false}`` answer; carries Slack's error string."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _method(name: str) -> Callable[[MethodHandler], MethodHandler]:
+    def register(handler: MethodHandler) -> MethodHandler:
+        METHODS[name] = handler
+        return handler
+
+    return register
+
+
+# -- argument helpers -------------------------------------------------------------------------
+
+
+def _text_arg(params: Payload, name: str) -> str | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _required(params: Payload, name: str, error: str) -> str:
+    value = _text_arg(params, name)
+    if value is None:
+        raise SlackError(error)
+    return value
+
+
+def _int_arg(params: Payload, name: str) -> int | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise SlackError("invalid_arguments")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise SlackError("invalid_arguments") from None
+
+
+def _blocks_are_valid(blocks: list[Any]) -> bool:
+    return all(isinstance(block, dict) and isinstance(block.get("type"), str) for block in blocks)
+
+
+def _message_blocks(params: Payload) -> list[dict[str, Any]] | None:
+    raw = params.get("blocks")
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, list):
+        # Still a string here means it was not valid JSON.
+        raise SlackError("invalid_blocks_format")
+    if len(raw) > MAX_BLOCKS_PER_MESSAGE or not _blocks_are_valid(raw):
+        raise SlackError("invalid_blocks")
+    return copy.deepcopy(raw)
+
+
+def _attachments(params: Payload) -> list[Any] | None:
+    raw = params.get("attachments")
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, list):
+        raise SlackError("invalid_attachments")
+    return copy.deepcopy(raw)
+
+
+def _check_text(text: str | None) -> None:
+    if text is not None and len(text) > MAX_TEXT_LENGTH:
+        raise SlackError("msg_too_long")
+
+
+# -- conversations ---------------------------------------------------------------------------
+
+
+def _user_or_error(state: EmulatorState, user_id: str | None) -> EmulatedUser:
+    user = state.users.get(user_id) if user_id else None
+    if user is None:
+        raise SlackError("user_not_found")
+    return user
+
+
+def _resolve_conversation(state: EmulatorState, channel: str | None, *, accept_user_id: bool) -> str:
+    """Map a ``channel`` argument to the conversation id Slack would use.
+
+    Only posting accepts a user id (Slack opens the DM implicitly); methods such as chat.update
+    need the D… id returned by the post, and this catches apps that keep the user id instead.
+    """
+    if not channel:
+        raise SlackError("channel_not_found")
+    if channel in state.conversations:
+        return channel
+    if channel.startswith("D"):
+        user = state.user_for_dm(channel)
+        if user is None or user.is_stranger:
+            raise SlackError("channel_not_found")
+        if user.deleted:
+            raise SlackError("is_archived")
+        return channel
+    if accept_user_id and channel[0] in "UW":
+        user = state.users.get(channel)
+        if user is None or user.is_stranger:
+            raise SlackError("channel_not_found")
+        if user.is_bot:
+            raise SlackError("cannot_dm_bot")
+        if user.deleted:
+            raise SlackError("is_archived")
+        return state.dm_channel_id(user.id)
+    raise SlackError("channel_not_found")
+
+
+def _find_message(state: EmulatorState, channel_id: str, ts: str | None) -> dict[str, Any]:
+    for message in state.messages.get(channel_id, []):
+        if message["ts"] == ts:
+            return message
+    raise SlackError("message_not_found")
+
+
+def _wire_message(state: EmulatorState, stored: dict[str, Any]) -> Payload:
+    message: Payload = {
+        "type": "message",
+        "text": stored["text"],
+        "blocks": copy.deepcopy(stored["blocks"]),
+        "user": state.bot_user_id,
+        "ts": stored["ts"],
+        "bot_id": state.bot_id,
+        "team": state.team_id,
+    }
+    if "thread_ts" in stored:
+        message["thread_ts"] = stored["thread_ts"]
+    if "attachments" in stored:
+        message["attachments"] = copy.deepcopy(stored["attachments"])
+    return message
+
+
+def _conversation_object(state: EmulatorState, channel_id: str) -> Payload:
+    conversation = state.conversations.get(channel_id)
+    if conversation is not None:
+        return {
+            "id": conversation.id,
+            "name": conversation.name,
+            "is_channel": not (conversation.is_im or conversation.is_mpim or conversation.is_private),
+            "is_group": conversation.is_private and not conversation.is_mpim,
+            "is_im": conversation.is_im,
+            "is_mpim": conversation.is_mpim,
+            "is_private": conversation.is_private or conversation.is_mpim,
+            "is_ext_shared": conversation.is_ext_shared,
+            "is_shared": conversation.is_ext_shared,
+            "is_archived": False,
+            "is_member": True,
+            "context_team_id": state.team_id,
+        }
+    user = state.user_for_dm(channel_id)
+    assert user is not None
+    return {
+        "id": channel_id,
+        "is_channel": False,
+        "is_group": False,
+        "is_im": True,
+        "is_mpim": False,
+        "is_private": True,
+        "is_ext_shared": False,
+        "is_archived": user.deleted,
+        "user": user.id,
+        "context_team_id": state.team_id,
+    }
+
+
+# -- auth -------------------------------------------------------------------------------------
+
+
+@_method("auth.test")
+def auth_test(state: EmulatorState, params: Payload) -> Payload:
+    return {
+        "url": "https://emulated.slack.com/",
+        "team": "Emulated",
+        "user": "accountability",
+        "team_id": state.team_id,
+        "user_id": state.bot_user_id,
+        "bot_id": state.bot_id,
+        "is_enterprise_install": False,
+    }
+
+
+# -- chat -------------------------------------------------------------------------------------
+
+
+@_method("chat.postMessage")
+def chat_post_message(state: EmulatorState, params: Payload) -> Payload:
+    channel_id = _resolve_conversation(state, _text_arg(params, "channel"), accept_user_id=True)
+    text = _text_arg(params, "text")
+    blocks = _message_blocks(params)
+    attachments = _attachments(params)
+    if text is None and not blocks and not attachments:
+        raise SlackError("no_text")
+    _check_text(text)
+    stored: dict[str, Any] = {
+        "ts": state.next_ts(),
+        "text": text or "",
+        "blocks": blocks or [],
+        "user": state.bot_user_id,
+    }
+    thread_ts = _text_arg(params, "thread_ts")
+    if thread_ts is not None:
+        stored["thread_ts"] = thread_ts
+    if attachments:
+        stored["attachments"] = attachments
+    state.messages.setdefault(channel_id, []).append(stored)
+    return {"channel": channel_id, "ts": stored["ts"], "message": _wire_message(state, stored)}
+
+
+@_method("chat.update")
+def chat_update(state: EmulatorState, params: Payload) -> Payload:
+    channel_id = _resolve_conversation(state, _text_arg(params, "channel"), accept_user_id=False)
+    stored = _find_message(state, channel_id, _text_arg(params, "ts"))
+    text = _text_arg(params, "text")
+    blocks = _message_blocks(params)
+    attachments = _attachments(params)
+    if text is None and blocks is None and attachments is None:
+        raise SlackError("no_text")
+    _check_text(text)
+    # Slack keeps whatever the update leaves out; an empty blocks list clears them.
+    if text is not None:
+        stored["text"] = text
+    if blocks is not None:
+        stored["blocks"] = blocks
+    if attachments is not None:
+        stored["attachments"] = attachments
+    return {
+        "channel": channel_id,
+        "ts": stored["ts"],
+        "text": stored["text"],
+        "message": _wire_message(state, stored),
+    }
+
+
+@_method("chat.delete")
+def chat_delete(state: EmulatorState, params: Payload) -> Payload:
+    channel_id = _resolve_conversation(state, _text_arg(params, "channel"), accept_user_id=False)
+    stored = _find_message(state, channel_id, _text_arg(params, "ts"))
+    state.messages[channel_id].remove(stored)
+    return {"channel": channel_id, "ts": stored["ts"]}
+
+
+@_method("chat.postEphemeral")
+def chat_post_ephemeral(state: EmulatorState, params: Payload) -> Payload:
+    _resolve_conversation(state, _text_arg(params, "channel"), accept_user_id=True)
+    user = _user_or_error(state, _text_arg(params, "user"))
+    if user.is_stranger:
+        raise SlackError("user_not_in_channel")
+    text = _text_arg(params, "text")
+    blocks = _message_blocks(params)
+    attachments = _attachments(params)
+    if text is None and not blocks and not attachments:
+        raise SlackError("no_text")
+    _check_text(text)
+    return {"message_ts": state.next_ts()}
+
+
+# -- conversations ----------------------------------------------------------------------------
+
+
+@_method("conversations.open")
+def conversations_open(state: EmulatorState, params: Payload) -> Payload:
+    channel = _text_arg(params, "channel")
+    users_arg = _text_arg(params, "users")
+    if users_arg is None:
+        if channel is None:
+            raise SlackError("users_list_not_supplied")
+        channel_id = _resolve_conversation(state, channel, accept_user_id=False)
+        return {"channel": _conversation_object(state, channel_id)}
+    user_ids = [part.strip() for part in users_arg.split(",") if part.strip()]
+    if not user_ids:
+        raise SlackError("users_list_not_supplied")
+    if len(user_ids) > MAX_MPIM_USERS:
+        raise SlackError("too_many_users")
+    users = [_user_or_error(state, user_id) for user_id in user_ids]
+    for user in users:
+        if user.is_stranger:
+            raise SlackError("invalid_user_combination")
+        if user.deleted:
+            raise SlackError("user_disabled")
+    if len(users) == 1:
+        if users[0].is_bot:
+            raise SlackError("cannot_dm_bot")
+        channel_id = state.dm_channel_id(users[0].id)
+    else:
+        members = tuple(sorted({user.id for user in users} | {state.bot_user_id}))
+        channel_id = next(
+            (c.id for c in state.conversations.values() if c.is_mpim and c.members == members),
+            "",
+        )
+        if not channel_id:
+            channel_id = f"G{state.next_number():08d}"
+            name = "mpdm-" + "--".join(m.lower() for m in members) + "-1"
+            state.conversations[channel_id] = Conversation(
+                id=channel_id, name=name, is_private=True, is_mpim=True, members=members
+            )
+    return {"channel": _conversation_object(state, channel_id)}
+
+
+@_method("conversations.info")
+def conversations_info(state: EmulatorState, params: Payload) -> Payload:
+    channel_id = _resolve_conversation(state, _text_arg(params, "channel"), accept_user_id=False)
+    return {"channel": _conversation_object(state, channel_id)}
+
+
+# -- users ------------------------------------------------------------------------------------
+
+
+@_method("users.info")
+def users_info(state: EmulatorState, params: Payload) -> Payload:
+    user = _user_or_error(state, _text_arg(params, "user"))
+    now = datetime.now(ZoneInfo(user.tz))
+    offset = now.utcoffset()
+    abbreviation = now.tzname() or user.tz
+    body: Payload = {
+        "id": user.id,
+        "team_id": user.team_id,
+        "name": user.name,
+        "real_name": user.real_name,
+        "deleted": user.deleted,
+        "tz": user.tz,
+        "tz_label": _TZ_LABELS.get(abbreviation, abbreviation),
+        "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
+        "is_bot": user.is_bot,
+        "is_app_user": False,
+        "updated": int(datetime.now(UTC).timestamp()),
+        "profile": {"real_name": user.real_name, "display_name": user.name, "team": user.team_id},
+    }
+    if user.is_stranger:
+        body["is_stranger"] = True
+    return {"user": body}
+
+
+# -- views ------------------------------------------------------------------------------------
+
+
+def _validated_view(params: Payload, expected_type: str) -> dict[str, Any]:
+    view = params.get("view")
+    if not isinstance(view, dict) or view.get("type") != expected_type:
+        raise SlackError("invalid_arguments")
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS_PER_VIEW or not _blocks_are_valid(blocks):
+        raise SlackError("invalid_arguments")
+    if expected_type == "modal" and not isinstance(view.get("title"), dict):
+        raise SlackError("invalid_arguments")
+    return copy.deepcopy(view)
+
+
+def _stored_view(state: EmulatorState, view: dict[str, Any], view_id: str, root_id: str) -> dict[str, Any]:
+    stored: dict[str, Any] = {
+        "id": view_id,
+        "team_id": state.team_id,
+        "private_metadata": "",
+        "callback_id": "",
+        "external_id": "",
+        "state": {"values": {}},
+        **view,
+    }
+    stored.update(
+        {
+            "id": view_id,
+            "hash": state.next_hash(),
+            "root_view_id": root_id,
+            "app_id": "A0EMULATOR",
+            "bot_id": state.bot_id,
+        }
+    )
+    return stored
+
+
+def _open_modal(state: EmulatorState, params: Payload, root_id: str | None) -> Payload:
+    if _text_arg(params, "trigger_id") is None:
+        raise SlackError("invalid_arguments")
+    view = _validated_view(params, "modal")
+    view_id = f"V{state.next_number():010d}"
+    stored = _stored_view(state, view, view_id, root_id or view_id)
+    external_id = stored.get("external_id")
+    if external_id:
+        if external_id in state.external_view_ids:
+            raise SlackError("duplicate_external_id")
+        state.external_view_ids[external_id] = view_id
+    state.views[view_id] = stored
+    return {"view": copy.deepcopy(stored)}
+
+
+@_method("views.open")
+def views_open(state: EmulatorState, params: Payload) -> Payload:
+    return _open_modal(state, params, None)
+
+
+@_method("views.push")
+def views_push(state: EmulatorState, params: Payload) -> Payload:
+    return _open_modal(state, params, None)
+
+
+@_method("views.update")
+def views_update(state: EmulatorState, params: Payload) -> Payload:
+    view_id = _text_arg(params, "view_id")
+    external_id = _text_arg(params, "external_id")
+    if view_id is None and external_id is not None:
+        view_id = state.external_view_ids.get(external_id)
+        if view_id is None:
+            raise SlackError("not_found")
+    if view_id is None:
+        raise SlackError("invalid_arguments")
+    current = state.views.get(view_id)
+    if current is None:
+        raise SlackError("not_found")
+    view = _validated_view(params, str(current.get("type")))
+    expected_hash = _text_arg(params, "hash")
+    if expected_hash is not None and expected_hash != current["hash"]:
+        raise SlackError("hash_conflict")
+    stored = _stored_view(state, view, view_id, str(current["root_view_id"]))
+    state.views[view_id] = stored
+    return {"view": copy.deepcopy(stored)}
+
+
+@_method("views.publish")
+def views_publish(state: EmulatorState, params: Payload) -> Payload:
+    user = _user_or_error(state, _text_arg(params, "user_id"))
+    view = _validated_view(params, "home")
+    current = state.home_views.get(user.id)
+    expected_hash = _text_arg(params, "hash")
+    if expected_hash is not None and current is not None and expected_hash != current["hash"]:
+        raise SlackError("hash_conflict")
+    view_id = state.home_view_ids.setdefault(user.id, f"V{state.next_number():010d}")
+    stored = _stored_view(state, view, view_id, view_id)
+    state.home_views[user.id] = stored
+    state.views[view_id] = stored
+    return {"view": copy.deepcopy(stored)}
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+@_method("files.getUploadURLExternal")
+def files_get_upload_url_external(state: EmulatorState, params: Payload) -> Payload:
+    filename = _required(params, "filename", "invalid_arguments")
+    length = _int_arg(params, "length")
+    if length is None or length < 0:
+        raise SlackError("invalid_arguments")
+    file_id = f"F{state.next_number():010d}"
+    extra = {k: params[k] for k in ("alt_txt", "snippet_type") if params.get(k) not in (None, "")}
+    state.files[file_id] = PendingFile(id=file_id, filename=filename, length=length, extra=extra)
+    return {"upload_url": f"{state.base_url}upload/{file_id}", "file_id": file_id}
+
+
+def _file_object(state: EmulatorState, pending: PendingFile) -> Payload:
+    return {
+        "id": pending.id,
+        "name": pending.filename,
+        "title": pending.title or pending.filename,
+        "size": len(pending.content or b""),
+        "user": state.bot_user_id,
+    }
+
+
+@_method("files.completeUploadExternal")
+def files_complete_upload_external(state: EmulatorState, params: Payload) -> Payload:
+    entries = params.get("files")
+    if not isinstance(entries, list) or not entries:
+        raise SlackError("invalid_arguments")
+    pending_files: list[tuple[PendingFile, str]] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise SlackError("invalid_arguments")
+        pending = state.files.get(str(entry.get("id")))
+        if pending is None or pending.content is None or pending.completed:
+            raise SlackError("invalid_arguments")
+        title = entry.get("title")
+        pending_files.append((pending, title if isinstance(title, str) and title else pending.filename))
+
+    channel_ids: list[str] = []
+    channel_arg = _text_arg(params, "channel_id")
+    channels_arg = _text_arg(params, "channels")
+    if channel_arg is not None:
+        channel_ids.append(_resolve_conversation(state, channel_arg, accept_user_id=False))
+    elif channels_arg is not None:
+        for part in channels_arg.split(","):
+            channel_ids.append(_resolve_conversation(state, part.strip(), accept_user_id=False))
+    thread_ts = _text_arg(params, "thread_ts")
+    initial_comment = _text_arg(params, "initial_comment")
+    _check_text(initial_comment)
+
+    answer: list[Payload] = []
+    for pending, title in pending_files:
+        pending.completed = True
+        pending.title = title
+        state.shared_files.append(
+            {
+                "id": pending.id,
+                "filename": pending.filename,
+                "title": title,
+                "content": pending.content,
+                "channel_id": channel_ids[0] if channel_ids else None,
+                "thread_ts": thread_ts,
+                "initial_comment": initial_comment,
+            }
+        )
+        answer.append({"id": pending.id, "title": title, "name": pending.filename})
+    return {"files": answer}
+
+
+@_method("files.info")
+def files_info(state: EmulatorState, params: Payload) -> Payload:
+    pending = state.files.get(_text_arg(params, "file") or "")
+    if pending is None or not pending.completed:
+        raise SlackError("file_not_found")
+    return {"file": _file_object(state, pending)}

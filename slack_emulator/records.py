@@ -1,0 +1,52 @@
+"""Value types shared by the emulator's server and its tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class Headers(dict[str, str]):
+    """Request headers that tests can index in any letter case.
+
+    HTTP header names are case-insensitive and clients disagree on how they spell them
+    (urllib sends ``Authorization``, aiohttp may send ``authorization``), so a test should not
+    have to know which client produced the call.
+    """
+
+    def __missing__(self, key: str) -> str:
+        wanted = key.lower()
+        for name, value in self.items():
+            if name.lower() == wanted:
+                return value
+        raise KeyError(key)
+
+    def find(self, key: str, default: str = "") -> str:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the emulator received it, kept so tests can assert on what the app sent."""
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    received_at: float
+
+
+@dataclass
+class EmulatedUser:
+    """A workspace member; mutable so a test can, say, deactivate someone mid-scenario."""
+
+    id: str
+    team_id: str
+    name: str
+    real_name: str
+    tz: str = "America/New_York"
+    is_bot: bool = False
+    is_stranger: bool = False
+    deleted: bool = False

@@ -1,0 +1,121 @@
+"""Everything the emulator remembers between requests, guarded by one condition variable.
+
+A single lock keeps the model simple: every request decides its answer and applies its effects
+while holding it, so a test that has seen a call recorded also sees that call's effects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .records import Call, EmulatedUser
+
+FaultKind = Literal["http_error", "rate_limited", "error"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: FaultKind
+    status: int = 500
+    retry_after: int = 1
+    error: str = ""
+
+
+@dataclass
+class Conversation:
+    id: str
+    name: str
+    is_private: bool = False
+    is_ext_shared: bool = False
+    is_im: bool = False
+    is_mpim: bool = False
+    members: tuple[str, ...] = ()
+
+
+@dataclass
+class PendingFile:
+    id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+    completed: bool = False
+    title: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class EmulatorState:
+    """Plain data plus id generators; the Web API semantics live in ``methods``."""
+
+    def __init__(self, *, token: str, team_id: str, bot_user_id: str) -> None:
+        self.cond = threading.Condition(threading.RLock())
+        self.token = token
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = "B0BOT"
+        self.base_url = ""
+        self.created_at = time.monotonic()
+        self._counter = itertools.count(1)
+
+        self.users: dict[str, EmulatedUser] = {}
+        self.conversations: dict[str, Conversation] = {}
+
+        self.calls: list[Call] = []
+        self.faults: dict[str, deque[Fault]] = {}
+        self.rate_limits: dict[str, int] = {}
+        self.windows: dict[str, deque[float]] = {}
+        self.delays: dict[str, float] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self.external_view_ids: dict[str, str] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.home_view_ids: dict[str, str] = {}
+        self.files: dict[str, PendingFile] = {}
+        self.shared_files: list[dict[str, Any]] = []
+        self.response_url_uses: dict[str, int] = {}
+
+    def clear_traffic(self) -> None:
+        """Forget what requests did while keeping the workspace (users, channels, token) intact."""
+        self.calls.clear()
+        self.faults.clear()
+        self.rate_limits.clear()
+        self.windows.clear()
+        self.delays.clear()
+        self.messages.clear()
+        self.views.clear()
+        self.external_view_ids.clear()
+        self.home_views.clear()
+        self.home_view_ids.clear()
+        self.files.clear()
+        self.shared_files.clear()
+        self.response_url_uses.clear()
+        # Conversations opened by conversations.open with several users are traffic, not setup.
+        for conversation_id in [c.id for c in self.conversations.values() if c.is_mpim]:
+            del self.conversations[conversation_id]
+
+    def next_number(self) -> int:
+        # Never reset, so ids and timestamps stay unique across reset() within one emulator.
+        return next(self._counter)
+
+    def next_ts(self) -> str:
+        n = self.next_number()
+        return f"{1_700_000_000 + n}.{n:06d}"
+
+    def next_hash(self) -> str:
+        n = self.next_number()
+        return f"{1_700_000_000 + n}.{n * 2_654_435_761 % 2**32:08x}"
+
+    @staticmethod
+    def dm_channel_id(user_id: str) -> str:
+        # "U123" -> "D123", but "W123" -> "DW123" so U- and W-ids never collide.
+        return "D" + user_id[1:] if user_id.startswith("U") else "D" + user_id
+
+    def user_for_dm(self, channel_id: str) -> EmulatedUser | None:
+        for user in self.users.values():
+            if self.dm_channel_id(user.id) == channel_id:
+                return user
+        return None
