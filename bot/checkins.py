@@ -96,7 +96,6 @@ def answer_checkin(
             ),
         )
         if moved != 1:
-            session.rollback()
             return NotRecorded("That check-in was answered a moment ago.")
         session.refresh(checkin)
         commitment = checkin.commitment

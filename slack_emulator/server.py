@@ -80,7 +80,7 @@ def _text_reply(status: int, text: str) -> _Reply:
 
 
 def _multipart_parts(content_type: str, body: bytes) -> list[tuple[str | None, str | None, bytes]]:
-    """Split a multipart/form-data body into (field name, filename, bytes) triples."""
+    # The email parser is the stdlib's only MIME reader; wrap the body so it sees the boundary.
     envelope = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body
     message = BytesParser(policy=HTTP_POLICY).parsebytes(envelope)
     if not message.is_multipart():
@@ -619,7 +619,12 @@ class SlackEmulator:
         return "\n".join(lines)
 
     def reset(self) -> None:
-        """Start a fresh scenario on the same workspace, so one server can serve many tests."""
+        """Start a fresh scenario on the same workspace, so one server can serve many tests.
+
+        Traffic and its consequences go (calls, queued faults, rate limits, delays, messages, views,
+        files, response URLs); users, channels and the token stay. Ids and timestamps keep counting
+        up, so nothing from before a reset can be mistaken for something after it.
+        """
         with self._state.cond:
             self._state.clear_traffic()
 
