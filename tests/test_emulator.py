@@ -234,12 +234,15 @@ def test_wait_for_returns_once_a_call_arrives_from_another_thread(
     emu: SlackEmulator, client: WebClient
 ) -> None:
     timer = threading.Timer(0.2, lambda: client.chat_postMessage(channel="C1", text="later"))
+    started = time.monotonic()
     timer.start()
     try:
-        calls = emu.wait_for("chat.postMessage", timeout=5)
+        calls = emu.wait_for("chat.postMessage", timeout=10)
     finally:
         timer.join()
     assert [call.params["text"] for call in calls] == ["later"]
+    # Woken by the arrival itself, not by the timeout running out.
+    assert time.monotonic() - started < 5
 
 
 def test_wait_for_counts_only_calls_matching_where(emu: SlackEmulator, client: WebClient) -> None:
@@ -346,6 +349,23 @@ def test_message_timestamps_are_unique_and_increasing(client: WebClient) -> None
     assert len(set(stamps)) == 5
     assert [float(ts) for ts in stamps] == sorted(float(ts) for ts in stamps)
     assert all(len(ts.split(".")[1]) == 6 for ts in stamps)
+
+
+def test_concurrent_posts_are_all_stored_with_distinct_timestamps(emu: SlackEmulator) -> None:
+    def post_ten(worker: int) -> None:
+        sender = WebClient(token=TOKEN, base_url=emu.api_url, retry_handlers=[])
+        for i in range(10):
+            sender.chat_postMessage(channel="C1", text=f"{worker}-{i}")
+
+    workers = [threading.Thread(target=post_ten, args=(n,)) for n in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    messages = emu.messages("C1")
+    assert len(messages) == 80
+    assert len({m["ts"] for m in messages}) == 80
+    assert len(emu.wait_for("chat.postMessage", count=80, timeout=1)) == 80
 
 
 def test_thread_reply_keeps_thread_ts(emu: SlackEmulator, client: WebClient) -> None:

@@ -1,0 +1,74 @@
+"""Rows written straight through the domain services, for tests that start after the commands."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.accounts import create_account
+from bot.command_parser import AccountAdd, Commit
+from bot.commitments import create_commitment
+from bot.people import upsert_person
+from bot.permissions import Actor
+from bot.recurrence import parse_recurrence
+from models import Account, Commitment, Side
+
+VENDOR_TEAM = "T0VENDOR"
+
+
+def csm_actor(user_id: str = "U0CSM") -> Actor:
+    return Actor(user_id=user_id, team_id=VENDOR_TEAM, enterprise_id=None, is_admin=False, is_external=False)
+
+
+def make_account(sessions: sessionmaker[Session], *, now: datetime, name: str = "Acme", holidays: str | None = None) -> int:
+    with sessions.begin() as session:
+        account = create_account(
+            session,
+            AccountAdd(
+                name=name,
+                shared_channel_id="C0SHARED",
+                escalation_channel_id="C0ESCAL",
+                champion_user_id="U0CHAMP",
+                holiday_country=holidays,
+            ),
+            actor=csm_actor(),
+            now=now,
+        )
+        return account.id
+
+
+def make_commitment(
+    sessions: sessionmaker[Session],
+    *,
+    account_id: int,
+    now: datetime,
+    owner: str = "U0CHAMP",
+    tz: str = "Europe/London",
+    every: str = "every monday",
+    at: time = time(10, 0),
+    side: Side = Side.CUSTOMER,
+) -> int:
+    with sessions.begin() as session:
+        person = upsert_person(
+            session,
+            team_id=VENDOR_TEAM,
+            enterprise_id=None,
+            user_id=owner,
+            role_side=side,
+            profile=None,
+            now=now,
+        )
+        person.tz = tz
+        account = session.get(Account, account_id)
+        assert account is not None
+        created = create_commitment(
+            session,
+            Commit(account.name, side, owner, "Send the weekly usage report", at, recurrence=parse_recurrence(every)),
+            account=account,
+            owner=person,
+            actor=csm_actor(),
+            now=now,
+        )
+        commitment: Commitment = created.commitment
+        return commitment.id

@@ -1,0 +1,193 @@
+"""The clock pass: each occurrence exactly once, downtime never blamed on people, failures kept visible."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.due_work import run_due_work
+from bot.settings import Settings
+from bot.slack_gateway import SlackGateway, make_client
+from models import CheckIn, CheckInState, ClockPass, DiaryEntry
+from slack_emulator import SlackEmulator
+from tests.conftest import CHAMPION
+from tests.factories import make_account, make_commitment
+
+CREATED = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday afternoon
+FIRST_CHECKIN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # Monday 10:00 in London (GMT)
+
+
+def checkins(sessions: sessionmaker[Session]) -> list[CheckIn]:
+    with sessions() as session:
+        return list(session.scalars(select(CheckIn).order_by(CheckIn.scheduled_at)))
+
+
+def test_tick_run_twice_sends_one_dm_per_occurrence(
+    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+) -> None:
+    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
+    first = run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=1))
+    second = run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=2))
+    assert (first.sent, second.sent, second.created) == (1, 0, 0)
+    assert len(emulator.calls_to("chat.postMessage")) == 1
+    assert [c.state for c in checkins(sessions)] == [CheckInState.SENT]
+
+
+def test_nothing_is_sent_before_the_first_occurrence(
+    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+) -> None:
+    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
+    report = run_due_work(sessions, gateway, now=FIRST_CHECKIN - timedelta(minutes=1))
+    assert report.created == 0
+    assert emulator.calls_to("chat.postMessage") == []
+
+
+def test_two_concurrent_ticks_send_each_occurrence_once(
+    sessions: sessionmaker[Session], emulator: SlackEmulator
+) -> None:
+    account_id = make_account(sessions, now=CREATED)
+    for owner in ("U0CHAMP", "U0OTHER", "U0ENG"):
+        make_commitment(sessions, account_id=account_id, now=CREATED, owner=owner, every="every day")
+    emulator.delay("chat.postMessage", 0.05)  # widen the window in which the two passes overlap
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def tick() -> None:
+        try:
+            gateway = SlackGateway(make_client(token="xoxb-test-token", api_url=emulator.api_url))
+            barrier.wait()
+            run_due_work(sessions, gateway, now=datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    emulator.delay("chat.postMessage", 0)
+    assert errors == []
+    # Tue 24 and Wed 25 Nov for three owners; each owner's Tuesday one is >2 h late and not today: skipped.
+    states = [c.state for c in checkins(sessions)]
+    assert len(states) == 6
+    assert states.count(CheckInState.SENT) == 3 and states.count(CheckInState.SKIPPED) == 3
+    recipients = sorted(call.params["channel"] for call in emulator.calls_to("chat.postMessage"))
+    assert recipients == ["U0CHAMP", "U0ENG", "U0OTHER"]
+
+
+def test_downtime_records_skipped_occurrences_and_sends_one_catch_up(
+    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+) -> None:
+    account_id = make_account(sessions, now=CREATED)
+    make_commitment(sessions, account_id=account_id, now=CREATED, every="every day", at=time(9, 0))
+    # The clock was down from Monday afternoon until Thursday 11:30 London time.
+    report = run_due_work(sessions, gateway, now=datetime(2026, 11, 26, 11, 30, tzinfo=UTC))
+    rows = checkins(sessions)
+    assert [(c.scheduled_at.day, c.state) for c in rows] == [
+        (24, CheckInState.SKIPPED),
+        (25, CheckInState.SKIPPED),
+        (26, CheckInState.SENT),
+    ]
+    assert (report.skipped, report.sent) == (2, 1)
+    assert len(emulator.calls_to("chat.postMessage")) == 1
+    with sessions() as session:
+        skipped_entries = session.scalars(select(DiaryEntry).where(DiaryEntry.kind == "checkin_skipped")).all()
+        assert len(skipped_entries) == 2
+        assert all("bot was down" in entry.text for entry in skipped_entries)
+
+
+def test_latest_occurrence_from_an_earlier_day_is_skipped_not_sent(
+    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+) -> None:
+    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
+    # Monday's 10:00 check-in is reached only on Tuesday: a new day, so it is not sent late.
+    report = run_due_work(sessions, gateway, now=datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    assert (report.skipped, report.sent) == (1, 0)
+    assert emulator.calls_to("chat.postMessage") == []
+
+
+def test_rate_limited_send_is_retried_after_the_wait_slack_asks_for(
+    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+) -> None:
+    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
+    emulator.rate_limit_next("chat.postMessage", retry_after=1)
+    report = run_due_work(sessions, gateway, now=FIRST_CHECKIN)
+    attempts = emulator.calls_to("chat.postMessage")
+    assert len(attempts) == 2
+    assert attempts[1].received_at - attempts[0].received_at >= 1.0
+    assert report.sent == 1
+    assert checkins(sessions)[0].state is CheckInState.SENT
+
+
+def test_server_errors_are_retried_then_the_send_succeeds(
+    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+) -> None:
+    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
+    emulator.fail_next("chat.postMessage", status=503, count=2)
+    report = run_due_work(sessions, gateway, now=FIRST_CHECKIN)
+    assert len(emulator.calls_to("chat.postMessage")) == 3
+    assert report.sent == 1
+
+
+def test_send_that_keeps_failing_is_recorded_as_failed_and_in_the_diary(
+    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+) -> None:
+    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
+    emulator.error_next("chat.postMessage", "channel_not_found")
+    report = run_due_work(sessions, gateway, now=FIRST_CHECKIN)
+    assert report.failed == 1
+    [row] = checkins(sessions)
+    assert row.state is CheckInState.FAILED
+    assert row.last_error == "channel_not_found"
+    with sessions() as session:
+        [entry] = session.scalars(select(DiaryEntry).where(DiaryEntry.kind == "checkin_failed")).all()
+        assert "could not be delivered" in entry.text and CHAMPION in entry.text
+    # A later pass does not resend it silently: the failure stays on record.
+    run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=5))
+    assert len(emulator.calls_to("chat.postMessage")) == 1
+
+
+def test_each_pass_is_recorded_for_the_health_check(sessions: sessionmaker[Session], gateway: SlackGateway) -> None:
+    run_due_work(sessions, gateway, now=FIRST_CHECKIN)
+    with sessions() as session:
+        [record] = session.scalars(select(ClockPass)).all()
+        assert record.as_of == FIRST_CHECKIN
+
+
+def test_scheduler_tick_command_sends_the_due_dm(
+    sessions: sessionmaker[Session], emulator: SlackEmulator, settings: Settings, repo_root: Path
+) -> None:
+    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_API_URL": emulator.api_url,
+    }
+    command = [sys.executable, "-m", "scheduler", "tick", "--at", "2026-11-30T10:00:00Z"]
+    for _ in range(2):
+        done = subprocess.run(command, cwd=repo_root, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    assert "sent 0" in done.stdout
+    assert len(emulator.calls_to("chat.postMessage")) == 1
+
+
+def test_scheduler_tick_refuses_an_instant_without_offset(repo_root: Path, settings: Settings) -> None:
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "SLACK_BOT_TOKEN": "xoxb-test-token"}
+    done = subprocess.run(
+        [sys.executable, "-m", "scheduler", "tick", "--at", "2026-11-30T10:00"],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "has no offset" in done.stderr
