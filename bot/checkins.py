@@ -96,7 +96,7 @@ def answer_checkin(
             ),
         )
         if moved != 1:
-            return NotRecorded("That check-in was answered a moment ago.")
+            return NotRecorded("This check-in was already answered a moment ago. Nothing was changed.")
         session.refresh(checkin)
         commitment = checkin.commitment
         text = (
