@@ -117,6 +117,7 @@ def _schedule_one(
             CheckIn,
             {
                 "team_id": commitment.team_id,
+                "enterprise_id": commitment.enterprise_id,
                 "commitment_id": commitment.id,
                 "scheduled_at": instant,
                 "state": state,

@@ -63,6 +63,7 @@ class CheckIn(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
     commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id"))
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state: Mapped[CheckInState] = mapped_column(enum_column(CheckInState))

@@ -20,7 +20,7 @@ from bot.slack_gateway import SlackGateway, make_client
 from handlers.deps import Deps
 from models.db import make_engine, session_factory, upgrade
 from slack_emulator import SlackEmulator
-from tests.slack_requests import SlackSender
+from slack_emulator.outbound import SlackSender
 
 TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"

@@ -21,7 +21,9 @@ def csm_actor(user_id: str = "U0CSM") -> Actor:
     return Actor(user_id=user_id, team_id=VENDOR_TEAM, enterprise_id=None, is_admin=False, is_external=False)
 
 
-def make_account(sessions: sessionmaker[Session], *, now: datetime, name: str = "Acme", holidays: str | None = None) -> int:
+def make_account(
+    sessions: sessionmaker[Session], *, now: datetime, name: str = "Acme", holidays: str | None = None
+) -> int:
     with sessions.begin() as session:
         account = create_account(
             session,
@@ -64,7 +66,14 @@ def make_commitment(
         assert account is not None
         created = create_commitment(
             session,
-            Commit(account.name, side, owner, "Send the weekly usage report", at, recurrence=parse_recurrence(every)),
+            Commit(
+                account.name,
+                side,
+                owner,
+                "Send the weekly usage report",
+                at,
+                recurrence=parse_recurrence(every),
+            ),
             account=account,
             owner=person,
             actor=csm_actor(),

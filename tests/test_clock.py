@@ -98,7 +98,9 @@ def test_downtime_records_skipped_occurrences_and_sends_one_catch_up(
     assert (report.skipped, report.sent) == (2, 1)
     assert len(emulator.calls_to("chat.postMessage")) == 1
     with sessions() as session:
-        skipped_entries = session.scalars(select(DiaryEntry).where(DiaryEntry.kind == "checkin_skipped")).all()
+        skipped_entries = session.scalars(
+            select(DiaryEntry).where(DiaryEntry.kind == "checkin_skipped")
+        ).all()
         assert len(skipped_entries) == 2
         assert all("bot was down" in entry.text for entry in skipped_entries)
 
@@ -154,7 +156,9 @@ def test_send_that_keeps_failing_is_recorded_as_failed_and_in_the_diary(
     assert len(emulator.calls_to("chat.postMessage")) == 1
 
 
-def test_each_pass_is_recorded_for_the_health_check(sessions: sessionmaker[Session], gateway: SlackGateway) -> None:
+def test_each_pass_is_recorded_for_the_health_check(
+    sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
     run_due_work(sessions, gateway, now=FIRST_CHECKIN)
     with sessions() as session:
         [record] = session.scalars(select(ClockPass)).all()

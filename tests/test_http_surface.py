@@ -34,7 +34,9 @@ def test_request_with_a_bad_signature_is_rejected_and_changes_nothing(
     web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
 ) -> None:
     body = web.slack.command_body(ACCOUNT_ADD, user_id=CSM)
-    result = web.slack.post(body, content_type="application/x-www-form-urlencoded", signature="v0=" + "0" * 64)
+    result = web.slack.post(
+        body, content_type="application/x-www-form-urlencoded", signature="v0=" + "0" * 64
+    )
     assert result.status == 401
     assert count_accounts(sessions) == 0
     assert emulator.calls_to("users.info") == []
@@ -45,12 +47,16 @@ def test_request_signed_more_than_five_minutes_ago_is_rejected(
 ) -> None:
     body = web.slack.command_body(ACCOUNT_ADD, user_id=CSM)
     # Correctly signed, but replayed six minutes later.
-    result = web.slack.post(body, content_type="application/x-www-form-urlencoded", timestamp=int(time.time()) - 360)
+    result = web.slack.post(
+        body, content_type="application/x-www-form-urlencoded", timestamp=int(time.time()) - 360
+    )
     assert result.status == 401
     assert count_accounts(sessions) == 0
 
 
-def test_correctly_signed_request_is_accepted(web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]) -> None:
+def test_correctly_signed_request_is_accepted(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
+) -> None:
     assert web.slack.command(ACCOUNT_ADD, user_id=CSM).status == 200
     emulator.wait_for("response_url")
     assert count_accounts(sessions) == 1
@@ -62,7 +68,9 @@ def test_healthz_answers_200_on_a_fresh_deploy_whose_clock_never_ran(web: Runnin
     assert body == {"ok": True, "database": "ok", "clock": "has not run yet"}
 
 
-def test_healthz_answers_503_when_the_clock_stopped(web: RunningApp, sessions: sessionmaker[Session], clock: Clock) -> None:
+def test_healthz_answers_503_when_the_clock_stopped(
+    web: RunningApp, sessions: sessionmaker[Session], clock: Clock
+) -> None:
     last = clock.now - timedelta(minutes=11)
     with sessions.begin() as session:
         session.add(ClockPass(as_of=last, started_at=last, finished_at=last))
@@ -89,7 +97,9 @@ def test_url_verification_challenge_is_echoed(web: RunningApp) -> None:
 
 
 def test_app_home_opened_publishes_the_home_tab(web: RunningApp, emulator: SlackEmulator) -> None:
-    result = web.slack.event({"type": "app_home_opened", "user": CHAMPION, "channel": "D0CHAMP", "tab": "home"})
+    result = web.slack.event(
+        {"type": "app_home_opened", "user": CHAMPION, "channel": "D0CHAMP", "tab": "home"}
+    )
     assert result.status == 200
     publish = emulator.wait_for("views.publish")[0]
     assert publish.params["user_id"] == CHAMPION
@@ -110,7 +120,9 @@ def test_redelivered_event_is_acknowledged_but_handled_once(web: RunningApp, emu
     assert len(emulator.calls_to("views.publish")) == 2
 
 
-def test_clock_pass_is_visible_in_healthz(web: RunningApp, sessions: sessionmaker[Session], clock: Clock) -> None:
+def test_clock_pass_is_visible_in_healthz(
+    web: RunningApp, sessions: sessionmaker[Session], clock: Clock
+) -> None:
     now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
     clock.now = now + timedelta(minutes=1)
     with sessions.begin() as session:

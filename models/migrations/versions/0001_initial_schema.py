@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 09:36:06.051201
+Create Date: 2026-11-23 09:57:39.553300
 """
 
 from __future__ import annotations
@@ -150,6 +150,7 @@ def upgrade() -> None:
         "checkins",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("enterprise_id", sa.String(length=32), nullable=True),
         sa.Column("commitment_id", sa.Integer(), nullable=False),
         sa.Column("scheduled_at", models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column(

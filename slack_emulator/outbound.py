@@ -1,4 +1,7 @@
-"""Signed requests to the running app, shaped the way Slack sends them."""
+"""Slack's other direction: signed requests to the app, shaped the way Slack sends them.
+
+The emulator answers the app's Web API calls; this plays the user's side (commands, clicks, events)
+for the tests and the demo."""
 
 from __future__ import annotations
 
@@ -45,10 +48,12 @@ class SlackSender:
         extra_headers: dict[str, str] | None = None,
     ) -> HttpResult:
         ts = str(int(time.time()) if timestamp is None else timestamp)
+        signed = signature or self.verifier.generate_signature(timestamp=ts, body=body)
+        assert signed is not None
         headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": signature or self.verifier.generate_signature(timestamp=ts, body=body),
+            "X-Slack-Signature": signed,
             **(extra_headers or {}),
         }
         request = urllib.request.Request(
