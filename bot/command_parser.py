@@ -264,3 +264,11 @@ def help_text() -> str:
     for usage, description in COMMAND_REFERENCE:
         lines.append(f"```{usage}```{description}")
     return "\n".join(lines)
+
+
+def reference_markdown() -> str:
+    """The README's command reference, from the same table as `/accountability help`."""
+    parts = []
+    for usage, description in COMMAND_REFERENCE:
+        parts.append(f"```\n{usage}\n```\n{description}\n")
+    return "\n".join(parts)

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.command_parser import AccountAdd, CommandError, Commit, Help, help_text, parse
+from bot.command_parser import (
+    COMMAND_REFERENCE,
+    AccountAdd,
+    CommandError,
+    Commit,
+    Help,
+    help_text,
+    parse,
+    reference_markdown,
+)
 from models import Side
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -174,3 +184,12 @@ def test_random_command_shaped_text_never_raises_anything_but_a_command_error(wo
         parse(" ".join(words), today=TODAY)
     except CommandError as exc:
         assert exc.reply.strip()
+
+
+def test_readme_command_reference_matches_help(repo_root: Path) -> None:
+    readme = (repo_root / "README.md").read_text()
+    start = readme.index("<!-- command-reference:start -->\n") + len("<!-- command-reference:start -->\n")
+    end = readme.index("<!-- command-reference:end -->")
+    assert readme[start:end].strip() == reference_markdown().strip()
+    for usage, _ in COMMAND_REFERENCE:
+        assert usage.splitlines()[0] in help_text()
