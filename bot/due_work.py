@@ -23,6 +23,8 @@ from models.db import insert_once, rows_changed
 
 # An occurrence later than this when the clock reaches it fell while the bot was down.
 DOWNTIME_GRACE = timedelta(hours=2)
+# A claim this old belongs to a pass that died mid-send: whether Slack got the DM is unknown.
+ABANDONED_CLAIM = timedelta(minutes=10)
 
 
 @dataclass
@@ -155,6 +157,7 @@ def _schedule_one(
 def send_due(
     sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, report: PassReport
 ) -> None:
+    _close_abandoned_claims(sessions, now=now, report=report)
     with sessions() as session:
         due_ids = list(
             session.scalars(
@@ -198,14 +201,33 @@ def _claim(sessions: sessionmaker[Session], checkin_id: int, *, now: datetime) -
     return claimed == 1
 
 
-def _record_failure(sessions: sessionmaker[Session], checkin_id: int, *, error: str, now: datetime) -> None:
+def _close_abandoned_claims(sessions: sessionmaker[Session], *, now: datetime, report: PassReport) -> None:
+    """Record a send interrupted by a crash as failed rather than resend it: a possible double DM is worse
+    than a visible failure, and leaving it `sending` would hide it."""
+    with sessions() as session:
+        stale = list(
+            session.scalars(
+                select(CheckIn.id).where(
+                    CheckIn.state == CheckInState.SENDING, CheckIn.claimed_at < now - ABANDONED_CLAIM
+                )
+            )
+        )
+    for checkin_id in stale:
+        if _record_failure(sessions, checkin_id, error="interrupted while sending", now=now):
+            report.failed += 1
+
+
+def _record_failure(sessions: sessionmaker[Session], checkin_id: int, *, error: str, now: datetime) -> bool:
     """Slack's retries are spent: keep the failure visible on the row and in the diary, never drop it."""
     with sessions.begin() as session:
-        session.execute(
+        moved = rows_changed(
+            session,
             update(CheckIn)
-            .where(CheckIn.id == checkin_id)
-            .values(state=CheckInState.FAILED, last_error=error[:200])
+            .where(CheckIn.id == checkin_id, CheckIn.state == CheckInState.SENDING)
+            .values(state=CheckInState.FAILED, last_error=error[:200]),
         )
+        if moved != 1:
+            return False
         checkin = load(session, checkin_id)
         assert checkin is not None
         commitment = checkin.commitment
@@ -221,3 +243,4 @@ def _record_failure(sessions: sessionmaker[Session], checkin_id: int, *, error: 
             checkin_id=checkin_id,
             dedupe_key=f"checkin:{checkin_id}:failed",
         )
+    return True

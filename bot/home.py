@@ -17,16 +17,16 @@ MAX_OPEN_SHOWN = 10
 MAX_ACCOUNTS_SHOWN = 20
 
 
-def home_view(sessions: sessionmaker[Session], *, team_id: str, user_id: str) -> dict[str, Any]:
+def home_view(sessions: sessionmaker[Session], *, user_id: str) -> dict[str, Any]:
+    """Selected by user ID alone: IDs are unique across organisations, and an external customer opens
+    the tab from their own workspace, whose team ID is not the one their accounts belong to."""
     with sessions() as session:
         open_checkins = list(
             session.scalars(
                 select(CheckIn)
                 .join(CheckIn.commitment)
                 .join(Commitment.owner)
-                .where(
-                    CheckIn.team_id == team_id, Person.user_id == user_id, CheckIn.state == CheckInState.SENT
-                )
+                .where(Person.user_id == user_id, CheckIn.state == CheckInState.SENT)
                 .options(
                     joinedload(CheckIn.commitment).joinedload(Commitment.account),
                     joinedload(CheckIn.commitment).joinedload(Commitment.owner),
@@ -38,7 +38,6 @@ def home_view(sessions: sessionmaker[Session], *, team_id: str, user_id: str) ->
         accounts = list(
             session.scalars(
                 select(Account)
-                .where(Account.team_id == team_id)
                 .where(or_(Account.csm_user_id == user_id, Account.champion_user_id == user_id))
                 .order_by(Account.name_key)
                 .limit(MAX_ACCOUNTS_SHOWN)

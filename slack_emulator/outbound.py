@@ -98,11 +98,12 @@ class SlackSender:
         channel_id: str | None,
         message_ts: str | None,
         user_team_id: str | None = None,
+        team_id: str | None = None,
         container_type: str = "message",
     ) -> HttpResult:
         payload: dict[str, Any] = {
             "type": "block_actions",
-            "team": {"id": self.team_id, "domain": "vendor"},
+            "team": {"id": team_id or self.team_id, "domain": "vendor"},
             "user": {"id": user_id, "username": user_id.lower(), "team_id": user_team_id or self.team_id},
             "api_app_id": "A0APP",
             "token": "legacy-verification-token",

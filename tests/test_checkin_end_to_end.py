@@ -182,3 +182,34 @@ def test_commands_write_the_account_and_commitment_with_team_ids(
 
 def calls_named(calls: list[Call], method: str) -> list[Call]:
     return [c for c in calls if c.method == method]
+
+
+def test_customer_answers_from_the_app_home_of_their_own_workspace(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    set_up_account_and_commitment(web, emulator)
+    run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
+
+    web.slack.event({"type": "app_home_opened", "user": CHAMPION, "channel": "D0CHAMP", "tab": "home"})
+    home = emulator.wait_for("views.publish")[0].params["view"]
+    value = button_values(home["blocks"])["checkin_answer_done"]
+    assert "Send the weekly usage report" in str(home["blocks"])
+
+    # A Slack Connect customer clicks from their own organisation: the payload names their team.
+    click = web.slack.click(
+        action_id="checkin_answer_done",
+        value=value,
+        user_id=CHAMPION,
+        team_id="T0CUSTOMER",
+        user_team_id="T0CUSTOMER",
+        channel_id=None,
+        message_ts=None,
+        container_type="view",
+    )
+    assert click.status == 200
+    update = emulator.wait_for("chat.update")[0]
+    assert update.params["channel"] == emulator.dm_channel(CHAMPION)
+    refreshed = emulator.wait_for("views.publish", count=2)[1].params["view"]
+    assert "Nothing is waiting for your answer" in str(refreshed["blocks"])
+    with sessions() as session:
+        assert session.scalars(select(CheckIn)).one().answer is Answer.DONE

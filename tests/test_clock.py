@@ -195,3 +195,24 @@ def test_scheduler_tick_refuses_an_instant_without_offset(repo_root: Path, setti
     )
     assert done.returncode == 2
     assert "has no offset" in done.stderr
+
+
+def test_send_interrupted_by_a_crash_is_recorded_failed_not_resent(
+    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+) -> None:
+    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
+    # A pass created and claimed the check-in, then died before Slack answered.
+    emulator.error_next("chat.postMessage", "internal_error")
+    run_due_work(sessions, gateway, now=FIRST_CHECKIN)
+    with sessions.begin() as session:
+        row = session.scalars(select(CheckIn)).one()
+        row.state, row.last_error = CheckInState.SENDING, None
+    emulator.reset()
+
+    soon = run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=5))
+    assert soon.failed == 0 and checkins(sessions)[0].state is CheckInState.SENDING
+    later = run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=11))
+    assert later.failed == 1
+    [row] = checkins(sessions)
+    assert (row.state, row.last_error) == (CheckInState.FAILED, "interrupted while sending")
+    assert emulator.calls_to("chat.postMessage") == []

@@ -23,7 +23,6 @@ def ack_answer(ack: Ack) -> None:
 def record_answer(body: dict[str, Any], action: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
     gateway = SlackGateway(client)
     user_id = body["user"]["id"]
-    team_id = (body.get("team") or {}).get("id") or body["user"].get("team_id")
     channel_id = (body.get("channel") or {}).get("id")
     answer = answer_from_action_id(action.get("action_id", ""))
     value = str(action.get("value", ""))
@@ -34,7 +33,6 @@ def record_answer(body: dict[str, Any], action: dict[str, Any], client: WebClien
     outcome = answer_checkin(
         deps.sessions,
         checkin_id=int(value),
-        team_id=team_id,
         user_id=user_id,
         answer=answer,
         now=deps.clock(),
@@ -50,4 +48,4 @@ def record_answer(body: dict[str, Any], action: dict[str, Any], client: WebClien
     elif channel_id:
         gateway.post_ephemeral(channel=channel_id, user=user_id, text=outcome.reason)
     if body.get("view", {}).get("type") == "home":
-        gateway.publish_home(user_id=user_id, view=home_view(deps.sessions, team_id=team_id, user_id=user_id))
+        gateway.publish_home(user_id=user_id, view=home_view(deps.sessions, user_id=user_id))

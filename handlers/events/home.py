@@ -11,9 +11,9 @@ from bot.slack_gateway import SlackGateway
 from handlers.deps import Deps
 
 
-def publish_home(event: dict[str, Any], body: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
+def publish_home(event: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
     if event.get("tab", "home") != "home":
         return
     user_id = event["user"]
-    view = home_view(deps.sessions, team_id=body["team_id"], user_id=user_id)
+    view = home_view(deps.sessions, user_id=user_id)
     SlackGateway(client).publish_home(user_id=user_id, view=view)
