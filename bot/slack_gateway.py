@@ -61,9 +61,13 @@ class SlackGateway:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, method: str, *, form: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """JSON bodies by default; `form` for the read methods Slack only takes form-encoded."""
         try:
-            response = self.client.api_call(method, json=kwargs)
+            if form is not None:
+                response = self.client.api_call(method, params=form)
+            else:
+                response = self.client.api_call(method, json=kwargs)
         except SlackApiError as exc:
             raise SlackDeliveryError(method, _error_code(exc)) from exc
         except (SlackClientError, OSError) as exc:
@@ -103,13 +107,7 @@ class SlackGateway:
         self._call("views.publish", user_id=user_id, view=view)
 
     def user_profile(self, user_id: str) -> SlackProfile:
-        try:
-            response = self.client.users_info(user=user_id)
-        except SlackApiError as exc:
-            raise SlackDeliveryError("users.info", _error_code(exc)) from exc
-        except (SlackClientError, OSError) as exc:
-            raise SlackDeliveryError("users.info", type(exc).__name__) from exc
-        user = response["user"]
+        user = self._call("users.info", form={"user": user_id})["user"]
         profile = user.get("profile") or {}
         return SlackProfile(
             user_id=user["id"],
