@@ -1,0 +1,73 @@
+"""The Procfile's web process: gunicorn serving the app, as a platform would start it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from slack_emulator import SlackEmulator
+from slack_emulator.outbound import SlackSender
+from tests.conftest import CSM, SIGNING_SECRET, TOKEN, VENDOR_TEAM
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_gunicorn_serves_health_and_signed_commands(
+    repo_root: Path, emulator: SlackEmulator, database_url: str, engine: object
+) -> None:
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
+    assert gunicorn, "gunicorn is a runtime dependency and must be installed"
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": emulator.api_url,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+    }
+    procfile = (repo_root / "Procfile").read_text()
+    web_line = next(line for line in procfile.splitlines() if line.startswith("web:"))
+    assert "gunicorn" in web_line and "app:wsgi_from_env()" in web_line
+    server = subprocess.Popen(
+        [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4", "app:wsgi_from_env()"],
+        cwd=repo_root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        health: dict[str, object] | None = None
+        while time.monotonic() < deadline and health is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    health = json.loads(response.read())
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+                time.sleep(0.2)  # waiting for the server process to bind, not controlling time
+        assert health is not None and health["database"] == "ok"
+
+        sender = SlackSender(
+            app_url=f"http://127.0.0.1:{port}",
+            signing_secret=SIGNING_SECRET,
+            team_id=VENDOR_TEAM,
+            response_url=emulator.new_response_url,
+        )
+        assert sender.command("help", user_id=CSM).status == 200
+        assert "/accountability commit" in emulator.wait_for("response_url", timeout=10)[0].params["text"]
+        assert sender.post("{}", content_type="application/json", signature="v0=bad").status == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
