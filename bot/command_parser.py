@@ -40,16 +40,39 @@ USAGE_COMMIT = (
     '\n/accountability commit <Account> customer|vendor <@owner> "agreed action" by <date> [at HH:MM]'
 )
 USAGE_HELP = "/accountability help"
+USAGE_ACCOUNT_EDIT = (
+    "/accountability account edit <Account> [channel:<#…>] [escalations:<#…>] [champion:<@…>] [csm:<@…>] "
+    '[manager:<@…>|none] [digest:<#…>|none] [outcome:"…"] [holidays:US|none]'
+)
+USAGE_AGREEMENT = "/accountability agreement <Account>"
+USAGE_LIST = "/accountability list [<Account>]"
+USAGE_PAUSE = "/accountability pause <#commitment or Account> [until <date>]"
+USAGE_RESUME = "/accountability resume <#commitment or Account>"
+USAGE_DONE = '/accountability done <#commitment> ["note"]'
+USAGE_CANCEL = '/accountability cancel <#commitment> ["reason"]'
+MAX_NOTE = 500
 
 # One source for `/accountability help` and the README's command reference.
 COMMAND_REFERENCE: tuple[tuple[str, str], ...] = (
     (USAGE_HELP, "Show this list."),
     (USAGE_ACCOUNT_ADD, "Create an account. You become its CSM unless csm: names someone else."),
+    (USAGE_ACCOUNT_EDIT, "Change an account's channels, people, Desired Outcome or holiday calendar."),
     (
         USAGE_COMMIT,
         f"Record an agreed action with one owner. Recurrences: {RECURRENCE_FORMS}. Dates: {DATE_FORMS}. "
-        "Check-ins go out at the given time (default 09:00) in the owner's time zone, on working days.",
+        "Check-ins go out at the given time (default 09:00) in the owner's time zone, on working days. "
+        "Customer check-ins start once the champion has agreed to the plan.",
     ),
+    (
+        USAGE_AGREEMENT,
+        "Post the joint plan to the shared channel and ask the champion: I agree / Let's discuss.",
+    ),
+    (USAGE_LIST, "Show commitments, their schedules and states (awaiting agreement, paused, …)."),
+    (USAGE_PAUSE, "Stop check-ins (and escalations) until resumed, or until the date."),
+    (USAGE_RESUME, "Start check-ins again from now; paused time is not counted."),
+    (USAGE_DONE, "Mark a commitment as completed; its check-ins stop."),
+    (USAGE_CANCEL, "Cancel a commitment for good; its check-ins stop."),
+    ("/accountability account add  ·  /accountability commit", "Without arguments: open a form instead."),
 )
 
 
@@ -95,7 +118,68 @@ class Commit:
     due_on: date | None = None
 
 
-Command = Help | AccountAdd | Commit
+@dataclass(frozen=True)
+class AccountEdit:
+    name: str
+    # Only the options given; None for manager/digest/holidays means "clear it".
+    changes: tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    account: str
+
+
+@dataclass(frozen=True)
+class ListCommitments:
+    account: str | None
+
+
+@dataclass(frozen=True)
+class Pause:
+    commitment_id: int | None
+    account: str | None
+    until: date | None
+
+
+@dataclass(frozen=True)
+class Resume:
+    commitment_id: int | None
+    account: str | None
+
+
+@dataclass(frozen=True)
+class MarkDone:
+    commitment_id: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Cancel:
+    commitment_id: int
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    """`account add` or `commit` without arguments: the handler opens a modal instead."""
+
+    form: str  # "account_add" | "commit"
+
+
+Command = (
+    Help
+    | AccountAdd
+    | AccountEdit
+    | Commit
+    | Agreement
+    | ListCommitments
+    | Pause
+    | Resume
+    | MarkDone
+    | Cancel
+    | OpenForm
+)
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$")
@@ -122,13 +206,38 @@ def parse(text: str, *, today: date) -> Command:
     tokens = tokenize(text)
     if not tokens or tokens[0].lower() == "help":
         return Help()
-    head = tokens[0].lower()
+    head, rest = tokens[0].lower(), tokens[1:]
     if head == "account":
-        if len(tokens) < 2 or tokens[1].lower() != "add":
-            raise CommandError("Use `account add` to create an account.", USAGE_ACCOUNT_ADD)
-        return parse_account_add(tokens[2:])
+        verb = rest[0].lower() if rest else ""
+        if verb == "add":
+            return OpenForm("account_add") if len(rest) == 1 else parse_account_add(rest[1:])
+        if verb == "edit":
+            return parse_account_edit(rest[1:])
+        raise CommandError(
+            "Use `account add` to create an account, `account edit` to change one.", USAGE_ACCOUNT_ADD
+        )
     if head == "commit":
-        return parse_commit(tokens[1:], today=today)
+        return OpenForm("commit") if not rest else parse_commit(rest, today=today)
+    if head == "agreement":
+        return Agreement(_only_account(rest, USAGE_AGREEMENT))
+    if head == "list":
+        return ListCommitments(_only_account(rest, USAGE_LIST) if rest else None)
+    if head == "pause":
+        return _parse_pause(rest, today=today)
+    if head == "resume":
+        if len(rest) != 1:
+            raise CommandError("Name one commitment (#12) or one account.", USAGE_RESUME)
+        commitment_id, account = _target(rest[0], USAGE_RESUME)
+        return Resume(commitment_id, account)
+    if head in ("done", "cancel"):
+        usage = USAGE_DONE if head == "done" else USAGE_CANCEL
+        if not rest or len(rest) > 2:
+            raise CommandError(
+                "Name one commitment, like #12, then an optional note in double quotes.", usage
+            )
+        commitment_id = commitment_number(rest[0], usage)
+        note = _note(rest[1], usage) if len(rest) == 2 else None
+        return MarkDone(commitment_id, note) if head == "done" else Cancel(commitment_id, note)
     raise CommandError(f"I don't know the subcommand “{_clip(tokens[0])}”. Try `/accountability help`.")
 
 
@@ -166,11 +275,12 @@ def account_name(token: str | None, usage: str) -> str:
 ACCOUNT_OPTIONS = ("channel", "escalations", "champion", "csm", "manager", "digest", "outcome", "holidays")
 
 
-def parse_account_add(tokens: list[str]) -> AccountAdd:
-    usage = USAGE_ACCOUNT_ADD
-    name = account_name(tokens[0] if tokens else None, usage)
+CLEARABLE = ("manager", "digest", "holidays")
+
+
+def _options(tokens: list[str], usage: str) -> dict[str, str]:
     options: dict[str, str] = {}
-    for token in tokens[1:]:
+    for token in tokens:
         key, sep, value = token.partition(":")
         key = key.lower()
         if not sep or key not in ACCOUNT_OPTIONS:
@@ -181,33 +291,59 @@ def parse_account_add(tokens: list[str]) -> AccountAdd:
         if key in options:
             raise CommandError(f"{key}: is given twice.", usage)
         options[key] = value.strip()
+    return options
+
+
+def _option_value(key: str, raw: str, usage: str) -> str:
+    """One option's value, checked and normalised (IDs out of mentions, text unescaped)."""
+    if key in ("channel", "escalations", "digest"):
+        return channel_id(raw, option=f"{key}:", usage=usage)
+    if key in ("champion", "csm", "manager"):
+        return user_id(raw, option=f"{key}:", usage=usage)
+    if key == "outcome":
+        outcome = html.unescape(raw).strip()
+        if len(outcome) > MAX_OUTCOME:
+            raise CommandError(f"The Desired Outcome can be at most {MAX_OUTCOME} characters.", usage)
+        return outcome
+    country = raw.upper()
+    if not re.fullmatch(r"[A-Z]{2,3}", country) or not known_holiday_country(country):
+        raise CommandError(f"holidays:{_clip(country)} is not a known country code (e.g. US, DE, GB).", usage)
+    return country
+
+
+def parse_account_edit(tokens: list[str]) -> AccountEdit:
+    usage = USAGE_ACCOUNT_EDIT
+    name = account_name(tokens[0] if tokens else None, usage)
+    options = _options(tokens[1:], usage)
+    if not options:
+        raise CommandError("Say what to change, for example champion:<@U12345>.", usage)
+    changes: list[tuple[str, str | None]] = []
+    for key, raw in options.items():
+        if key in CLEARABLE and raw.lower() == "none":
+            changes.append((key, None))
+        else:
+            changes.append((key, _option_value(key, raw, usage)))
+    return AccountEdit(name, tuple(changes))
+
+
+def parse_account_add(tokens: list[str]) -> AccountAdd:
+    usage = USAGE_ACCOUNT_ADD
+    name = account_name(tokens[0] if tokens else None, usage)
+    options = _options(tokens[1:], usage)
     missing = [key for key in ("channel", "escalations", "champion") if key not in options]
     if missing:
         raise CommandError(f"Missing {', '.join(k + ':' for k in missing)}.", usage)
-    outcome = html.unescape(options["outcome"]).strip() if "outcome" in options else None
-    if outcome is not None and len(outcome) > MAX_OUTCOME:
-        raise CommandError(f"The Desired Outcome can be at most {MAX_OUTCOME} characters.", usage)
-    country = options.get("holidays")
-    if country is not None:
-        country = country.upper()
-        if not re.fullmatch(r"[A-Z]{2,3}", country) or not known_holiday_country(country):
-            raise CommandError(
-                f"holidays:{_clip(country)} is not a known country code (e.g. US, DE, GB).", usage
-            )
+    values = {key: _option_value(key, raw, usage) for key, raw in options.items()}
     return AccountAdd(
         name=name,
-        shared_channel_id=channel_id(options["channel"], option="channel:", usage=usage),
-        escalation_channel_id=channel_id(options["escalations"], option="escalations:", usage=usage),
-        champion_user_id=user_id(options["champion"], option="champion:", usage=usage),
-        csm_user_id=user_id(options["csm"], option="csm:", usage=usage) if "csm" in options else None,
-        manager_user_id=user_id(options["manager"], option="manager:", usage=usage)
-        if "manager" in options
-        else None,
-        digest_channel_id=channel_id(options["digest"], option="digest:", usage=usage)
-        if "digest" in options
-        else None,
-        desired_outcome=outcome or None,
-        holiday_country=country,
+        shared_channel_id=values["channel"],
+        escalation_channel_id=values["escalations"],
+        champion_user_id=values["champion"],
+        csm_user_id=values.get("csm"),
+        manager_user_id=values.get("manager"),
+        digest_channel_id=values.get("digest"),
+        desired_outcome=values.get("outcome") or None,
+        holiday_country=values.get("holidays"),
     )
 
 
@@ -253,6 +389,55 @@ def parse_commit(tokens: list[str], *, today: date) -> Commit:
     except ScheduleError as exc:
         raise CommandError(str(exc), usage) from exc
     raise CommandError(f"After the action, say `every …` or `by …`, not “{_clip(schedule[0])}”.", usage)
+
+
+_COMMITMENT_ID = re.compile(r"^#?(\d{1,9})$")
+
+
+def commitment_number(token: str, usage: str) -> int:
+    match = _COMMITMENT_ID.match(token.strip())
+    if not match:
+        raise CommandError(
+            f"“{_clip(token)}” is not a commitment number. Use #12 or 12 (see `/accountability list`).", usage
+        )
+    return int(match.group(1))
+
+
+def _target(token: str, usage: str) -> tuple[int | None, str | None]:
+    if _COMMITMENT_ID.match(token.strip()):
+        return commitment_number(token, usage), None
+    return None, account_name(token, usage)
+
+
+def _only_account(tokens: list[str], usage: str) -> str:
+    if len(tokens) != 1:
+        raise CommandError("Name one account (put a name with spaces in double quotes).", usage)
+    return account_name(tokens[0], usage)
+
+
+def _note(token: str, usage: str) -> str | None:
+    note = html.unescape(token).strip()
+    if len(note) > MAX_NOTE:
+        raise CommandError(f"A note can be at most {MAX_NOTE} characters.", usage)
+    return note or None
+
+
+def _parse_pause(tokens: list[str], *, today: date) -> Pause:
+    usage = USAGE_PAUSE
+    if not tokens:
+        raise CommandError("Name a commitment (#12) or an account to pause.", usage)
+    commitment_id, account = _target(tokens[0], usage)
+    until: date | None = None
+    if len(tokens) > 1:
+        if tokens[1].lower() != "until" or len(tokens) == 2:
+            raise CommandError("After what to pause, write `until <date>` or nothing.", usage)
+        try:
+            until = parse_due_date(" ".join(tokens[2:]), today=today)
+        except ScheduleError as exc:
+            raise CommandError(str(exc), usage) from exc
+        if until <= today:
+            raise CommandError("A pause must last until a later day than today.", usage)
+    return Pause(commitment_id, account, until)
 
 
 def _clip(text: str, limit: int = 60) -> str:

@@ -39,6 +39,8 @@ class Account(Base):
     holiday_country: Mapped[str | None] = mapped_column(String(8))
     reminder_count: Mapped[int] = mapped_column(Integer, default=1)
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped whenever the customer's side of the plan changes: each version is agreed to afresh.
+    plan_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_by: Mapped[str] = mapped_column(String(SLACK_ID))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

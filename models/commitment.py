@@ -36,6 +36,8 @@ class Commitment(Base):
     schedule_text: Mapped[str] = mapped_column(String(200))
     status: Mapped[CommitmentStatus] = mapped_column(enum_column(CommitmentStatus))
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A customer commitment is checked on only once the champion agreed to a plan that holds it.
+    agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Occurrences up to this instant exist as check-in rows; the clock only looks past it.
     scheduled_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(SLACK_ID))

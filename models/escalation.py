@@ -49,6 +49,9 @@ class Agreement(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     version: Mapped[int] = mapped_column(Integer)
     plan: Mapped[str] = mapped_column(Text)
+    # The customer commitments this version asks the champion to agree to, as "3,5,8".
+    commitment_ids: Mapped[str] = mapped_column(Text, default="", server_default="")
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
     message_ts: Mapped[str | None] = mapped_column(String(32))
