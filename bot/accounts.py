@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import diary
-from bot.command_parser import AccountAdd
+from bot.command_parser import AccountAdd, AccountEdit
 from bot.errors import Refusal
-from bot.permissions import CREATE_REFUSAL, Actor, may_create_accounts
+from bot.permissions import CREATE_REFUSAL, Actor, manage_refusal, may_create_accounts, may_manage
+from bot.plan_version import plan_changed
 from models import Account
 
 
@@ -71,4 +72,43 @@ def create_account(session: Session, command: AccountAdd, *, actor: Actor, now: 
         at=now,
         actor_user_id=actor.user_id,
     )
+    return account
+
+
+EDITABLE = {
+    "channel": "shared_channel_id",
+    "escalations": "escalation_channel_id",
+    "digest": "digest_channel_id",
+    "champion": "champion_user_id",
+    "csm": "csm_user_id",
+    "manager": "manager_user_id",
+    "outcome": "desired_outcome",
+    "holidays": "holiday_country",
+}
+
+
+def edit_account(session: Session, command: AccountEdit, *, actor: Actor, now: datetime) -> Account:
+    account = find_account(session, team_id=actor.team_id, name=command.name)
+    if not may_manage(actor, account):
+        raise Refusal(manage_refusal(account))
+    changed: list[str] = []
+    for key, value in command.changes:
+        attribute = EDITABLE[key]
+        if getattr(account, attribute) != value:
+            setattr(account, attribute, value)
+            changed.append(f"{key}: {value if value is not None else '(none)'}")
+    if account.shared_channel_id == account.escalation_channel_id:
+        raise Refusal("The shared channel and the escalation channel must differ.")
+    if any(change.startswith("champion:") for change in changed):
+        # A new champion has not agreed to anything yet: the plan needs their answer.
+        plan_changed(session, account)
+    if changed:
+        diary.record(
+            session,
+            account=account,
+            kind="account_edited",
+            text="Account changed — " + "; ".join(changed),
+            at=now,
+            actor_user_id=actor.user_id,
+        )
     return account

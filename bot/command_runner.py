@@ -11,15 +11,33 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.accounts import create_account, find_account
-from bot.command_parser import AccountAdd, Command, CommandError, Commit, Help, help_text, parse
-from bot.commitments import create_commitment
+from bot.accounts import create_account, edit_account, find_account
+from bot.agreements import post_agreement
+from bot.command_parser import (
+    AccountAdd,
+    AccountEdit,
+    Agreement,
+    Cancel,
+    Command,
+    CommandError,
+    Commit,
+    Help,
+    ListCommitments,
+    MarkDone,
+    OpenForm,
+    Pause,
+    Resume,
+    help_text,
+    parse,
+)
+from bot.commitments import close, create_commitment, pause, resume
 from bot.errors import Refusal
+from bot.listing import list_commitments
 from bot.people import fetch_profiles, upsert_person
 from bot.permissions import Actor
 from bot.schedule import zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
-from models import Person, Side
+from models import CommitmentStatus, Person, Side
 
 
 @dataclass(frozen=True)
@@ -88,11 +106,15 @@ def _run(
             is_external=invoker.is_external,
         )
     command = parse(invocation.text, today=invoker_today)
-    if isinstance(command, Help):
+    if isinstance(command, Help | OpenForm):
         return help_text()
     if actor.is_external:
         raise Refusal(
             "Customers answer check-ins and read the diary; managing accounts is for the vendor's team."
+        )
+    if isinstance(command, Agreement):
+        return post_agreement(
+            sessions, gateway, team_id=team_id, account_name=command.account, actor=actor, now=now
         )
     needed = _people_in(command)
     with sessions() as session:
@@ -122,6 +144,9 @@ def _people_in(command: Command) -> list[tuple[str, Side]]:
         return found
     if isinstance(command, Commit):
         return [(command.owner_user_id, command.side)]
+    if isinstance(command, AccountEdit):
+        sides = {"champion": Side.CUSTOMER, "csm": Side.VENDOR, "manager": Side.VENDOR}
+        return [(value, sides[key]) for key, value in command.changes if key in sides and value]
     return []
 
 
@@ -152,6 +177,50 @@ def _execute(
             f"Recorded {commitment.label} on *{account.name}* ({command.side.value} side): "
             f"<@{owner.user_id}> — “{commitment.action}”, {commitment.schedule_text}.\n"
             f"Next check-ins ({tz_name}, <@{owner.user_id}>'s time): {when}"
+            + (
+                f"\nCustomer check-ins start once <@{account.champion_user_id}> agrees to the plan: "
+                f"`/accountability agreement {_quoted(account.name)}`"
+                if commitment.agreed_at is None
+                else ""
+            )
+        )
+    if isinstance(command, AccountEdit):
+        account = edit_account(session, command, actor=actor, now=now)
+        return f"Account *{account.name}* updated."
+    if isinstance(command, ListCommitments):
+        return list_commitments(
+            session, account_name=command.account, team_id=actor.team_id, actor=actor, now=now
+        )
+    if isinstance(command, Pause):
+        return pause(
+            session,
+            commitment_id=command.commitment_id,
+            account_name=command.account,
+            until=command.until,
+            team_id=actor.team_id,
+            actor=actor,
+            now=now,
+        )
+    if isinstance(command, Resume):
+        return resume(
+            session,
+            commitment_id=command.commitment_id,
+            account_name=command.account,
+            team_id=actor.team_id,
+            actor=actor,
+            now=now,
+        )
+    if isinstance(command, MarkDone | Cancel):
+        status = CommitmentStatus.DONE if isinstance(command, MarkDone) else CommitmentStatus.CANCELLED
+        note = command.note if isinstance(command, MarkDone) else command.reason
+        return close(
+            session,
+            commitment_id=command.commitment_id,
+            status=status,
+            note=note,
+            team_id=actor.team_id,
+            actor=actor,
+            now=now,
         )
     raise AssertionError(f"unhandled command {command!r}")
 

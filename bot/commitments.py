@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy.orm import Session
 
 from bot import diary
+from bot.accounts import find_account
 from bot.command_parser import Commit
 from bot.errors import Refusal
 from bot.permissions import Actor, manage_refusal, may_manage
+from bot.plan_version import plan_changed
 from bot.schedule import upcoming, zone
-from models import Account, Commitment, CommitmentStatus, Person
+from models import Account, Commitment, CommitmentStatus, Person, Side
 
 UPCOMING_SHOWN = 3
 
@@ -55,10 +57,14 @@ def create_commitment(
         status=CommitmentStatus.ACTIVE,
         # Only occurrences after the moment of agreement are check-ins; earlier ones never existed.
         scheduled_through=now,
+        # The vendor holds itself to its word at once; the customer's part waits for "I agree".
+        agreed_at=now if command.side is Side.VENDOR else None,
         created_by=actor.user_id,
         created_at=now,
     )
     session.add(commitment)
+    if command.side is Side.CUSTOMER:
+        plan_changed(session, account)
     session.flush()
     diary.record(
         session,
@@ -82,3 +88,138 @@ def create_commitment(
         count=UPCOMING_SHOWN,
     )
     return CreatedCommitment(commitment, [t.astimezone(tz) for t in next_checkins])
+
+
+def _managed_commitment(session: Session, commitment_id: int, *, team_id: str, actor: Actor) -> Commitment:
+    commitment = session.get(Commitment, commitment_id)
+    if commitment is None or commitment.team_id != team_id:
+        raise Refusal(f"There is no commitment #{commitment_id}. `/accountability list` shows the numbers.")
+    if not may_manage(actor, commitment.account):
+        raise Refusal(manage_refusal(commitment.account))
+    return commitment
+
+
+def _targets(
+    session: Session, *, commitment_id: int | None, account_name: str | None, team_id: str, actor: Actor
+) -> tuple[str, list[Commitment]]:
+    """The commitments a pause or resume applies to, and how to name them in the answer."""
+    if commitment_id is not None:
+        commitment = _managed_commitment(session, commitment_id, team_id=team_id, actor=actor)
+        return commitment.label, [commitment]
+    assert account_name is not None
+    account = find_account(session, team_id=team_id, name=account_name)
+    if not may_manage(actor, account):
+        raise Refusal(manage_refusal(account))
+    return f"every commitment of {account.name}", list(account.commitments)
+
+
+def pause(
+    session: Session,
+    *,
+    commitment_id: int | None,
+    account_name: str | None,
+    until: date | None,
+    team_id: str,
+    actor: Actor,
+    now: datetime,
+) -> str:
+    what, commitments = _targets(
+        session, commitment_id=commitment_id, account_name=account_name, team_id=team_id, actor=actor
+    )
+    paused = [c for c in commitments if c.status is CommitmentStatus.ACTIVE]
+    if not paused:
+        return f"Nothing to pause: {what} is not active."
+    for commitment in paused:
+        tz = zone(commitment.owner.tz)
+        commitment.status = CommitmentStatus.PAUSED
+        # The pause ends at the start of that day in the owner's own zone.
+        commitment.paused_until = (
+            datetime.combine(until, time.min, tzinfo=tz).astimezone(UTC) if until else None
+        )
+        diary.record(
+            session,
+            account=commitment.account,
+            kind="commitment_paused",
+            text=f"{commitment.label} “{commitment.action}” paused"
+            + (f" until {until:%a %d %b %Y}." if until else " until resumed.")
+            + " No check-ins or escalations meanwhile.",
+            at=now,
+            actor_user_id=actor.user_id,
+            side=commitment.side,
+            commitment_id=commitment.id,
+        )
+    labels = ", ".join(c.label for c in paused)
+    return f"Paused {labels}" + (f" until {until:%a %d %b %Y}." if until else " until you resume it.")
+
+
+def resume(
+    session: Session,
+    *,
+    commitment_id: int | None,
+    account_name: str | None,
+    team_id: str,
+    actor: Actor,
+    now: datetime,
+) -> str:
+    what, commitments = _targets(
+        session, commitment_id=commitment_id, account_name=account_name, team_id=team_id, actor=actor
+    )
+    resumed = [c for c in commitments if c.status is CommitmentStatus.PAUSED]
+    if not resumed:
+        return f"Nothing to resume: {what} is not paused."
+    for commitment in resumed:
+        resume_commitment(session, commitment, at=now, actor_user_id=actor.user_id)
+    return f"Resumed {', '.join(c.label for c in resumed)}. Check-ins start again from now; the paused weeks don't count."
+
+
+def resume_commitment(
+    session: Session, commitment: Commitment, *, at: datetime, actor_user_id: str | None
+) -> None:
+    """Occurrences that fell during the pause never existed: scheduling picks up from `at`."""
+    commitment.status = CommitmentStatus.ACTIVE
+    commitment.paused_until = None
+    if commitment.scheduled_through is None or commitment.scheduled_through < at:
+        commitment.scheduled_through = at
+    diary.record(
+        session,
+        account=commitment.account,
+        kind="commitment_resumed",
+        text=f"{commitment.label} “{commitment.action}” resumed"
+        + ("." if actor_user_id else " at the end of its pause."),
+        at=at,
+        actor_user_id=actor_user_id,
+        side=commitment.side,
+        commitment_id=commitment.id,
+    )
+
+
+def close(
+    session: Session,
+    *,
+    commitment_id: int,
+    status: CommitmentStatus,
+    note: str | None,
+    team_id: str,
+    actor: Actor,
+    now: datetime,
+) -> str:
+    """Mark done or cancel: check-ins stop for good, and the customer's plan gets a new version."""
+    commitment = _managed_commitment(session, commitment_id, team_id=team_id, actor=actor)
+    if commitment.status in (CommitmentStatus.DONE, CommitmentStatus.CANCELLED):
+        return f"{commitment.label} is already {commitment.status.value}; nothing was changed."
+    commitment.status = status
+    commitment.paused_until = None
+    if commitment.side is Side.CUSTOMER:
+        plan_changed(session, commitment.account)
+    verb = "completed" if status is CommitmentStatus.DONE else "cancelled"
+    diary.record(
+        session,
+        account=commitment.account,
+        kind=f"commitment_{status.value}",
+        text=f"{commitment.label} “{commitment.action}” {verb}." + (f" {note}" if note else ""),
+        at=now,
+        actor_user_id=actor.user_id,
+        side=commitment.side,
+        commitment_id=commitment.id,
+    )
+    return f"{commitment.label} “{commitment.action}” is {verb}; its check-ins have stopped."

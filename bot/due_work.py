@@ -14,8 +14,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot import diary
+from bot.agreements import remind_pending
 from bot.checkin_message import question_blocks, question_text
 from bot.checkins import load, view_of
+from bot.commitments import resume_commitment
 from bot.schedule import is_working_day, occurrences, zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
 from models import CheckIn, CheckInState, ClockPass, Commitment, CommitmentStatus
@@ -44,8 +46,10 @@ def run_due_work(
 ) -> PassReport:
     started = datetime.now(UTC)
     report = PassReport()
+    end_finished_pauses(sessions, now=now)
     schedule_occurrences(sessions, now=now, grace=grace, report=report)
     send_due(sessions, gateway, now=now, report=report)
+    remind_pending(sessions, gateway, now=now)
     with sessions.begin() as session:
         session.add(
             ClockPass(
@@ -61,6 +65,20 @@ def run_due_work(
     return report
 
 
+def end_finished_pauses(sessions: sessionmaker[Session], *, now: datetime) -> None:
+    """A pause with an end date ends by itself; scheduling resumes from that instant, not from before it."""
+    with sessions.begin() as session:
+        finished = session.scalars(
+            select(Commitment)
+            .where(Commitment.status == CommitmentStatus.PAUSED, Commitment.paused_until <= now)
+            .options(joinedload(Commitment.account))
+            .with_for_update(skip_locked=True)
+        )
+        for commitment in finished:
+            assert commitment.paused_until is not None
+            resume_commitment(session, commitment, at=commitment.paused_until, actor_user_id=None)
+
+
 def schedule_occurrences(
     sessions: sessionmaker[Session], *, now: datetime, grace: timedelta, report: PassReport
 ) -> None:
@@ -68,7 +86,7 @@ def schedule_occurrences(
         commitment_ids = list(
             session.scalars(
                 select(Commitment.id)
-                .where(Commitment.status == CommitmentStatus.ACTIVE)
+                .where(Commitment.status == CommitmentStatus.ACTIVE, Commitment.agreed_at.is_not(None))
                 .where((Commitment.scheduled_through.is_(None)) | (Commitment.scheduled_through < now))
                 .order_by(Commitment.id)
             )
@@ -86,7 +104,7 @@ def _schedule_one(
         .where(Commitment.id == commitment_id)
         .options(joinedload(Commitment.account), joinedload(Commitment.owner))
     )
-    if commitment is None or commitment.status is not CommitmentStatus.ACTIVE:
+    if commitment is None or commitment.status is not CommitmentStatus.ACTIVE or commitment.agreed_at is None:
         return
     after = commitment.scheduled_through or commitment.created_at
     if after >= now:

@@ -64,6 +64,8 @@ def render_blocks(blocks: list[dict[str, Any]]) -> str:
     for block in blocks:
         if block["type"] == "section":
             lines.append(block["text"]["text"])
+        elif block["type"] == "header":
+            lines.append(f"*{block['text']['text']}*")
         elif block["type"] == "context":
             lines.extend(element.get("text", "") for element in block["elements"])
         elif block["type"] == "actions":
@@ -122,20 +124,48 @@ def main(argv: list[str] | None = None) -> int:
             say("bot (only you)", slack.wait_for("response_url", count=replies)[replies - 1].params["text"])
         print()
 
+        print("── The CSM puts the joint plan to the customer: is that fair? ──")
+        say(name("U0CSM"), "/accountability agreement FitCo")
+        people.command("agreement FitCo", user_id="U0CSM")
+        replies += 1
+        say("bot (only you)", slack.wait_for("response_url", count=replies)[replies - 1].params["text"])
+        plan = slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == "C0SHARED")[0]
+        say("bot → #fitco-shared", render_blocks(plan.params["blocks"]))
+        agree = next(
+            element
+            for block in plan.params["blocks"]
+            if block["type"] == "actions"
+            for element in block["elements"]
+            if element["action_id"] == "agreement_agree"
+        )
+        clock.now = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+        say(name("U0CHAMP"), "clicks [I agree]")
+        people.click(
+            action_id="agreement_agree",
+            value=agree["value"],
+            user_id="U0CHAMP",
+            channel_id="C0SHARED",
+            message_ts=slack.messages("C0SHARED")[0]["ts"],
+        )
+        updated = slack.wait_for("chat.update", where=lambda c: c.params["channel"] == "C0SHARED")[0]
+        say("bot → #fitco-shared", "(plan updated) " + render_blocks(updated.params["blocks"][-1:]))
+        print()
+
         print("── Monday 30 Nov: the clock passes; check-ins go out in each owner's own morning ──")
         for at in (datetime(2026, 11, 30, 10, 0, tzinfo=UTC), datetime(2026, 11, 30, 11, 0, tzinfo=UTC)):
             report = run_due_work(sessions, gateway, now=at)
             print(
                 f"{'clock':>{WIDTH}} │ pass at {at:%H:%M} UTC: sent {report.sent}, skipped {report.skipped}"
             )
-        for call in slack.calls_to("chat.postMessage"):
+        checkins = [c for c in slack.calls_to("chat.postMessage") if c.params["channel"] in PEOPLE]
+        for call in checkins:
             say(f"bot → {name(call.params['channel'])}", render_blocks(call.params["blocks"]))
         print()
 
         print("── The owners answer ──")
         answers = {"U0CHAMP": "checkin_answer_done", "U0ENG": "checkin_answer_not_yet"}
         clock.now = datetime(2026, 11, 30, 12, 15, tzinfo=UTC)
-        for call in slack.calls_to("chat.postMessage"):
+        for call in checkins:
             owner = call.params["channel"]
             button = next(
                 element
@@ -154,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
                 channel_id=channel,
                 message_ts=ts,
             )
-        for update in slack.wait_for("chat.update", count=2):
+        for update in slack.wait_for(
+            "chat.update", count=2, where=lambda c: c.params["channel"].startswith("D")
+        ):
             owner = next(u for u in PEOPLE if slack.dm_channel(u) == update.params["channel"])
             say(f"bot → {name(owner)}", "(message updated) " + update.params["text"])
         server.shutdown()

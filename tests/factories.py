@@ -80,4 +80,6 @@ def make_commitment(
             now=now,
         )
         commitment: Commitment = created.commitment
+        # As if the champion had already agreed to the plan (the agreement has tests of its own).
+        commitment.agreed_at = now
         return commitment.id

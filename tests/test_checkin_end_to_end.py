@@ -37,11 +37,27 @@ def button_values(blocks: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
+def to_champion(emulator: SlackEmulator, method: str) -> list[Call]:
+    """Calls about the champion's DM only (the plan in the shared channel is posted and updated too)."""
+    dm = emulator.dm_channel(CHAMPION)
+    return [c for c in emulator.calls_to(method) if c.params.get("channel") in (CHAMPION, dm)]
+
+
 def set_up_account_and_commitment(web: RunningApp, emulator: SlackEmulator) -> None:
+    """Account, a customer commitment, and the champion's agreement to the plan that holds it."""
     assert web.slack.command(ACCOUNT_ADD, user_id=CSM).status == 200
     assert "Account *Acme* created" in reply_text(emulator, 1)
     assert web.slack.command(COMMIT, user_id=CSM).status == 200
     assert "Recorded #" in reply_text(emulator, 2)
+    assert web.slack.command("agreement Acme", user_id=CSM).status == 200
+    assert "Posted version" in reply_text(emulator, 3)
+    plan = emulator.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == "C0SHARED")[0]
+    ts = emulator.messages("C0SHARED")[0]["ts"]
+    agree = button_values(plan.params["blocks"])["agreement_agree"]
+    web.slack.click(
+        action_id="agreement_agree", value=agree, user_id=CHAMPION, channel_id="C0SHARED", message_ts=ts
+    )
+    emulator.wait_for("chat.update", where=lambda c: c.params["channel"] == "C0SHARED")
 
 
 def test_done_click_records_one_answer_and_one_diary_entry(
@@ -61,7 +77,7 @@ def test_done_click_records_one_answer_and_one_diary_entry(
     report = run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
     assert (report.created, report.sent, report.skipped, report.failed) == (1, 1, 0, 0)
 
-    dms = emulator.calls_to("chat.postMessage")
+    dms = to_champion(emulator, "chat.postMessage")
     assert len(dms) == 1
     dm = dms[0]
     assert dm.params["channel"] == CHAMPION
@@ -87,8 +103,7 @@ def test_done_click_records_one_answer_and_one_diary_entry(
     )
     assert result.status == 200
 
-    update = emulator.wait_for("chat.update")[0]
-    assert update.params["channel"] == dm_channel
+    update = emulator.wait_for("chat.update", where=lambda c: c.params["channel"] == dm_channel)[0]
     assert update.params["ts"] == posted_ts
     assert all(block["type"] != "actions" for block in update.params["blocks"])
     assert "Done" in update.params["text"] and f"<@{CHAMPION}>" in update.params["text"]
@@ -114,7 +129,7 @@ def test_second_click_on_done_changes_nothing_and_says_why(
 ) -> None:
     set_up_account_and_commitment(web, emulator)
     run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
-    dm = emulator.calls_to("chat.postMessage")[0]
+    dm = to_champion(emulator, "chat.postMessage")[0]
     value = button_values(dm.params["blocks"])["checkin_answer_done"]
     dm_channel = emulator.dm_channel(CHAMPION)
     ts = emulator.messages(dm_channel)[0]["ts"]
@@ -131,7 +146,7 @@ def test_second_click_on_done_changes_nothing_and_says_why(
     ephemeral = emulator.wait_for("chat.postEphemeral")[0]
     assert ephemeral.params["user"] == CHAMPION
     assert "already answered" in ephemeral.params["text"]
-    assert len(emulator.calls_to("chat.update")) == 1
+    assert len(to_champion(emulator, "chat.update")) == 1
     with sessions() as session:
         assert (
             session.scalar(
@@ -146,7 +161,9 @@ def test_click_by_someone_other_than_the_owner_is_refused(
 ) -> None:
     set_up_account_and_commitment(web, emulator)
     run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
-    value = button_values(emulator.calls_to("chat.postMessage")[0].params["blocks"])["checkin_answer_done"]
+    value = button_values(to_champion(emulator, "chat.postMessage")[0].params["blocks"])[
+        "checkin_answer_done"
+    ]
     dm_channel = emulator.dm_channel(CHAMPION)
     ts = emulator.messages(dm_channel)[0]["ts"]
 
@@ -155,7 +172,7 @@ def test_click_by_someone_other_than_the_owner_is_refused(
     )
     refusal = emulator.wait_for("chat.postEphemeral")[0]
     assert f"belongs to <@{CHAMPION}>" in refusal.params["text"]
-    assert emulator.calls_to("chat.update") == []
+    assert to_champion(emulator, "chat.update") == []
     with sessions() as session:
         assert session.scalars(select(CheckIn)).one().state is CheckInState.SENT
 
@@ -178,10 +195,6 @@ def test_commands_write_the_account_and_commitment_with_team_ids(
         assert commitment.owner.tz == "Europe/London"
         assert commitment.owner.is_external  # the champion's home team is the customer's
         assert commitment.team_id == "T0VENDOR"
-
-
-def calls_named(calls: list[Call], method: str) -> list[Call]:
-    return [c for c in calls if c.method == method]
 
 
 def test_customer_answers_from_the_app_home_of_their_own_workspace(
@@ -207,8 +220,7 @@ def test_customer_answers_from_the_app_home_of_their_own_workspace(
         container_type="view",
     )
     assert click.status == 200
-    update = emulator.wait_for("chat.update")[0]
-    assert update.params["channel"] == emulator.dm_channel(CHAMPION)
+    emulator.wait_for("chat.update", where=lambda c: c.params["channel"] == emulator.dm_channel(CHAMPION))
     refreshed = emulator.wait_for("views.publish", count=2)[1].params["view"]
     assert "Nothing is waiting for your answer" in str(refreshed["blocks"])
     with sessions() as session:

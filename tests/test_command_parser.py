@@ -104,7 +104,7 @@ def test_escaped_html_in_text_is_unescaped() -> None:
 
 
 def test_management_commands_parse() -> None:
-    assert parse("agreement \"Big Co\"", today=TODAY) == Agreement("Big Co")
+    assert parse('agreement "Big Co"', today=TODAY) == Agreement("Big Co")
     assert parse("list", today=TODAY) == ListCommitments(None)
     assert parse("list Acme", today=TODAY) == ListCommitments("Acme")
     assert parse("pause #12 until dec 15", today=TODAY) == Pause(12, None, date(2026, 12, 15))
@@ -231,6 +231,6 @@ def test_readme_command_reference_matches_help(repo_root: Path) -> None:
     readme = (repo_root / "README.md").read_text()
     start = readme.index("<!-- command-reference:start -->\n") + len("<!-- command-reference:start -->\n")
     end = readme.index("<!-- command-reference:end -->")
-    assert readme[start:end].strip() == reference_markdown().strip()
+    assert readme[start:end].strip() == reference_markdown().strip(), "run scripts/update_readme_reference.py"
     for usage, _ in COMMAND_REFERENCE:
         assert usage.splitlines()[0] in help_text()

@@ -4,10 +4,14 @@ import re
 
 from slack_bolt import App
 
+from bot.agreements import AGREE, DISCUSS
 from bot.checkin_message import ACTION_PREFIX
+from handlers.actions.agreement import ack_agreement, record_agreement
 from handlers.actions.checkin import ack_answer, record_answer
 from handlers.deps import Deps, bind
 
 
 def register(app: App, deps: Deps) -> None:
     app.action(re.compile(f"^{ACTION_PREFIX}"))(ack=ack_answer, lazy=[bind(record_answer, deps)])
+    for action_id in (AGREE, DISCUSS):
+        app.action(action_id)(ack=ack_agreement, lazy=[bind(record_agreement, deps)])

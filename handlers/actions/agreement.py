@@ -1,0 +1,40 @@
+"""I agree / Let's discuss on the joint plan: record the champion's answer, then show it on the plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from bot.agreements import Responded, respond
+from bot.slack_gateway import SlackGateway
+from handlers.deps import Deps
+
+
+def ack_agreement(ack: Ack) -> None:
+    ack()
+
+
+def record_agreement(body: dict[str, Any], action: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
+    gateway = SlackGateway(client)
+    user_id = body["user"]["id"]
+    channel_id = (body.get("channel") or {}).get("id")
+    value = str(action.get("value", ""))
+    if not value.isdigit():
+        return
+    outcome = respond(
+        deps.sessions,
+        agreement_id=int(value),
+        user_id=user_id,
+        action_id=action["action_id"],
+        now=deps.clock(),
+    )
+    if isinstance(outcome, Responded):
+        gateway.update_message(
+            channel=outcome.channel_id, ts=outcome.message_ts, text=outcome.text, blocks=outcome.blocks
+        )
+        if outcome.thread_note:
+            gateway.post_message(outcome.channel_id, text=outcome.thread_note, thread_ts=outcome.message_ts)
+    elif channel_id:
+        gateway.post_ephemeral(channel=channel_id, user=user_id, text=outcome.reason)
