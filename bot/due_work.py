@@ -72,7 +72,7 @@ def end_finished_pauses(sessions: sessionmaker[Session], *, now: datetime) -> No
             select(Commitment)
             .where(Commitment.status == CommitmentStatus.PAUSED, Commitment.paused_until <= now)
             .options(joinedload(Commitment.account))
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=Commitment)
         )
         for commitment in finished:
             assert commitment.paused_until is not None
