@@ -96,7 +96,9 @@ def serve_in_thread(web_app: WebApp, *, host: str = "127.0.0.1", port: int = 0) 
     """A real HTTP server on loopback for tests and the demo; production uses gunicorn."""
     server = make_server(host, port, web_app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler)
     assert isinstance(server, ThreadingWSGIServer)
-    threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="web", daemon=True
+    ).start()
     return server
 
 
