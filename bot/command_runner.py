@@ -6,8 +6,9 @@ everything in one transaction, so a refusal at any step leaves the database as i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +58,15 @@ def validate(text: str, *, now: datetime) -> str | None:
     return None
 
 
+def form_requested(text: str, *, now: datetime) -> str | None:
+    """ "account_add" or "commit" when the command asks for a form (typed with no arguments)."""
+    try:
+        command = parse(text, today=now.astimezone(UTC).date())
+    except CommandError:
+        return None
+    return command.form if isinstance(command, OpenForm) else None
+
+
 def run(
     invocation: Invocation,
     *,
@@ -64,9 +74,11 @@ def run(
     gateway: SlackGateway,
     admins: frozenset[str],
     now: datetime,
+    form: Callable[[date], Command] | None = None,
 ) -> str:
+    """`form` reads a submitted modal instead of parsing `invocation.text`; everything after is shared."""
     try:
-        return _run(invocation, sessions=sessions, gateway=gateway, admins=admins, now=now)
+        return _run(invocation, sessions=sessions, gateway=gateway, admins=admins, now=now, form=form)
     except CommandError as exc:
         return exc.reply
     except Refusal as exc:
@@ -82,6 +94,7 @@ def _run(
     gateway: SlackGateway,
     admins: frozenset[str],
     now: datetime,
+    form: Callable[[date], Command] | None,
 ) -> str:
     team_id = invocation.team_id
     with sessions() as session:
@@ -105,7 +118,7 @@ def _run(
             is_admin=invocation.user_id in admins,
             is_external=invoker.is_external,
         )
-    command = parse(invocation.text, today=invoker_today)
+    command = form(invoker_today) if form is not None else parse(invocation.text, today=invoker_today)
     if isinstance(command, Help | OpenForm):
         return help_text()
     if actor.is_external:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors, events, middleware
+from handlers import actions, commands, errors, events, middleware, views
 from handlers.deps import Deps
 
 
@@ -13,4 +13,5 @@ def register(app: App, deps: Deps) -> None:
     commands.register(app, deps)
     actions.register(app, deps)
     events.register(app, deps)
+    views.register(app, deps)
     errors.register(app)

@@ -9,14 +9,22 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot import command_runner
+from bot.forms import FORMS
 from bot.slack_gateway import SlackGateway
 from handlers.deps import Deps
 
 SOMETHING_WENT_WRONG = "Sorry — something went wrong on our side and nothing was changed. Please try again."
 
 
-def ack_accountability(ack: Ack, command: dict[str, Any], *, deps: Deps) -> None:
-    problem = command_runner.validate(command.get("text") or "", now=deps.clock())
+def ack_accountability(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
+    text = command.get("text") or ""
+    form = command_runner.form_requested(text, now=deps.clock())
+    if form is not None:
+        # The trigger_id dies within 3 seconds: the modal opens here, before the ack.
+        client.views_open(trigger_id=command["trigger_id"], view=FORMS[form]())
+        ack()
+        return
+    problem = command_runner.validate(text, now=deps.clock())
     if problem is not None:
         ack(response_type="ephemeral", text=problem)
     else:
@@ -27,8 +35,10 @@ def run_accountability(
     command: dict[str, Any], respond: Respond, client: WebClient, logger: logging.Logger, *, deps: Deps
 ) -> None:
     text = command.get("text") or ""
-    if command_runner.validate(text, now=deps.clock()) is not None:
-        return  # already answered in the ack
+    if command_runner.validate(text, now=deps.clock()) is not None or command_runner.form_requested(
+        text, now=deps.clock()
+    ):
+        return  # already answered, or a form opened, in the ack
     invocation = command_runner.Invocation(
         team_id=command["team_id"],
         enterprise_id=command.get("enterprise_id") or None,
