@@ -53,6 +53,7 @@ def say(who: str, what: str) -> None:
     for user_id, (real_name, _team, _tz) in PEOPLE.items():
         what = re.sub(rf"<@{user_id}(\|[^>]*)?>", "@" + real_name.split()[0], what)
     what = re.sub(r"<#(C\w+)(?:\|[^>]*)?>", lambda m: "#" + CHANNELS.get(m.group(1), m.group(1)), what)
+    what = what.replace("```", "")  # Slack shows these as a code block; plain text needs no fence
     lines = what.splitlines() or [""]
     print(f"{who:>{WIDTH}} │ {lines[0]}")
     for line in lines[1:]:
