@@ -50,7 +50,7 @@ def seed(url: str, n: int) -> None:
                     team_id="T0", account=account, side=Side.CUSTOMER, owner_id=person.id, action="Log bookings",
                     rrule="FREQ=WEEKLY;BYDAY=MO", starts_on=CREATED.date(), local_time=clock_time(10),
                     schedule_text="every Monday at 10:00", status=CommitmentStatus.ACTIVE,
-                    scheduled_through=CREATED, created_by="U0CSM", created_at=CREATED,
+                    scheduled_through=CREATED, agreed_at=CREATED, created_by="U0CSM", created_at=CREATED,
                 )
             )  # fmt: skip
     engine.dispose()
@@ -81,6 +81,7 @@ def main() -> int:
     parser.add_argument("--postgres", default="postgresql://root@127.0.0.1:5432/test")
     args = parser.parse_args()
     n = 10 if args.smoke else args.commitments
+    failures = 0
     urls = {"sqlite": f"sqlite:///{tempfile.mkdtemp()}/bench.db", "postgresql": args.postgres}
     with SlackEmulator(token="xoxb-bench", team_id="T0").start() as emulator:
         for name, url in urls.items():
@@ -88,6 +89,7 @@ def main() -> int:
                 idle, busy = measure(url, n, emulator)
             except Exception as exc:  # report and go on: a bench must not hide the other backend
                 print(f"{name:>10}: not measured ({type(exc).__name__}: {exc})")
+                failures += 1
                 continue
             per = busy / n * 1000
             print(
@@ -95,7 +97,7 @@ def main() -> int:
                 f"({per:.2f} ms each) | ratio to idle {busy / idle if idle else float('nan'):.1f}x"
             )
             emulator.reset()
-    return 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
