@@ -99,6 +99,10 @@ def edit_account(session: Session, command: AccountEdit, *, actor: Actor, now: d
             changed.append(f"{key}: {value if value is not None else '(none)'}")
     if account.shared_channel_id == account.escalation_channel_id:
         raise Refusal("The shared channel and the escalation channel must differ.")
+    if any(change.startswith("holidays:") for change in changed):
+        # A calendar change can bring a check-in earlier than the clock's bound: make it look again.
+        for commitment in account.commitments:
+            commitment.next_checkin_at = None
     if any(change.startswith("champion:") for change in changed):
         # A new champion has not agreed to anything yet: the plan needs their answer.
         plan_changed(session, account)

@@ -18,13 +18,15 @@ from bot.agreements import remind_pending
 from bot.checkin_message import question_blocks, question_text
 from bot.checkins import load, view_of
 from bot.commitments import resume_commitment
-from bot.schedule import is_working_day, occurrences, zone
+from bot.schedule import is_working_day, occurrences, upcoming, zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
 from models import CheckIn, CheckInState, ClockPass, Commitment, CommitmentStatus
 from models.db import insert_once, rows_changed
 
 # An occurrence later than this when the clock reaches it fell while the bot was down.
 DOWNTIME_GRACE = timedelta(hours=2)
+# The bound for a commitment with no occurrence left (a due date that has passed).
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 # A claim this old belongs to a pass that died mid-send: whether Slack got the DM is unknown.
 ABANDONED_CLAIM = timedelta(minutes=10)
 
@@ -88,6 +90,7 @@ def schedule_occurrences(
                 select(Commitment.id)
                 .where(Commitment.status == CommitmentStatus.ACTIVE, Commitment.agreed_at.is_not(None))
                 .where((Commitment.scheduled_through.is_(None)) | (Commitment.scheduled_through < now))
+                .where((Commitment.next_checkin_at.is_(None)) | (Commitment.next_checkin_at <= now))
                 .order_by(Commitment.id)
             )
         )
@@ -163,12 +166,22 @@ def _schedule_one(
                 checkin_id=checkin_id,
                 dedupe_key=f"checkin:{checkin_id}:skipped",
             )
+    following = upcoming(
+        rule=commitment.rrule,
+        due_on=commitment.due_on,
+        starts_on=commitment.starts_on,
+        at=commitment.local_time,
+        tz=tz,
+        holiday_country=holiday_country,
+        after=now,
+        count=1,
+    )
     # Guarded so a slower concurrent pass never moves the mark backwards.
     session.execute(
         update(Commitment)
         .where(Commitment.id == commitment.id)
         .where((Commitment.scheduled_through.is_(None)) | (Commitment.scheduled_through < now))
-        .values(scheduled_through=now)
+        .values(scheduled_through=now, next_checkin_at=following[0] if following else NEVER)
     )
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import Refusal
 from bot.slack_gateway import SlackDeliveryError, SlackGateway, SlackProfile
-from models import Person, Side
+from models import Commitment, Person, Side
 
 PROFILE_TTL = timedelta(hours=24)
 
@@ -67,6 +67,11 @@ def upsert_person(
             raise Refusal(f"<@{user_id}> has been deactivated in Slack.")
         person.home_team_id = profile.team_id
         person.display_name = profile.name[:120]
+        if person.id is not None and person.tz != profile.tz:
+            # Their check-ins move with them: the clock must recompute when the next one falls.
+            session.execute(
+                update(Commitment).where(Commitment.owner_id == person.id).values(next_checkin_at=None)
+            )
         person.tz = profile.tz
         person.is_external = profile.is_stranger or (
             profile.team_id is not None and profile.team_id != team_id

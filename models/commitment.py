@@ -40,6 +40,10 @@ class Commitment(Base):
     agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Occurrences up to this instant exist as check-in rows; the clock only looks past it.
     scheduled_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # No occurrence falls before this instant, so the clock can pass over the commitment until then.
+    # A lower bound only: None means "look", and anything that could bring an occurrence earlier
+    # (a zone or holiday-calendar change) resets it.
+    next_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_by: Mapped[str] = mapped_column(String(SLACK_ID))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.due_work import run_due_work
 from bot.schedule import zone
 from bot.slack_gateway import SlackGateway, make_client
-from models import CheckIn, CheckInState
+from models import CheckIn, CheckInState, Commitment
 from slack_emulator import SlackEmulator
 from tests.conftest import ENGINEER, TOKEN, Clock, RunningApp
 from tests.flows import ADD_ACME, run
@@ -150,3 +150,37 @@ def test_downtime_gives_skipped_occurrences_and_one_catch_up_dm(
         states = [c.state for c in session.scalars(select(CheckIn).order_by(CheckIn.scheduled_at))]
     assert states == [CheckInState.SKIPPED] * 3 + [CheckInState.SENT]
     assert len([c for c in emulator.calls_to("chat.postMessage") if c.params["channel"] == ENGINEER]) == 1
+
+
+def test_clock_passes_over_a_commitment_until_its_next_checkin(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    run(web, emulator, ADD_ACME)
+    vendor_commit(web, emulator, "every monday")
+    run_due_work(sessions, gateway, now=datetime(2026, 11, 24, 0, 0, tzinfo=UTC))
+    with sessions() as session:
+        commitment = session.scalars(select(Commitment)).one()
+        assert commitment.next_checkin_at == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Mon 09:00 Tokyo
+        marked = commitment.scheduled_through
+    run_due_work(sessions, gateway, now=datetime(2026, 11, 27, 0, 0, tzinfo=UTC))
+    with sessions() as session:
+        # Not even looked at: nothing could fall before Monday.
+        assert session.scalars(select(Commitment)).one().scheduled_through == marked
+
+
+def test_removing_a_holiday_calendar_brings_the_checkin_back_on_time(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    emulator.add_user("U0CHI", team_id="T0VENDOR", name="chi", tz="America/Chicago")
+    run(web, emulator, ADD_ACME + " holidays:US")
+    vendor_commit(web, emulator, "every thursday at 10:00", owner="U0CHI")
+    run_due_work(sessions, gateway, now=datetime(2026, 11, 25, 17, 0, tzinfo=UTC))
+    with sessions() as session:
+        # Thanksgiving moves this week's check-in to Friday.
+        assert session.scalars(select(Commitment)).one().next_checkin_at == datetime(
+            2026, 11, 27, 16, 0, tzinfo=UTC
+        )
+    run(web, emulator, "account edit Acme holidays:none")
+    run_due_work(sessions, gateway, now=datetime(2026, 11, 26, 16, 5, tzinfo=UTC))
+    assert local_checkins(sessions, "America/Chicago") == ["Thu 2026-11-26 10:00"]
+    assert len([c for c in emulator.calls_to("chat.postMessage") if c.params["channel"] == "U0CHI"]) == 1
