@@ -1,4 +1,8 @@
-"""Block Kit for the check-in DM, built with slack_sdk's models so Slack's limits are checked here."""
+"""Block Kit for check-in DMs, built with slack_sdk's models so Slack's limits are checked here.
+
+One message can hold several check-ins (one person's check-ins due at the same moment, or one reminder
+for all that is still open): a section per commitment, each with its own buttons or its own outcome.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    DividerBlock,
     MarkdownTextObject,
     SectionBlock,
 )
@@ -18,14 +23,16 @@ from slack_sdk.models.blocks import (
 from models import Answer
 
 SECTION_LIMIT = 3000
+TEXT_LIMIT = 3900  # notification text: well inside Slack's 40k, short enough to read on a lock screen
 ACTION_PREFIX = "checkin_answer_"
+MAX_CHECKINS_PER_MESSAGE = 10  # 4 blocks each stays well inside the 50-block message limit
 
 ANSWER_LABELS: dict[Answer, str] = {
     Answer.DONE: "Done",
     Answer.PARTLY: "Partly",
     Answer.BLOCKED: "Blocked",
     Answer.NOT_YET: "Not yet",
-    Answer.SNOOZED: "Snoozed",
+    Answer.SNOOZED: "Snooze",
 }
 ANSWER_MARKS: dict[Answer, str] = {
     Answer.DONE: "✅",
@@ -34,12 +41,14 @@ ANSWER_MARKS: dict[Answer, str] = {
     Answer.NOT_YET: "⏳",
     Answer.SNOOZED: "💤",
 }
-BUTTONS: tuple[Answer, ...] = (Answer.DONE, Answer.PARTLY, Answer.BLOCKED, Answer.NOT_YET)
+BUTTONS: tuple[Answer, ...] = (Answer.DONE, Answer.PARTLY, Answer.BLOCKED, Answer.NOT_YET, Answer.SNOOZED)
+# Answers that ask for a short note in a modal first (asked for Blocked, optional for the others).
+NOTE_ANSWERS: tuple[Answer, ...] = (Answer.PARTLY, Answer.BLOCKED, Answer.NOT_YET)
 
 
 @dataclass(frozen=True)
 class CheckInView:
-    """Everything the DM shows, already in the owner's zone; built by `bot.checkins`."""
+    """Everything a check-in section shows, already in the owner's zone; built by `bot.checkins`."""
 
     checkin_id: int
     commitment_label: str
@@ -53,6 +62,11 @@ class CheckInView:
     answered_by: str | None = None
     answered_local: datetime | None = None
     note: str | None = None
+    streak: str | None = None
+    open: bool = True
+    snoozed_until_local: datetime | None = None
+    closed_local: datetime | None = None  # closed with no response
+    moved: bool = False  # a newer reminder message carries this check-in now
 
 
 def truncate(text: str, limit: int) -> str:
@@ -73,66 +87,101 @@ def answer_from_action_id(action_id: str) -> Answer | None:
         return None
 
 
-def question_text(view: CheckInView) -> str:
+def _line(view: CheckInView) -> str:
+    return f"“{view.action}” ({view.account_name}, {view.commitment_label})"
+
+
+def message_text(views: list[CheckInView], *, reminder: bool = False) -> str:
     """The notification text: readable on its own, since notifications show `text`, not blocks."""
-    return truncate(
-        f"Check-in for {view.account_name} ({view.commitment_label}): did you “{view.action}”? "
-        f"Due {view.scheduled_local:%a %d %b %H:%M}.",
-        SECTION_LIMIT,
-    )
+    if len(views) == 1:
+        view = views[0]
+        if view.answer is not None and view.answered_local is not None and view.answer is not Answer.SNOOZED:
+            return truncate(
+                f"{ANSWER_MARKS[view.answer]} {ANSWER_LABELS[view.answer]} — {_line(view)}, answered by "
+                f"<@{view.answered_by}> on {view.answered_local:%a %d %b %H:%M}.",
+                TEXT_LIMIT,
+            )
+        if view.closed_local is not None:
+            return truncate(f"Closed with no response — {_line(view)}.", TEXT_LIMIT)
+        prefix = "Gentle reminder — " if reminder else "Check-in — "
+        return truncate(
+            f"{prefix}{view.account_name} ({view.commitment_label}): did you “{view.action}”? "
+            f"Due {view.scheduled_local:%a %d %b %H:%M}.",
+            TEXT_LIMIT,
+        )
+    prefix = "Gentle reminder — still open" if reminder else "Check-ins"
+    return truncate(f"{prefix}: " + "; ".join(_line(v) for v in views), TEXT_LIMIT)
 
 
-def _header(view: CheckInView) -> list[Block]:
+def _question(view: CheckInView) -> list[Block]:
     why = f"\n_Why it matters:_ {view.desired_outcome}" if view.desired_outcome else ""
+    context = f"Check-in of {view.scheduled_local:%A %d %B, %H:%M} (your time)"
+    if view.streak:
+        context += f" · {view.streak}"
     return [
         SectionBlock(
             text=MarkdownTextObject(
                 text=truncate(
-                    f"*{view.account_name}* · {view.commitment_label} · {view.side} side\n"
-                    f"Did you *{view.action}*?{why}",
+                    f"*{view.account_name}* · {view.commitment_label} · {view.side} side\nDid you *{view.action}*?{why}",
                     SECTION_LIMIT,
                 )
             )
         ),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(text=f"Check-in of {view.scheduled_local:%A %d %B, %H:%M} (your time)")
-            ]
-        ),
+        ContextBlock(elements=[MarkdownTextObject(text=truncate(context, 2000))]),
     ]
 
 
-def question_blocks(view: CheckInView) -> list[dict[str, Any]]:
-    buttons = [
-        ButtonElement(
-            text=ANSWER_LABELS[answer],
-            action_id=action_id_for(answer),
-            value=str(view.checkin_id),
-            style="primary" if answer is Answer.DONE else None,
+def _outcome(view: CheckInView) -> Block | None:
+    """What replaces the buttons once the check-in is answered, closed, snoozed or moved."""
+    if view.answer is not None and view.answer is not Answer.SNOOZED and view.answered_local is not None:
+        text = (
+            f"{ANSWER_MARKS[view.answer]} *{ANSWER_LABELS[view.answer]}* — answered by <@{view.answered_by}> "
+            f"on {view.answered_local:%a %d %b, %H:%M}. Recorded in the accountability diary."
         )
-        for answer in BUTTONS
-    ]
-    blocks = [*_header(view), ActionsBlock(block_id=f"checkin:{view.checkin_id}", elements=buttons)]
-    return [block.to_dict() for block in blocks]
+        if view.note:
+            text += f"\n> {view.note}"
+    elif view.closed_local is not None:
+        text = f"Closed with no response on {view.closed_local:%a %d %b, %H:%M}. Recorded in the diary."
+    elif view.moved:
+        text = "A reminder for this check-in was sent below — please answer there."
+    elif view.snoozed_until_local is not None:
+        text = f"💤 Snoozed — I'll ask again on {view.snoozed_until_local:%a %d %b, %H:%M}."
+    else:
+        return None
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))
 
 
-def answered_text(view: CheckInView) -> str:
-    assert view.answer is not None and view.answered_local is not None
-    return truncate(
-        f"{ANSWER_MARKS[view.answer]} {ANSWER_LABELS[view.answer]} — “{view.action}” ({view.account_name}, "
-        f"{view.commitment_label}), answered by <@{view.answered_by}> on {view.answered_local:%a %d %b %H:%M}.",
-        SECTION_LIMIT,
+def _buttons(view: CheckInView) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=f"checkin:{view.checkin_id}",
+        elements=[
+            ButtonElement(
+                text=ANSWER_LABELS[answer],
+                action_id=action_id_for(answer),
+                value=str(view.checkin_id),
+                style="primary" if answer is Answer.DONE else None,
+            )
+            for answer in BUTTONS
+        ],
     )
 
 
-def answered_blocks(view: CheckInView) -> list[dict[str, Any]]:
-    """The DM after an answer: the question, the answer, who and when, and no buttons left to press."""
-    assert view.answer is not None and view.answered_local is not None
-    lines = (
-        f"{ANSWER_MARKS[view.answer]} *{ANSWER_LABELS[view.answer]}* — answered by <@{view.answered_by}> "
-        f"on {view.answered_local:%a %d %b, %H:%M}. Recorded in the accountability diary."
-    )
-    if view.note:
-        lines += f"\n> {view.note}"
-    blocks = [*_header(view), SectionBlock(text=MarkdownTextObject(text=truncate(lines, SECTION_LIMIT)))]
+def message_blocks(views: list[CheckInView], *, reminder: bool = False) -> list[dict[str, Any]]:
+    blocks: list[Block] = []
+    if reminder:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="A gentle reminder: "
+                    + ("this check-in is" if len(views) == 1 else "these check-ins are")
+                    + " still open. A quick answer keeps the diary complete for both sides."
+                )
+            )
+        )
+    for index, view in enumerate(views[:MAX_CHECKINS_PER_MESSAGE]):
+        if index:
+            blocks.append(DividerBlock())
+        blocks.extend(_question(view))
+        outcome = _outcome(view)
+        blocks.append(outcome if outcome is not None else _buttons(view))
     return [block.to_dict() for block in blocks]

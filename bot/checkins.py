@@ -11,15 +11,20 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from bot import diary
 from bot.checkin_message import ANSWER_LABELS, CheckInView
 from bot.schedule import zone
+from bot.working_days import working_morning_after
 from models import Answer, CheckIn, CheckInState, Commitment
 from models.db import rows_changed
+
+STREAK_WINDOW = 6
+MAX_SNOOZES = 2
+CLOSED = (CheckInState.ANSWERED, CheckInState.NO_RESPONSE)
 
 
 @dataclass(frozen=True)
 class Answered:
-    """Recorded now: the DM should be updated to show it."""
+    """Recorded now: the message holding the check-in should be redrawn from `views`."""
 
-    view: CheckInView
+    views: list[CheckInView]
     channel_id: str | None
     message_ts: str | None
 
@@ -33,8 +38,6 @@ class NotRecorded:
 
 AnswerOutcome = Answered | NotRecorded
 
-ANSWERABLE = (CheckInState.SENT,)
-
 
 def load(session: Session, checkin_id: int) -> CheckIn | None:
     return session.scalar(
@@ -47,9 +50,26 @@ def load(session: Session, checkin_id: int) -> CheckIn | None:
     )
 
 
-def view_of(checkin: CheckIn) -> CheckInView:
+def streak(session: Session, commitment_id: int) -> str | None:
+    """ "done 4 of the last 6": the record the owner and both sides see, skipped occurrences left out."""
+    recent = list(
+        session.scalars(
+            select(CheckIn.answer)
+            .where(CheckIn.commitment_id == commitment_id, CheckIn.state.in_(CLOSED))
+            .order_by(CheckIn.scheduled_at.desc())
+            .limit(STREAK_WINDOW)
+        )
+    )
+    if not recent:
+        return None
+    done = sum(1 for answer in recent if answer is Answer.DONE)
+    return f"done {done} of the last {len(recent)}"
+
+
+def view_of(checkin: CheckIn, *, streak_text: str | None = None, moved: bool = False) -> CheckInView:
     commitment = checkin.commitment
     tz = zone(commitment.owner.tz)
+    snoozed = checkin.state is CheckInState.SENT and checkin.snoozes > 0 and checkin.remind_at is not None
     return CheckInView(
         checkin_id=checkin.id,
         commitment_label=commitment.label,
@@ -63,7 +83,50 @@ def view_of(checkin: CheckIn) -> CheckInView:
         answered_by=checkin.answered_by,
         answered_local=checkin.answered_at.astimezone(tz) if checkin.answered_at else None,
         note=checkin.note,
+        streak=streak_text,
+        open=checkin.state is CheckInState.SENT,
+        snoozed_until_local=checkin.remind_at.astimezone(tz) if snoozed and checkin.remind_at else None,
+        closed_local=checkin.closes_at.astimezone(tz)
+        if checkin.state is CheckInState.NO_RESPONSE and checkin.closes_at
+        else None,
+        moved=moved,
     )
+
+
+def message_views(session: Session, *, channel_id: str, message_ts: str) -> list[CheckInView]:
+    """Every check-in one message holds, in order, to redraw the whole message after one changes."""
+    rows = session.scalars(
+        select(CheckIn)
+        .where(CheckIn.channel_id == channel_id, CheckIn.message_ts == message_ts)
+        .options(
+            joinedload(CheckIn.commitment).joinedload(Commitment.account),
+            joinedload(CheckIn.commitment).joinedload(Commitment.owner),
+        )
+        .order_by(CheckIn.scheduled_at, CheckIn.id)
+    )
+    return [view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows]
+
+
+def _checked(session: Session, checkin_id: int, user_id: str) -> CheckIn | NotRecorded:
+    checkin = load(session, checkin_id)
+    # No team check here: a customer in a Slack Connect DM clicks from their own workspace, so the
+    # payload's team differs from ours. Slack user IDs are unique across organisations, and only
+    # the owner may answer, which is the check that matters.
+    if checkin is None:
+        return NotRecorded("I can't find that check-in any more.")
+    owner = checkin.commitment.owner.user_id
+    if user_id != owner:
+        return NotRecorded(f"This check-in belongs to <@{owner}>; only they can answer it.")
+    if checkin.state is not CheckInState.SENT:
+        return NotRecorded(_why_closed(checkin))
+    return checkin
+
+
+def _redrawn(session: Session, checkin: CheckIn) -> Answered:
+    if checkin.channel_id is None or checkin.message_ts is None:
+        return Answered(views=[view_of(checkin)], channel_id=None, message_ts=None)
+    views = message_views(session, channel_id=checkin.channel_id, message_ts=checkin.message_ts)
+    return Answered(views=views, channel_id=checkin.channel_id, message_ts=checkin.message_ts)
 
 
 def answer_checkin(
@@ -76,25 +139,23 @@ def answer_checkin(
     note: str | None = None,
 ) -> AnswerOutcome:
     with sessions.begin() as session:
-        checkin = load(session, checkin_id)
-        # No team check here: a customer in a Slack Connect DM clicks from their own workspace, so the
-        # payload's team differs from ours. Slack user IDs are unique across organisations, and only
-        # the owner may answer, which is the check that matters.
-        if checkin is None:
-            return NotRecorded("I can't find that check-in any more.")
-        owner = checkin.commitment.owner.user_id
-        if user_id != owner:
-            return NotRecorded(f"This check-in belongs to <@{owner}>; only they can answer it.")
-        if checkin.state not in ANSWERABLE:
-            return NotRecorded(_why_closed(checkin))
+        checkin = _checked(session, checkin_id, user_id)
+        if isinstance(checkin, NotRecorded):
+            return checkin
         # The state guard makes a double click or a concurrent second request a no-op: only one
         # UPDATE can move the row out of `sent`.
         moved = rows_changed(
             session,
             update(CheckIn)
-            .where(CheckIn.id == checkin_id, CheckIn.state.in_(ANSWERABLE))
+            .where(CheckIn.id == checkin_id, CheckIn.state == CheckInState.SENT)
             .values(
-                state=CheckInState.ANSWERED, answer=answer, answered_by=user_id, answered_at=now, note=note
+                state=CheckInState.ANSWERED,
+                answer=answer,
+                answered_by=user_id,
+                answered_at=now,
+                note=note,
+                remind_at=None,
+                closes_at=None,
             ),
         )
         if moved != 1:
@@ -118,7 +179,51 @@ def answer_checkin(
             checkin_id=checkin.id,
             dedupe_key=f"checkin:{checkin.id}:answer",
         )
-        return Answered(view=view_of(checkin), channel_id=checkin.channel_id, message_ts=checkin.message_ts)
+        return _redrawn(session, checkin)
+
+
+def snooze_checkin(
+    sessions: sessionmaker[Session], *, checkin_id: int, user_id: str, now: datetime
+) -> AnswerOutcome:
+    """Ask again on the next working morning; twice at most, so a snooze never becomes a silent no."""
+    with sessions.begin() as session:
+        checkin = _checked(session, checkin_id, user_id)
+        if isinstance(checkin, NotRecorded):
+            return checkin
+        if checkin.snoozes >= MAX_SNOOZES:
+            return NotRecorded(
+                f"This check-in has been snoozed {MAX_SNOOZES} times already. Please answer it — "
+                "“Not yet” is a fine answer, with a note on what's in the way."
+            )
+        commitment = checkin.commitment
+        tz = zone(commitment.owner.tz)
+        again = working_morning_after(now, 1, tz=tz, holiday_country=commitment.account.holiday_country)
+        moved = rows_changed(
+            session,
+            update(CheckIn)
+            .where(
+                CheckIn.id == checkin_id,
+                CheckIn.state == CheckInState.SENT,
+                CheckIn.snoozes == checkin.snoozes,
+            )
+            .values(snoozes=checkin.snoozes + 1, remind_at=again, closes_at=None),
+        )
+        if moved != 1:
+            return NotRecorded("That check-in changed a moment ago. Nothing was changed.")
+        session.refresh(checkin)
+        diary.record(
+            session,
+            account=commitment.account,
+            kind="checkin_snoozed",
+            text=f"Check-in for “{commitment.action}” snoozed until {again.astimezone(tz):%a %d %b %H:%M}.",
+            at=now,
+            actor_user_id=user_id,
+            side=commitment.side,
+            commitment_id=commitment.id,
+            checkin_id=checkin.id,
+            dedupe_key=f"checkin:{checkin.id}:snooze:{checkin.snoozes}",
+        )
+        return _redrawn(session, checkin)
 
 
 def _why_closed(checkin: CheckIn) -> str:
@@ -134,3 +239,10 @@ def _why_closed(checkin: CheckIn) -> str:
     if checkin.state is CheckInState.NO_RESPONSE:
         return "This check-in has closed with no response. Nothing was changed."
     return "This check-in can't be answered now. Nothing was changed."
+
+
+def open_for(sessions: sessionmaker[Session], *, checkin_id: int, user_id: str) -> CheckInView | NotRecorded:
+    """A cheap read for the 3-second ack: the check-in if this person may answer it now, else why not."""
+    with sessions() as session:
+        checked = _checked(session, checkin_id, user_id)
+        return checked if isinstance(checked, NotRecorded) else view_of(checked)

@@ -7,6 +7,7 @@ send each check-in once.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,9 +16,10 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot import diary
 from bot.agreements import remind_pending
-from bot.checkin_message import question_blocks, question_text
-from bot.checkins import load, view_of
+from bot.checkin_message import message_blocks, message_text
+from bot.checkins import load, streak, view_of
 from bot.commitments import resume_commitment
+from bot.reminders import after_sending, close_unanswered, send_reminders
 from bot.schedule import is_working_day, occurrences, upcoming, zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
 from models import CheckIn, CheckInState, ClockPass, Commitment, CommitmentStatus
@@ -37,6 +39,8 @@ class PassReport:
     skipped: int = 0
     sent: int = 0
     failed: int = 0
+    reminded: int = 0
+    closed: int = 0
 
 
 def run_due_work(
@@ -51,6 +55,8 @@ def run_due_work(
     end_finished_pauses(sessions, now=now)
     schedule_occurrences(sessions, now=now, grace=grace, report=report)
     send_due(sessions, gateway, now=now, report=report)
+    report.reminded = send_reminders(sessions, gateway, now=now)
+    report.closed = close_unanswered(sessions, gateway, now=now)
     remind_pending(sessions, gateway, now=now)
     with sessions.begin() as session:
         session.add(
@@ -188,37 +194,59 @@ def _schedule_one(
 def send_due(
     sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, report: PassReport
 ) -> None:
+    """One DM per person per instant: check-ins of several commitments due together arrive as one message."""
     _close_abandoned_claims(sessions, now=now, report=report)
     with sessions() as session:
-        due_ids = list(
-            session.scalars(
-                select(CheckIn.id)
-                .where(CheckIn.state == CheckInState.DUE, CheckIn.scheduled_at <= now)
-                .order_by(CheckIn.scheduled_at, CheckIn.id)
-            )
+        due = session.execute(
+            select(CheckIn.id, Commitment.owner_id, CheckIn.scheduled_at)
+            .join(CheckIn.commitment)
+            .where(CheckIn.state == CheckInState.DUE, CheckIn.scheduled_at <= now)
+            .order_by(CheckIn.scheduled_at, CheckIn.id)
+        ).all()
+    groups: dict[tuple[int, datetime], list[int]] = defaultdict(list)
+    for checkin_id, owner_id, scheduled_at in due:
+        groups[(owner_id, scheduled_at)].append(checkin_id)
+    for checkin_ids in groups.values():
+        claimed = [checkin_id for checkin_id in checkin_ids if _claim(sessions, checkin_id, now=now)]
+        if claimed:
+            _send_group(sessions, gateway, claimed, now=now, report=report)
+
+
+def _send_group(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    checkin_ids: list[int],
+    *,
+    now: datetime,
+    report: PassReport,
+) -> None:
+    with sessions() as session:
+        rows = [row for row in (load(session, checkin_id) for checkin_id in checkin_ids) if row is not None]
+        views = [view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows]
+        follow_up = {row.id: after_sending(row, sent_at=now) for row in rows}
+    try:
+        posted = gateway.send_dm(
+            views[0].owner_user_id, text=message_text(views), blocks=message_blocks(views)
         )
-    for checkin_id in due_ids:
-        if not _claim(sessions, checkin_id, now=now):
-            continue
-        with sessions() as session:
-            checkin = load(session, checkin_id)
-            assert checkin is not None
-            view = view_of(checkin)
-        try:
-            posted = gateway.send_dm(
-                view.owner_user_id, text=question_text(view), blocks=question_blocks(view)
-            )
-        except SlackDeliveryError as exc:
-            _record_failure(sessions, checkin_id, error=exc.error, now=now)
-            report.failed += 1
-            continue
-        with sessions.begin() as session:
+    except SlackDeliveryError as exc:
+        for checkin_id in checkin_ids:
+            if _record_failure(sessions, checkin_id, error=exc.error, now=now):
+                report.failed += 1
+        return
+    with sessions.begin() as session:
+        for checkin_id in checkin_ids:
             session.execute(
                 update(CheckIn)
                 .where(CheckIn.id == checkin_id)
-                .values(state=CheckInState.SENT, sent_at=now, channel_id=posted.channel, message_ts=posted.ts)
+                .values(
+                    state=CheckInState.SENT,
+                    sent_at=now,
+                    channel_id=posted.channel,
+                    message_ts=posted.ts,
+                    **follow_up[checkin_id],
+                )
             )
-        report.sent += 1
+    report.sent += len(checkin_ids)
 
 
 def _claim(sessions: sessionmaker[Session], checkin_id: int, *, now: datetime) -> bool:

@@ -5,6 +5,7 @@ the same rules, so a form and a typed command can never disagree.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, time
 from typing import Any
@@ -21,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.checkin_message import truncate
 from bot.command_parser import (
     MAX_ACCOUNT_NAME,
     MAX_ACTION,
@@ -33,7 +35,7 @@ from bot.command_parser import (
 )
 from bot.recurrence import DATE_FORMS, RECURRENCE_FORMS, ScheduleError, parse_due_date, parse_recurrence
 from bot.schedule import known_holiday_country
-from models import Side
+from models import Answer, Side
 
 ACCOUNT_FORM = "account_add_form"
 COMMIT_FORM = "commit_form"
@@ -211,3 +213,53 @@ def reader(callback_id: str, values: dict[str, Any]) -> Callable[[date], Command
     if callback_id == ACCOUNT_FORM:
         return lambda _today: read_account_form(values)
     return lambda today: read_commit_form(values, today=today)
+
+
+NOTE_FORM = "checkin_note_form"
+MAX_NOTE = 500
+
+
+def note_form(*, checkin_id: int, answer: Answer, action: str) -> dict[str, Any]:
+    """The short note behind Partly / Blocked / Not yet; asked for when blocked, since a blocker is news."""
+    required = answer is Answer.BLOCKED
+    label = {
+        Answer.BLOCKED: "What is blocking it?",
+        Answer.PARTLY: "What is done, and what is left? (optional)",
+        Answer.NOT_YET: "Anything in the way? (optional)",
+    }.get(answer, "Note (optional)")
+    blocks = [
+        InputBlock(
+            block_id="note",
+            label=label,
+            optional=not required,
+            hint=truncate(f"For: {action}", 150),
+            element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=MAX_NOTE),
+        )
+    ]
+    view = View(
+        type="modal",
+        callback_id=NOTE_FORM,
+        title={Answer.BLOCKED: "Blocked", Answer.PARTLY: "Partly done", Answer.NOT_YET: "Not yet"}.get(
+            answer, "Note"
+        ),
+        submit="Record",
+        close="Cancel",
+        private_metadata=json.dumps({"checkin_id": checkin_id, "answer": answer.value}),
+        blocks=blocks,
+    )
+    result = view.to_dict()
+    assert isinstance(result, dict)
+    return result
+
+
+def read_note_form(view: dict[str, Any]) -> tuple[int, Answer, str | None]:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    answer = Answer(meta["answer"])
+    note = _value(view["state"]["values"], "note")
+    if answer is Answer.BLOCKED and not note:
+        raise FormError(
+            "note", "Please say in a few words what is blocking it, so the right person can help."
+        )
+    if note is not None and len(note) > MAX_NOTE:
+        raise FormError("note", f"A note can be at most {MAX_NOTE} characters.")
+    return int(meta["checkin_id"]), answer, note

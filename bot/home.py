@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
@@ -9,8 +10,8 @@ from slack_sdk.models.views import View
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from bot.checkin_message import SECTION_LIMIT, question_blocks, truncate
-from bot.checkins import view_of
+from bot.checkin_message import SECTION_LIMIT, message_blocks, truncate
+from bot.checkins import streak, view_of
 from models import Account, CheckIn, CheckInState, Commitment, Person
 
 MAX_OPEN_SHOWN = 10
@@ -43,14 +44,22 @@ def home_view(sessions: sessionmaker[Session], *, user_id: str) -> dict[str, Any
                 .limit(MAX_ACCOUNTS_SHOWN)
             )
         )
-        views = [view_of(c) for c in open_checkins]
+        # Answerable from here even while snoozed or reminded about elsewhere.
+        views = [
+            replace(
+                view_of(c, streak_text=streak(session, c.commitment_id)),
+                snoozed_until_local=None,
+                moved=False,
+            )
+            for c in open_checkins
+        ]
     blocks: list[Block | dict[str, Any]] = [HeaderBlock(text="Your check-ins")]
     if not views:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text="Nothing is waiting for your answer. Thank you!"))
         )
     for view in views:
-        blocks.extend(question_blocks(view))
+        blocks.extend(message_blocks([view]))
         blocks.append(DividerBlock())
     blocks.append(HeaderBlock(text="Your accounts"))
     if not accounts:

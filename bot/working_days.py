@@ -26,3 +26,15 @@ def working_morning_after(
     """09:00 local on the `days`-th working day after `moment`, as aware UTC."""
     day = add_working_days(moment.astimezone(tz).date(), days, holiday_country=holiday_country)
     return local_instant(day, WORKDAY_START, tz)
+
+
+WORKDAY_END = time(18, 0)
+
+
+def end_of_working_day(moment: datetime, *, tz: ZoneInfo, holiday_country: str | None) -> datetime:
+    """18:00 local on `moment`'s working day; after 18:00, or on a day off, the next working day's."""
+    local = moment.astimezone(tz)
+    day = local.date()
+    if not is_working_day(day, holiday_country=holiday_country) or local.time() >= WORKDAY_END:
+        day = add_working_days(day, 1, holiday_country=holiday_country)
+    return local_instant(day, WORKDAY_END, tz)

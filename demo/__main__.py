@@ -185,6 +185,17 @@ def main(argv: list[str] | None = None) -> int:
                 channel_id=channel,
                 message_ts=ts,
             )
+            if button["action_id"] == "checkin_answer_not_yet":
+                form = slack.wait_for("views.open")[0].params["view"]
+                note = "Waiting on FitCo's test export; promised for Wednesday."
+                say(f"bot → {name(owner)}", f"(a form opens) {form['blocks'][0]['label']['text']}")
+                say(name(owner), f"types “{note}” and presses [{form['submit']['text']}]")
+                people.submit_view(
+                    callback_id=form["callback_id"],
+                    values={"note": {"type": "plain_text_input", "value": note}},
+                    user_id=owner,
+                    private_metadata=form["private_metadata"],
+                )
         for update in slack.wait_for(
             "chat.update", count=2, where=lambda c: c.params["channel"].startswith("D")
         ):

@@ -67,3 +67,5 @@ class Person(Base):
     tz: Mapped[str | None] = mapped_column(String(64))
     is_external: Mapped[bool] = mapped_column(Boolean, default=False)
     profile_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Reminders to one person are capped at one message an hour, across all their commitments.
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -80,6 +80,10 @@ class CheckIn(Base):
     channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # When the next reminder is due, and when an unanswered check-in closes as no response.
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    snoozes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     answer: Mapped[Answer | None] = mapped_column(enum_column(Answer))
     answered_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -129,7 +129,9 @@ class SlackSender:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return self.post(body, content_type="application/x-www-form-urlencoded")
 
-    def submit_view(self, *, callback_id: str, values: dict[str, Any], user_id: str) -> HttpResult:
+    def submit_view(
+        self, *, callback_id: str, values: dict[str, Any], user_id: str, private_metadata: str = ""
+    ) -> HttpResult:
         """A `view_submission`: `values` maps block_id to the input's state, as Slack nests it."""
         payload = {
             "type": "view_submission",
@@ -143,7 +145,7 @@ class SlackSender:
                 "team_id": self.team_id,
                 "type": "modal",
                 "callback_id": callback_id,
-                "private_metadata": "",
+                "private_metadata": private_metadata,
                 "state": {"values": {block_id: {"value": state} for block_id, state in values.items()}},
             },
         }

@@ -26,7 +26,7 @@ def test_demo_runs_the_slice_and_prints_each_step(repo_root: Path, database_url:
         "clicks [I agree]",
         "✅ @Jo agreed to version 1",
         "pass at 10:00 UTC: sent 2",
-        "[Done]  [Partly]  [Blocked]  [Not yet]",
+        "[Done]  [Partly]  [Blocked]  [Not yet]  [Snooze]",
         "clicks [Done]",
         "(message updated) ✅ Done",
         "(message updated) ⏳ Not yet",

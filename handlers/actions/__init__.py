@@ -12,6 +12,6 @@ from handlers.deps import Deps, bind
 
 
 def register(app: App, deps: Deps) -> None:
-    app.action(re.compile(f"^{ACTION_PREFIX}"))(ack=ack_answer, lazy=[bind(record_answer, deps)])
+    app.action(re.compile(f"^{ACTION_PREFIX}"))(ack=bind(ack_answer, deps), lazy=[bind(record_answer, deps)])
     for action_id in (AGREE, DISCUSS):
         app.action(action_id)(ack=ack_agreement, lazy=[bind(record_agreement, deps)])
