@@ -55,7 +55,7 @@ def create_account(session: Session, command: AccountAdd, *, actor: Actor, now: 
         manager_user_id=command.manager_user_id,
         desired_outcome=command.desired_outcome,
         holiday_country=command.holiday_country,
-        reminder_count=1,
+        reminder_count=command.reminder_count,
         at_risk=False,
         created_by=actor.user_id,
         created_at=now,
@@ -84,6 +84,7 @@ EDITABLE = {
     "manager": "manager_user_id",
     "outcome": "desired_outcome",
     "holidays": "holiday_country",
+    "reminders": "reminder_count",
 }
 
 
@@ -94,8 +95,9 @@ def edit_account(session: Session, command: AccountEdit, *, actor: Actor, now: d
     changed: list[str] = []
     for key, value in command.changes:
         attribute = EDITABLE[key]
-        if getattr(account, attribute) != value:
-            setattr(account, attribute, value)
+        stored: str | int | None = int(value) if key == "reminders" and value is not None else value
+        if getattr(account, attribute) != stored:
+            setattr(account, attribute, stored)
             changed.append(f"{key}: {value if value is not None else '(none)'}")
     if account.shared_channel_id == account.escalation_channel_id:
         raise Refusal("The shared channel and the escalation channel must differ.")

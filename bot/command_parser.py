@@ -33,7 +33,7 @@ DEFAULT_CHECKIN_TIME = time(9, 0)
 USAGE_ACCOUNT_ADD = (
     "/accountability account add <Account> channel:<#shared-channel> escalations:<#vendor-channel> "
     'champion:<@customer> [csm:<@csm>] [manager:<@manager>] [digest:<#channel>] [outcome:"Desired Outcome"] '
-    "[holidays:US]"
+    "[holidays:US] [reminders:0-3]"
 )
 USAGE_COMMIT = (
     '/accountability commit <Account> customer|vendor <@owner> "agreed action" every <recurrence> [at HH:MM]'
@@ -42,7 +42,7 @@ USAGE_COMMIT = (
 USAGE_HELP = "/accountability help"
 USAGE_ACCOUNT_EDIT = (
     "/accountability account edit <Account> [channel:<#…>] [escalations:<#…>] [champion:<@…>] [csm:<@…>] "
-    '[manager:<@…>|none] [digest:<#…>|none] [outcome:"…"] [holidays:US|none]'
+    '[manager:<@…>|none] [digest:<#…>|none] [outcome:"…"] [holidays:US|none] [reminders:0-3]'
 )
 USAGE_AGREEMENT = "/accountability agreement <Account>"
 USAGE_LIST = "/accountability list [<Account>]"
@@ -105,6 +105,7 @@ class AccountAdd:
     digest_channel_id: str | None = None
     desired_outcome: str | None = None
     holiday_country: str | None = None
+    reminder_count: int = 1
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,17 @@ def account_name(token: str | None, usage: str) -> str:
     return name
 
 
-ACCOUNT_OPTIONS = ("channel", "escalations", "champion", "csm", "manager", "digest", "outcome", "holidays")
+ACCOUNT_OPTIONS = (
+    "channel",
+    "escalations",
+    "champion",
+    "csm",
+    "manager",
+    "digest",
+    "outcome",
+    "holidays",
+    "reminders",
+)
 
 
 CLEARABLE = ("manager", "digest", "holidays")
@@ -300,6 +311,10 @@ def _option_value(key: str, raw: str, usage: str) -> str:
         return channel_id(raw, option=f"{key}:", usage=usage)
     if key in ("champion", "csm", "manager"):
         return user_id(raw, option=f"{key}:", usage=usage)
+    if key == "reminders":
+        if not re.fullmatch(r"[0-3]", raw):
+            raise CommandError("reminders: is how many reminders an unanswered check-in gets, 0 to 3.", usage)
+        return raw
     if key == "outcome":
         outcome = html.unescape(raw).strip()
         if len(outcome) > MAX_OUTCOME:
@@ -344,6 +359,7 @@ def parse_account_add(tokens: list[str]) -> AccountAdd:
         digest_channel_id=values.get("digest"),
         desired_outcome=values.get("outcome") or None,
         holiday_country=values.get("holidays"),
+        reminder_count=int(values.get("reminders", "1")),
     )
 
 
