@@ -212,3 +212,54 @@ def test_dm_shows_the_streak_so_far(
     emulator.wait_for("chat.update")
     run_due_work(sessions, gateway, now=datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
     assert "done 1 of the last 1" in json.dumps(dms(emulator)[-1].params["blocks"])
+
+
+def dm_event(emulator: SlackEmulator, text: str, **extra: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "channel_type": "im",
+        "channel": emulator.dm_channel(CHAMPION),
+        "user": CHAMPION,
+        "text": text,
+        "ts": "1764500000.000100",
+        **extra,
+    }
+
+
+def test_typed_reply_becomes_a_note_on_the_open_checkin_once(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    one_commitment(sessions)
+    run_due_work(sessions, gateway, now=MON_10)
+    event = dm_event(emulator, "Running late — the report goes out Tuesday")
+    assert web.slack.event(event, event_id="Ev0NOTE1").status == 200
+    assert web.slack.event(event, event_id="Ev0NOTE1", retry_num=1).status == 200
+    reply = emulator.wait_for("chat.postMessage", where=lambda c: "thread_ts" in c.params)[0]
+    assert "Noted on your check-in" in reply.params["text"]
+    with sessions() as session:
+        notes = session.scalars(select(DiaryEntry).where(DiaryEntry.kind == "note")).all()
+        assert len(notes) == 1
+        assert notes[0].checkin_id == rows(sessions)[0].id and "report goes out Tuesday" in notes[0].text
+    assert rows(sessions)[0].note == "Running late — the report goes out Tuesday"
+
+
+def test_typed_reply_with_nothing_open_is_answered_and_not_recorded(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
+) -> None:
+    one_commitment(sessions)
+    web.slack.event(dm_event(emulator, "hello?"))
+    reply = emulator.wait_for("chat.postMessage", where=lambda c: "thread_ts" in c.params)[0]
+    assert "no open check-in" in reply.params["text"]
+    assert "note" not in kinds(sessions)
+
+
+def test_bot_and_edited_messages_are_not_notes(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    one_commitment(sessions)
+    run_due_work(sessions, gateway, now=MON_10)
+    web.slack.event(dm_event(emulator, "edited", subtype="message_changed"))
+    web.slack.event(dm_event(emulator, "from a bot", bot_id="B0OTHER"))
+    web.slack.event(dm_event(emulator, "the real one"))
+    emulator.wait_for("chat.postMessage", where=lambda c: "thread_ts" in c.params)
+    assert kinds(sessions).count("note") == 1

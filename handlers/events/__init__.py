@@ -4,7 +4,9 @@ from slack_bolt import App
 
 from handlers.deps import Deps, bind
 from handlers.events.home import publish_home
+from handlers.events.messages import on_direct_message
 
 
 def register(app: App, deps: Deps) -> None:
     app.event("app_home_opened")(bind(publish_home, deps))
+    app.event("message")(bind(on_direct_message, deps))
