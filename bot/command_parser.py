@@ -10,7 +10,9 @@ import html
 import re
 import shlex
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
+
+from dateutil import parser as date_parser
 
 from bot.recurrence import (
     DATE_FORMS,
@@ -50,6 +52,8 @@ USAGE_PAUSE = "/accountability pause <#commitment or Account> [until <date>]"
 USAGE_RESUME = "/accountability resume <#commitment or Account>"
 USAGE_DONE = '/accountability done <#commitment> ["note"]'
 USAGE_CANCEL = '/accountability cancel <#commitment> ["reason"]'
+USAGE_DIARY = "/accountability diary <Account> [since <date>]"
+USAGE_EXPORT = "/accountability export <Account>"
 MAX_NOTE = 500
 
 # One source for `/accountability help` and the README's command reference.
@@ -72,6 +76,8 @@ COMMAND_REFERENCE: tuple[tuple[str, str], ...] = (
     (USAGE_RESUME, "Start check-ins again from now; paused time is not counted."),
     (USAGE_DONE, "Mark a commitment as completed; its check-ins stop."),
     (USAGE_CANCEL, "Cancel a commitment for good; its check-ins stop."),
+    (USAGE_DIARY, "Read an account's accountability diary, a page at a time (only you see it)."),
+    (USAGE_EXPORT, "Get the account's diary as a CSV file in your DM with the bot."),
     ("/accountability account add  ·  /accountability commit", "Without arguments: open a form instead."),
 )
 
@@ -162,6 +168,17 @@ class Cancel:
 
 
 @dataclass(frozen=True)
+class DiaryView:
+    account: str
+    since: date | None
+
+
+@dataclass(frozen=True)
+class Export:
+    account: str
+
+
+@dataclass(frozen=True)
 class OpenForm:
     """`account add` or `commit` without arguments: the handler opens a modal instead."""
 
@@ -179,6 +196,8 @@ Command = (
     | Resume
     | MarkDone
     | Cancel
+    | DiaryView
+    | Export
     | OpenForm
 )
 
@@ -223,6 +242,10 @@ def parse(text: str, *, today: date) -> Command:
         return Agreement(_only_account(rest, USAGE_AGREEMENT))
     if head == "list":
         return ListCommitments(_only_account(rest, USAGE_LIST) if rest else None)
+    if head == "diary":
+        return _parse_diary(rest, today=today)
+    if head == "export":
+        return Export(_only_account(rest, USAGE_EXPORT))
     if head == "pause":
         return _parse_pause(rest, today=today)
     if head == "resume":
@@ -436,6 +459,40 @@ def _note(token: str, usage: str) -> str | None:
     if len(note) > MAX_NOTE:
         raise CommandError(f"A note can be at most {MAX_NOTE} characters.", usage)
     return note or None
+
+
+def _parse_diary(tokens: list[str], *, today: date) -> DiaryView:
+    usage = USAGE_DIARY
+    if not tokens:
+        raise CommandError("Name the account whose diary to show.", usage)
+    name = account_name(tokens[0], usage)
+    if len(tokens) == 1:
+        return DiaryView(name, None)
+    if tokens[1].lower() != "since" or len(tokens) == 2:
+        raise CommandError("After the account, write `since <date>` or nothing.", usage)
+    phrase = " ".join(tokens[2:])
+    try:
+        since = date.fromisoformat(phrase) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", phrase) else None
+    except ValueError as exc:
+        raise CommandError(f"{phrase} is not a real date. Use 2026-12-01 or dec 1.", usage) from exc
+    if since is None:
+        try:
+            since = _past_month_day(phrase, today=today)
+        except ScheduleError as exc:
+            raise CommandError(str(exc), usage) from exc
+    return DiaryView(name, since)
+
+
+def _past_month_day(phrase: str, *, today: date) -> date:
+    """ "dec 1" in a `since` means the latest Dec 1 that has passed, not the next one."""
+    if not re.search(r"[a-z]", phrase.lower()) or len(phrase) > 40:
+        raise ScheduleError(f"“{phrase}” is not a date I understand. Use 2026-12-01 or dec 1.")
+    try:
+        parsed = date_parser.parse(phrase, default=datetime(today.year, 1, 1))  # noqa: DTZ001 (a calendar date)
+    except (ValueError, OverflowError) as exc:
+        raise ScheduleError(f"“{phrase}” is not a date I understand. Use 2026-12-01 or dec 1.") from exc
+    since = parsed.date()
+    return since.replace(year=since.year - 1) if since > today else since
 
 
 def _parse_pause(tokens: list[str], *, today: date) -> Pause:

@@ -6,9 +6,11 @@ everything in one transaction, so a refusal at any step leaves the database as i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +24,8 @@ from bot.command_parser import (
     Command,
     CommandError,
     Commit,
+    DiaryView,
+    Export,
     Help,
     ListCommitments,
     MarkDone,
@@ -32,13 +36,23 @@ from bot.command_parser import (
     parse,
 )
 from bot.commitments import close, create_commitment, pause, resume
+from bot.diary_pages import diary_page, page_request
 from bot.errors import Refusal
+from bot.export import diary_csv
 from bot.listing import list_commitments
 from bot.people import fetch_profiles, upsert_person
 from bot.permissions import Actor
 from bot.schedule import zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
-from models import CommitmentStatus, Person, Side
+from models import Account, CommitmentStatus, Person, Side
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the person sees: plain text always (notifications, screen readers), blocks when richer."""
+
+    text: str
+    blocks: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,16 +89,19 @@ def run(
     admins: frozenset[str],
     now: datetime,
     form: Callable[[date], Command] | None = None,
-) -> str:
+) -> Reply:
     """`form` reads a submitted modal instead of parsing `invocation.text`; everything after is shared."""
     try:
-        return _run(invocation, sessions=sessions, gateway=gateway, admins=admins, now=now, form=form)
+        result = _run(invocation, sessions=sessions, gateway=gateway, admins=admins, now=now, form=form)
     except CommandError as exc:
-        return exc.reply
+        return Reply(exc.reply)
     except Refusal as exc:
-        return exc.message
+        return Reply(exc.message)
     except SlackDeliveryError as exc:
-        return f"Slack did not answer as expected ({exc.error}), so nothing was changed. Please try again."
+        return Reply(
+            f"Slack did not answer as expected ({exc.error}), so nothing was changed. Please try again."
+        )
+    return result if isinstance(result, Reply) else Reply(result)
 
 
 def _run(
@@ -95,7 +112,7 @@ def _run(
     admins: frozenset[str],
     now: datetime,
     form: Callable[[date], Command] | None,
-) -> str:
+) -> str | Reply:
     team_id = invocation.team_id
     with sessions() as session:
         profiles = fetch_profiles(gateway, session, team_id=team_id, user_ids=[invocation.user_id], now=now)
@@ -125,6 +142,13 @@ def _run(
         raise Refusal(
             "Customers answer check-ins and read the diary; managing accounts is for the vendor's team."
         )
+    if isinstance(command, Export):
+        return _export(sessions, gateway, account_name=command.account, actor=actor)
+    if isinstance(command, DiaryView):
+        with sessions() as session:
+            account = find_account(session, team_id=team_id, name=command.account)
+            page = diary_page(session, account=account, actor=actor, since=command.since, page=1)
+        return Reply(page.text, page.blocks)
     if isinstance(command, Agreement):
         return post_agreement(
             sessions, gateway, team_id=team_id, account_name=command.account, actor=actor, now=now
@@ -146,6 +170,44 @@ def _run(
             for user_id, side in needed
         }
         return _execute(session, command, actor=actor, people=people, now=now)
+
+
+def _export(
+    sessions: sessionmaker[Session], gateway: SlackGateway, *, account_name: str, actor: Actor
+) -> str:
+    with sessions() as session:
+        account = find_account(session, team_id=actor.team_id, name=account_name)
+        content, count = diary_csv(session, account=account, actor=actor)
+        name = account.name
+    filename = f"{re.sub(r'[^A-Za-z0-9]+', '-', name).strip('-').lower() or 'account'}-diary.csv"
+    channel = gateway.open_dm(actor.user_id)
+    gateway.upload_file(
+        channel=channel,
+        filename=filename,
+        content=content,
+        title=f"Accountability diary — {name}",
+        initial_comment=f"The accountability diary of {name}: {count} entries.",
+    )
+    return f"Exported {count} diary entries of {name} as {filename}: it's in your DM with me."
+
+
+def diary_turn(
+    sessions: sessionmaker[Session], *, value: str, team_id: str, user_id: str, admins: frozenset[str]
+) -> Reply:
+    """Next / Previous on a diary page: the same visibility check as the command, every time."""
+    account_id, since, page_number = page_request(value)
+    actor = Actor(
+        user_id=user_id, team_id=team_id, enterprise_id=None, is_admin=user_id in admins, is_external=False
+    )
+    with sessions() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            return Reply("That account no longer exists.")
+        try:
+            page = diary_page(session, account=account, actor=actor, since=since, page=page_number)
+        except Refusal as exc:
+            return Reply(exc.message)
+    return Reply(page.text, page.blocks)
 
 
 def _people_in(command: Command) -> list[tuple[str, Side]]:

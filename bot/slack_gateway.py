@@ -106,6 +106,28 @@ class SlackGateway:
     def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
         self._call("views.publish", user_id=user_id, view=view)
 
+    def open_dm(self, user_id: str) -> str:
+        """The DM channel ID; file uploads need a channel ID, not a user ID."""
+        data = self._call("conversations.open", form={"users": user_id})
+        return str(data["channel"]["id"])
+
+    def upload_file(
+        self, *, channel: str, filename: str, content: str, title: str, initial_comment: str | None = None
+    ) -> None:
+        """slack_sdk's `files_upload_v2`: Slack's current upload flow (files.upload is retired)."""
+        try:
+            self.client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                content=content,
+                title=title,
+                initial_comment=initial_comment,
+            )
+        except SlackApiError as exc:
+            raise SlackDeliveryError("files.completeUploadExternal", _error_code(exc)) from exc
+        except (SlackClientError, OSError) as exc:
+            raise SlackDeliveryError("files.upload", type(exc).__name__) from exc
+
     def user_profile(self, user_id: str) -> SlackProfile:
         user = self._call("users.info", form={"user": user_id})["user"]
         profile = user.get("profile") or {}

@@ -56,5 +56,5 @@ def run_accountability(
     except Exception:
         # The transaction rolled back; the person still deserves an answer rather than silence.
         logger.exception("/accountability failed for %s: %r", invocation.user_id, text)
-        reply = SOMETHING_WENT_WRONG
-    respond(text=reply, response_type="ephemeral", replace_original=False)
+        reply = command_runner.Reply(SOMETHING_WENT_WRONG)
+    respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)

@@ -56,5 +56,5 @@ def run_form(
         )
     except Exception:
         logger.exception("form %s failed for %s", view.get("callback_id"), user_id)
-        reply = SOMETHING_WENT_WRONG
-    SlackGateway(client).post_message(user_id, text=reply)
+        reply = command_runner.Reply(SOMETHING_WENT_WRONG)
+    SlackGateway(client).post_message(user_id, text=reply.text, blocks=reply.blocks)

@@ -1,0 +1,109 @@
+"""Reading the diary: pages with Next / Previous, CSV export, and who may see which account."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import diary
+from models import Account
+from slack_emulator import SlackEmulator
+from tests.conftest import ADMIN, CSM, ENGINEER, OUTSIDER_VENDOR, RunningApp
+from tests.flows import ADD_ACME, buttons, run
+
+ADD_BETA = "account add Beta channel:<#C0BETA> escalations:<#C0BETAESC> champion:<@U0OTHER> csm:<@U0SALES>"
+
+
+def write_entries(sessions: sessionmaker[Session], name: str, count: int, *, private_every: int = 0) -> None:
+    with sessions.begin() as session:
+        account = session.query(Account).filter_by(name=name).one()
+        for n in range(count):
+            diary.record(
+                session,
+                account=account,
+                kind="note",
+                text=f"entry {n:02d} of {name}",
+                at=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(hours=n),
+                actor_user_id=CSM,
+                private=bool(private_every) and n % private_every == 0,
+            )
+
+
+def test_diary_is_paged_newest_first_with_next_and_previous(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
+) -> None:
+    run(web, emulator, ADD_ACME)
+    write_entries(sessions, "Acme", 24)  # plus the account_created entry: 25
+    web.slack.command("diary Acme", user_id=CSM)
+    first = emulator.wait_for("response_url", count=2)[1].params
+    # Newest first: the account's creation, then entries 23 down to 15.
+    assert "Account created" in first["text"] and "entry 15 of Acme" in first["text"]
+    assert "entry 14 of Acme" not in first["text"]
+    assert "Page 1 of 3" in str(first["blocks"])
+    assert set(buttons(first["blocks"])) == {"diary_page_next"}
+
+    web.slack.click(action_id="diary_page_next", value=buttons(first["blocks"])["diary_page_next"],
+                    user_id=CSM, channel_id="C0CSMDESK", message_ts=None)  # fmt: skip
+    second = emulator.wait_for("response_url", count=3)[2].params
+    assert second["replace_original"] is True
+    assert "entry 14 of Acme" in second["text"] and "entry 05 of Acme" in second["text"]
+    assert "entry 15 of Acme" not in second["text"] and "Page 2 of 3" in str(second["blocks"])
+    assert set(buttons(second["blocks"])) == {"diary_page_prev", "diary_page_next"}
+
+
+def test_diary_since_a_date_shows_only_later_entries(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
+) -> None:
+    run(web, emulator, ADD_ACME)
+    write_entries(sessions, "Acme", 30)  # hourly from 1 Nov 00:00 to 2 Nov 05:00
+    text = run(web, emulator, "diary Acme since 2026-11-02")
+    assert "entry 29 of Acme" in text and "entry 24 of Acme" in text and "entry 23 of Acme" not in text
+
+
+def test_export_uploads_the_whole_diary_as_csv_to_the_requesters_dm(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
+) -> None:
+    run(web, emulator, ADD_ACME)
+    write_entries(sessions, "Acme", 3, private_every=2)
+    reply = run(web, emulator, "export Acme")
+    assert "Exported 4 diary entries of Acme as acme-diary.csv" in reply
+    [upload] = emulator.uploaded_files()
+    assert upload["channel_id"] == emulator.dm_channel(CSM) and upload["filename"] == "acme-diary.csv"
+    rows = list(csv.DictReader(io.StringIO(upload["content"].decode())))
+    assert [r["kind"] for r in rows] == ["note", "note", "note", "account_created"]
+    assert {r["text"] for r in rows} >= {"entry 00 of Acme", "entry 01 of Acme", "entry 02 of Acme"}
+    assert [r["private"] for r in rows if r["text"] == "entry 00 of Acme"] == ["yes"]
+    assert list(rows[0]) == [
+        "occurred_at_utc", "account", "kind", "side", "actor_user_id",
+        "commitment_id", "checkin_id", "private", "corrects_entry_id", "text",
+    ]  # fmt: skip
+
+
+def test_no_one_reads_another_accounts_diary(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
+) -> None:
+    emulator.add_channel("C0BETA", name="beta-shared", is_ext_shared=True)
+    emulator.add_channel("C0BETAESC", name="beta-escalations")
+    run(web, emulator, ADD_ACME)
+    run(web, emulator, ADD_BETA)
+    write_entries(sessions, "Acme", 2)
+    write_entries(sessions, "Beta", 2)
+    # Beta's CSM is not on Acme, and the reverse.
+    for who, account in ((OUTSIDER_VENDOR, "Acme"), (CSM, "Beta"), (ENGINEER, "Acme")):
+        assert "Only the people on" in run(web, emulator, f"diary {account}", user_id=who)
+        assert "Only the people on" in run(web, emulator, f"export {account}", user_id=who)
+    assert emulator.uploaded_files() == []
+    assert "entry 01 of Beta" in run(web, emulator, "diary Beta", user_id=OUTSIDER_VENDOR)
+    assert "entry 01 of Acme" in run(web, emulator, "diary Acme", user_id=ADMIN)
+    # A page-turn button carried to someone else is checked again.
+    write_entries(sessions, "Acme", 12)
+    web.slack.command("diary Acme", user_id=CSM)
+    page = emulator.wait_for("response_url", where=lambda c: "Page 1 of 2" in str(c.params.get("blocks")))[0]
+    before = len(emulator.calls_to("response_url"))
+    web.slack.click(action_id="diary_page_next", value=buttons(page.params["blocks"])["diary_page_next"],
+                    user_id=OUTSIDER_VENDOR, channel_id="C0CSMDESK", message_ts=None)  # fmt: skip
+    turned = emulator.wait_for("response_url", count=before + 1)[before].params
+    assert "Only the people on" in turned["text"] and "entry" not in turned["text"]
