@@ -21,6 +21,7 @@ from bot.checkins import load, streak, view_of
 from bot.commitments import resume_commitment
 from bot.reminders import after_sending, close_unanswered, send_reminders
 from bot.schedule import is_working_day, occurrences, upcoming, zone
+from bot.shared_diary import share_pending
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
 from models import CheckIn, CheckInState, ClockPass, Commitment, CommitmentStatus
 from models.db import insert_once, rows_changed
@@ -41,6 +42,7 @@ class PassReport:
     failed: int = 0
     reminded: int = 0
     closed: int = 0
+    shared: int = 0
 
 
 def run_due_work(
@@ -58,6 +60,7 @@ def run_due_work(
     report.reminded = send_reminders(sessions, gateway, now=now)
     report.closed = close_unanswered(sessions, gateway, now=now)
     remind_pending(sessions, gateway, now=now)
+    report.shared = share_pending(sessions, gateway, now=now)
     with sessions.begin() as session:
         session.add(
             ClockPass(

@@ -3,7 +3,7 @@
 from models.account import Account, Person
 from models.base import Answer, Base, CheckInState, CommitmentStatus, EscalationState, Side
 from models.commitment import CheckIn, Commitment
-from models.diary import DiaryEntry
+from models.diary import DiaryEntry, DiaryShare, DiaryThread
 from models.escalation import Agreement, Escalation
 from models.operations import ClockPass, ProcessedEvent
 
@@ -18,6 +18,8 @@ __all__ = [
     "Commitment",
     "CommitmentStatus",
     "DiaryEntry",
+    "DiaryShare",
+    "DiaryThread",
     "Escalation",
     "EscalationState",
     "Person",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import SLACK_ID
@@ -39,3 +39,32 @@ class DiaryEntry(Base):
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("diary_entries.id"))
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class DiaryThread(Base):
+    """The week's thread in an account's shared channel ("Accountability diary — week of 7 Dec")."""
+
+    __tablename__ = "diary_threads"
+    __table_args__ = (UniqueConstraint("account_id", "week_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    week_start: Mapped[date] = mapped_column(Date)
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    # Empty while the clock pass that claimed the week is posting its first message.
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DiaryShare(Base):
+    """One diary entry's copy in the shared thread; the entry itself stays untouched (append-only)."""
+
+    __tablename__ = "diary_shares"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("diary_entries.id"), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("diary_threads.id"))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)

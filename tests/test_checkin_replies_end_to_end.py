@@ -234,7 +234,9 @@ def test_typed_reply_becomes_a_note_on_the_open_checkin_once(
     event = dm_event(emulator, "Running late — the report goes out Tuesday")
     assert web.slack.event(event, event_id="Ev0NOTE1").status == 200
     assert web.slack.event(event, event_id="Ev0NOTE1", retry_num=1).status == 200
-    reply = emulator.wait_for("chat.postMessage", where=lambda c: "thread_ts" in c.params)[0]
+    reply = emulator.wait_for(
+        "chat.postMessage", where=lambda c: "thread_ts" in c.params and c.params["channel"].startswith("D")
+    )[0]
     assert "Noted on your check-in" in reply.params["text"]
     with sessions() as session:
         notes = session.scalars(select(DiaryEntry).where(DiaryEntry.kind == "note")).all()
@@ -248,7 +250,9 @@ def test_typed_reply_with_nothing_open_is_answered_and_not_recorded(
 ) -> None:
     one_commitment(sessions)
     web.slack.event(dm_event(emulator, "hello?"))
-    reply = emulator.wait_for("chat.postMessage", where=lambda c: "thread_ts" in c.params)[0]
+    reply = emulator.wait_for(
+        "chat.postMessage", where=lambda c: "thread_ts" in c.params and c.params["channel"].startswith("D")
+    )[0]
     assert "no open check-in" in reply.params["text"]
     assert "note" not in kinds(sessions)
 
@@ -261,5 +265,7 @@ def test_bot_and_edited_messages_are_not_notes(
     web.slack.event(dm_event(emulator, "edited", subtype="message_changed"))
     web.slack.event(dm_event(emulator, "from a bot", bot_id="B0OTHER"))
     web.slack.event(dm_event(emulator, "the real one"))
-    emulator.wait_for("chat.postMessage", where=lambda c: "thread_ts" in c.params)
+    emulator.wait_for(
+        "chat.postMessage", where=lambda c: "thread_ts" in c.params and c.params["channel"].startswith("D")
+    )
     assert kinds(sessions).count("note") == 1

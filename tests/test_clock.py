@@ -16,12 +16,17 @@ from bot.due_work import run_due_work
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_client
 from models import CheckIn, CheckInState, ClockPass, DiaryEntry
-from slack_emulator import SlackEmulator
+from slack_emulator import Call, SlackEmulator
 from tests.conftest import CHAMPION
 from tests.factories import make_account, make_commitment
 
 CREATED = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday afternoon
 FIRST_CHECKIN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # Monday 10:00 in London (GMT)
+
+
+def checkin_dms(emulator: SlackEmulator) -> list[Call]:
+    """DMs to owners (posted to a user ID), leaving out the diary's copies in shared channels."""
+    return [c for c in emulator.calls_to("chat.postMessage") if c.params["channel"].startswith("U")]
 
 
 def checkins(sessions: sessionmaker[Session]) -> list[CheckIn]:
@@ -36,7 +41,7 @@ def test_tick_run_twice_sends_one_dm_per_occurrence(
     first = run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=1))
     second = run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=2))
     assert (first.sent, second.sent, second.created) == (1, 0, 0)
-    assert len(emulator.calls_to("chat.postMessage")) == 1
+    assert len(checkin_dms(emulator)) == 1
     assert [c.state for c in checkins(sessions)] == [CheckInState.SENT]
 
 
@@ -46,7 +51,7 @@ def test_nothing_is_sent_before_the_first_occurrence(
     make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
     report = run_due_work(sessions, gateway, now=FIRST_CHECKIN - timedelta(minutes=1))
     assert report.created == 0
-    assert emulator.calls_to("chat.postMessage") == []
+    assert checkin_dms(emulator) == []
 
 
 def test_two_concurrent_ticks_send_each_occurrence_once(
@@ -78,7 +83,7 @@ def test_two_concurrent_ticks_send_each_occurrence_once(
     states = [c.state for c in checkins(sessions)]
     assert len(states) == 6
     assert states.count(CheckInState.SENT) == 3 and states.count(CheckInState.SKIPPED) == 3
-    recipients = sorted(call.params["channel"] for call in emulator.calls_to("chat.postMessage"))
+    recipients = sorted(call.params["channel"] for call in checkin_dms(emulator))
     assert recipients == ["U0CHAMP", "U0ENG", "U0OTHER"]
 
 
@@ -96,7 +101,7 @@ def test_downtime_records_skipped_occurrences_and_sends_one_catch_up(
         (26, CheckInState.SENT),
     ]
     assert (report.skipped, report.sent) == (2, 1)
-    assert len(emulator.calls_to("chat.postMessage")) == 1
+    assert len(checkin_dms(emulator)) == 1
     with sessions() as session:
         skipped_entries = session.scalars(
             select(DiaryEntry).where(DiaryEntry.kind == "checkin_skipped")
@@ -112,7 +117,7 @@ def test_latest_occurrence_from_an_earlier_day_is_skipped_not_sent(
     # Monday's 10:00 check-in is reached only on Tuesday: a new day, so it is not sent late.
     report = run_due_work(sessions, gateway, now=datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
     assert (report.skipped, report.sent) == (1, 0)
-    assert emulator.calls_to("chat.postMessage") == []
+    assert checkin_dms(emulator) == []
 
 
 def test_rate_limited_send_is_retried_after_the_wait_slack_asks_for(
@@ -121,7 +126,7 @@ def test_rate_limited_send_is_retried_after_the_wait_slack_asks_for(
     make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
     emulator.rate_limit_next("chat.postMessage", retry_after=1)
     report = run_due_work(sessions, gateway, now=FIRST_CHECKIN)
-    attempts = emulator.calls_to("chat.postMessage")
+    attempts = checkin_dms(emulator)
     assert len(attempts) == 2
     assert attempts[1].received_at - attempts[0].received_at >= 1.0
     assert report.sent == 1
@@ -134,7 +139,7 @@ def test_server_errors_are_retried_then_the_send_succeeds(
     make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
     emulator.fail_next("chat.postMessage", status=503, count=2)
     report = run_due_work(sessions, gateway, now=FIRST_CHECKIN)
-    assert len(emulator.calls_to("chat.postMessage")) == 3
+    assert len(checkin_dms(emulator)) == 3
     assert report.sent == 1
 
 
@@ -153,7 +158,7 @@ def test_send_that_keeps_failing_is_recorded_as_failed_and_in_the_diary(
         assert "could not be delivered" in entry.text and CHAMPION in entry.text
     # A later pass does not resend it silently: the failure stays on record.
     run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=5))
-    assert len(emulator.calls_to("chat.postMessage")) == 1
+    assert len(checkin_dms(emulator)) == 1
 
 
 def test_each_pass_is_recorded_for_the_health_check(
@@ -180,7 +185,7 @@ def test_scheduler_tick_command_sends_the_due_dm(
         done = subprocess.run(command, cwd=repo_root, env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
     assert "sent 0" in done.stdout
-    assert len(emulator.calls_to("chat.postMessage")) == 1
+    assert len(checkin_dms(emulator)) == 1
 
 
 def test_scheduler_tick_refuses_an_instant_without_offset(repo_root: Path, settings: Settings) -> None:
@@ -215,4 +220,4 @@ def test_send_interrupted_by_a_crash_is_recorded_failed_not_resent(
     assert later.failed == 1
     [row] = checkins(sessions)
     assert (row.state, row.last_error) == (CheckInState.FAILED, "interrupted while sending")
-    assert emulator.calls_to("chat.postMessage") == []
+    assert checkin_dms(emulator) == []

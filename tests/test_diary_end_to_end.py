@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import diary
+from bot.due_work import run_due_work
+from bot.slack_gateway import SlackGateway
 from models import Account
 from slack_emulator import SlackEmulator
 from tests.conftest import ADMIN, CSM, ENGINEER, OUTSIDER_VENDOR, RunningApp
@@ -107,3 +109,38 @@ def test_no_one_reads_another_accounts_diary(
                     user_id=OUTSIDER_VENDOR, channel_id="C0CSMDESK", message_ts=None)  # fmt: skip
     turned = emulator.wait_for("response_url", count=before + 1)[before].params
     assert "Only the people on" in turned["text"] and "entry" not in turned["text"]
+
+
+def shared_posts(emulator: SlackEmulator) -> list[dict[str, object]]:
+    return [c.params for c in emulator.calls_to("chat.postMessage") if c.params["channel"] == "C0SHARED"]
+
+
+def test_entries_appear_in_one_shared_thread_per_week_once_and_private_notes_stay_out(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    run(web, emulator, ADD_ACME)
+    with sessions.begin() as session:
+        account = session.query(Account).filter_by(name="Acme").one()
+        for when, text, private in (
+            (datetime(2026, 12, 8, 10, tzinfo=UTC), "Done — weekly report", False),
+            (datetime(2026, 12, 9, 10, tzinfo=UTC), "vendor-only remark", True),
+            (datetime(2026, 12, 10, 10, tzinfo=UTC), "Not yet — rota", False),
+            (datetime(2026, 12, 15, 10, tzinfo=UTC), "Done — next week", False),
+        ):
+            diary.record(
+                session, account=account, kind="note", text=text, at=when, actor_user_id=CSM, private=private
+            )
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 15, 12, tzinfo=UTC))
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 15, 12, 1, tzinfo=UTC))
+    posts = shared_posts(emulator)
+    parents = [p for p in posts if "thread_ts" not in p]
+    assert [p["text"] for p in parents] == [
+        "Accountability diary — week of 23 Nov",  # the account's creation
+        "Accountability diary — week of 7 Dec",
+        "Accountability diary — week of 14 Dec",
+    ]
+    replies = [str(p["text"]) for p in posts if "thread_ts" in p]
+    assert len(replies) == 4  # created, two shared notes that week, one the next; nothing twice
+    assert not any("vendor-only remark" in r for r in replies)
+    threads = {str(p["thread_ts"]) for p in posts if "thread_ts" in p}
+    assert len(threads) == 3
