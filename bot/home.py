@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
@@ -12,13 +13,27 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.checkin_message import SECTION_LIMIT, message_blocks, truncate
 from bot.checkins import streak, view_of
-from models import Account, CheckIn, CheckInState, Commitment, Person
+from bot.scorecard import KeptRate, kept_rates
+from models import Account, CheckIn, CheckInState, Commitment, Escalation, EscalationState, Person, Side
 
 MAX_OPEN_SHOWN = 10
 MAX_ACCOUNTS_SHOWN = 20
 
 
-def home_view(sessions: sessionmaker[Session], *, user_id: str) -> dict[str, Any]:
+SCORE_WINDOW = timedelta(weeks=12)
+
+
+def _role(account: Account, user_id: str) -> str:
+    if account.csm_user_id == user_id:
+        return "the CSM"
+    if account.champion_user_id == user_id:
+        return "the champion"
+    if account.manager_user_id == user_id:
+        return "the manager"
+    return "an owner of commitments"
+
+
+def home_view(sessions: sessionmaker[Session], *, user_id: str, now: datetime) -> dict[str, Any]:
     """Selected by user ID alone: IDs are unique across organisations, and an external customer opens
     the tab from their own workspace, whose team ID is not the one their accounts belong to."""
     with sessions() as session:
@@ -36,12 +51,29 @@ def home_view(sessions: sessionmaker[Session], *, user_id: str) -> dict[str, Any
                 .limit(MAX_OPEN_SHOWN)
             )
         )
+        owned = select(Commitment.account_id).join(Commitment.owner).where(Person.user_id == user_id)
         accounts = list(
             session.scalars(
                 select(Account)
-                .where(or_(Account.csm_user_id == user_id, Account.champion_user_id == user_id))
+                .where(
+                    or_(
+                        Account.csm_user_id == user_id,
+                        Account.champion_user_id == user_id,
+                        Account.manager_user_id == user_id,
+                        Account.id.in_(owned),
+                    )
+                )
                 .order_by(Account.name_key)
                 .limit(MAX_ACCOUNTS_SHOWN)
+            )
+        )
+        managed = [a.id for a in accounts if user_id in (a.csm_user_id, a.manager_user_id)]
+        rates = kept_rates(session, managed, since=now - SCORE_WINDOW)
+        open_escalations = list(
+            session.scalars(
+                select(Escalation)
+                .where(Escalation.account_id.in_(managed), Escalation.state != EscalationState.RESOLVED)
+                .order_by(Escalation.opened_at)
             )
         )
         # Answerable from here even while snoozed or reminded about elsewhere.
@@ -65,15 +97,16 @@ def home_view(sessions: sessionmaker[Session], *, user_id: str) -> dict[str, Any
     if not accounts:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="You are not part of any account yet.")))
     for account in accounts:
-        role = "CSM" if account.csm_user_id == user_id else "champion"
+        role = _role(account, user_id)
         outcome = account.desired_outcome or "_no Desired Outcome recorded yet_"
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=truncate(f"*{account.name}* (you are the {role})\n{outcome}", SECTION_LIMIT)
-                )
-            )
-        )
+        text = f"*{account.name}* (you are {role})\n_Desired Outcome:_ {outcome}"
+        if account.id in managed:
+            customer = rates.get((account.id, Side.CUSTOMER), KeptRate(0, 0))
+            vendor = rates.get((account.id, Side.VENDOR), KeptRate(0, 0))
+            count = sum(1 for e in open_escalations if e.account_id == account.id)
+            risk = " · *at risk*" if account.at_risk else ""
+            text += f"\nCustomer side {customer} · vendor side {vendor} (last 12 weeks) · {count} open escalations{risk}"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT))))
     result = View(type="home", blocks=blocks).to_dict()
     assert isinstance(result, dict)
     return result

@@ -64,7 +64,9 @@ def record_answer(body: dict[str, Any], action: dict[str, Any], client: WebClien
         )
     show_outcome(gateway, outcome, user_id=user_id, channel_id=channel_id)
     if body.get("view", {}).get("type") == "home":
-        gateway.publish_home(user_id=user_id, view=home_view(deps.sessions, user_id=user_id))
+        gateway.publish_home(
+            user_id=user_id, view=home_view(deps.sessions, user_id=user_id, now=deps.clock())
+        )
 
 
 def show_outcome(

@@ -15,5 +15,5 @@ def publish_home(event: dict[str, Any], client: WebClient, *, deps: Deps) -> Non
     if event.get("tab", "home") != "home":
         return
     user_id = event["user"]
-    view = home_view(deps.sessions, user_id=user_id)
+    view = home_view(deps.sessions, user_id=user_id, now=deps.clock())
     SlackGateway(client).publish_home(user_id=user_id, view=view)
