@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot import diary
 from bot.agreements import remind_pending
-from bot.checkin_message import message_blocks, message_text
+from bot.checkin_message import MAX_CHECKINS_PER_MESSAGE, message_blocks, message_text
 from bot.checkins import load, streak, view_of
 from bot.commitments import resume_commitment
 from bot.reminders import after_sending, close_unanswered, send_reminders
@@ -211,8 +211,10 @@ def send_due(
         groups[(owner_id, scheduled_at)].append(checkin_id)
     for checkin_ids in groups.values():
         claimed = [checkin_id for checkin_id in checkin_ids if _claim(sessions, checkin_id, now=now)]
-        if claimed:
-            _send_group(sessions, gateway, claimed, now=now, report=report)
+        for start in range(0, len(claimed), MAX_CHECKINS_PER_MESSAGE):
+            _send_group(
+                sessions, gateway, claimed[start : start + MAX_CHECKINS_PER_MESSAGE], now=now, report=report
+            )
 
 
 def _send_group(

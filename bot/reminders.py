@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot import diary
-from bot.checkin_message import CheckInView, message_blocks, message_text
+from bot.checkin_message import MAX_CHECKINS_PER_MESSAGE, CheckInView, message_blocks, message_text
 from bot.checkins import load, message_views, streak, view_of
 from bot.schedule import zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
@@ -119,37 +119,48 @@ def _remind_owner(
         views = [
             view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows if row is not None
         ]
-        owner_user_id = views[0].owner_user_id
+    # More than a message holds goes out as several messages, all within this one hourly slot.
+    for start in range(0, len(claimed), MAX_CHECKINS_PER_MESSAGE):
+        _send_reminder(
+            sessions,
+            gateway,
+            claimed=claimed[start : start + MAX_CHECKINS_PER_MESSAGE],
+            views=views[start : start + MAX_CHECKINS_PER_MESSAGE],
+            now=now,
+        )
+    return True
+
+
+def _send_reminder(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    *,
+    claimed: list[tuple[int, str | None, str | None]],
+    views: list[CheckInView],
+    now: datetime,
+) -> None:
+    ids = [checkin_id for checkin_id, _, _ in claimed]
     try:
         posted = gateway.send_dm(
-            owner_user_id,
+            views[0].owner_user_id,
             text=message_text(views, reminder=True),
             blocks=message_blocks(views, reminder=True),
         )
     except SlackDeliveryError as exc:
         _record(
             sessions,
-            [c for c, _, _ in claimed],
+            ids,
             kind="reminder_failed",
             now=now,
             text=f"A reminder could not be delivered ({exc.error}).",
         )
-        return False
+        return
     with sessions.begin() as session:
         session.execute(
-            update(CheckIn)
-            .where(CheckIn.id.in_([c for c, _, _ in claimed]))
-            .values(channel_id=posted.channel, message_ts=posted.ts)
+            update(CheckIn).where(CheckIn.id.in_(ids)).values(channel_id=posted.channel, message_ts=posted.ts)
         )
-    _record(
-        sessions,
-        [c for c, _, _ in claimed],
-        kind="reminder_sent",
-        now=now,
-        text="Reminder sent for this check-in.",
-    )
+    _record(sessions, ids, kind="reminder_sent", now=now, text="Reminder sent for this check-in.")
     _redraw_old_messages(sessions, gateway, claimed=claimed, moved_views={v.checkin_id: v for v in views})
-    return True
 
 
 def _redraw_old_messages(

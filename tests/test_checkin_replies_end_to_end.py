@@ -269,3 +269,33 @@ def test_bot_and_edited_messages_are_not_notes(
         "chat.postMessage", where=lambda c: "thread_ts" in c.params and c.params["channel"].startswith("D")
     )
     assert kinds(sessions).count("note") == 1
+
+
+def test_many_checkins_due_together_are_split_across_messages_within_slacks_limits(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    account_id = make_account(sessions, now=CREATED)
+    for _ in range(12):
+        make_commitment(sessions, account_id=account_id, now=CREATED)
+    run_due_work(sessions, gateway, now=MON_10)
+    messages = dms(emulator)
+    assert [len([b for b in m.params["blocks"] if b["type"] == "actions"]) for m in messages] == [10, 2]
+    assert all(len(m.params["blocks"]) <= 50 for m in messages)
+    # Every check-in is answerable from the message that shows it.
+    click(web, emulator, messages[1], "checkin_answer_done", index=1)
+    emulator.wait_for("chat.update")
+    assert len([r for r in rows(sessions) if r.state is CheckInState.ANSWERED]) == 1
+
+
+def test_long_texts_are_cut_cleanly_to_slacks_limits(
+    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+) -> None:
+    account_id = make_account(sessions, now=CREATED)
+    with sessions.begin() as session:
+        session.get_one(Account, account_id).desired_outcome = "o" * 5000
+    make_commitment(sessions, account_id=account_id, now=CREATED)
+    run_due_work(sessions, gateway, now=MON_10)
+    [dm] = dms(emulator)
+    section = dm.params["blocks"][0]["text"]["text"]
+    assert len(section) <= 3000 and section.endswith("…")
+    assert rows(sessions)[0].state is CheckInState.SENT
