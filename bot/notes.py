@@ -33,11 +33,13 @@ def attach_typed_note(
             .where(Person.user_id == user_id)
             .options(joinedload(CheckIn.commitment).joinedload(Commitment.account))
         )
+        checkin = None
         if thread_ts:
             checkin = session.scalar(
                 query.where(CheckIn.message_ts == thread_ts).order_by(CheckIn.scheduled_at.desc())
             )
-        else:
+        if checkin is None:
+            # Not in a thread, or in the thread of a message a reminder has since replaced.
             checkin = session.scalar(
                 query.where(CheckIn.state == CheckInState.SENT).order_by(CheckIn.scheduled_at.desc())
             )

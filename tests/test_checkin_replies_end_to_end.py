@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, time
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -83,12 +84,17 @@ def test_blocked_asks_for_a_note_and_records_it_with_the_answer(
     assert kinds(sessions).count("answer_blocked") == 1
 
 
-def test_partly_note_is_optional(
-    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+@pytest.mark.parametrize("answer", [Answer.PARTLY, Answer.NOT_YET])
+def test_partly_and_not_yet_notes_are_optional(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    answer: Answer,
 ) -> None:
     one_commitment(sessions)
     run_due_work(sessions, gateway, now=MON_10)
-    click(web, emulator, dms(emulator)[0], "checkin_answer_partly")
+    click(web, emulator, dms(emulator)[0], f"checkin_answer_{answer.value}")
     form = emulator.calls_to("views.open")[0].params["view"]
     result = web.slack.submit_view(
         callback_id="checkin_note_form", values={"note": {"type": "plain_text_input", "value": None}},
@@ -96,7 +102,8 @@ def test_partly_note_is_optional(
     )  # fmt: skip
     assert result.body == ""
     emulator.wait_for("chat.update")
-    assert rows(sessions)[0].answer is Answer.PARTLY
+    assert rows(sessions)[0].answer is answer
+    assert kinds(sessions).count(f"answer_{answer.value}") == 1
 
 
 def test_snooze_asks_again_the_next_working_morning_and_twice_at_most(
@@ -299,3 +306,22 @@ def test_long_texts_are_cut_cleanly_to_slacks_limits(
     section = dm.params["blocks"][0]["text"]["text"]
     assert len(section) <= 3000 and section.endswith("…")
     assert rows(sessions)[0].state is CheckInState.SENT
+
+
+def test_reply_in_a_checkins_thread_goes_to_that_checkin(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    account_id = make_account(sessions, now=CREATED)
+    make_commitment(sessions, account_id=account_id, now=CREATED, every="every monday", at=time(10, 0))
+    make_commitment(sessions, account_id=account_id, now=CREATED, every="every monday", at=time(16, 0))
+    run_due_work(sessions, gateway, now=MON_10)
+    run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 16, 0, tzinfo=UTC))
+    monday_ts = emulator.messages(emulator.dm_channel(CHAMPION))[0]["ts"]
+    web.slack.event(
+        dm_event(emulator, "Monday's was late, sorry", thread_ts=monday_ts, ts="1764600000.000200")
+    )
+    emulator.wait_for("chat.postMessage", where=lambda c: c.params.get("thread_ts") == monday_ts)
+    with sessions() as session:
+        note = session.scalars(select(DiaryEntry).where(DiaryEntry.kind == "note")).one()
+    monday = next(r for r in rows(sessions) if r.scheduled_at == MON_10)
+    assert note.checkin_id == monday.id  # the 10:00 one whose thread it is, not the latest open one
