@@ -167,16 +167,13 @@ def answer_checkin(
         )
         if note:
             text += f" Note: {note}"
-        diary.record(
+        diary.record_checkin(
             session,
-            account=commitment.account,
+            checkin,
             kind=f"answer_{answer.value}",
             text=text,
             at=now,
             actor_user_id=user_id,
-            side=commitment.side,
-            commitment_id=commitment.id,
-            checkin_id=checkin.id,
             dedupe_key=f"checkin:{checkin.id}:answer",
         )
         return _redrawn(session, checkin)
@@ -211,16 +208,13 @@ def snooze_checkin(
         if moved != 1:
             return NotRecorded("That check-in changed a moment ago. Nothing was changed.")
         session.refresh(checkin)
-        diary.record(
+        diary.record_checkin(
             session,
-            account=commitment.account,
+            checkin,
             kind="checkin_snoozed",
             text=f"Check-in for “{commitment.action}” snoozed until {again.astimezone(tz):%a %d %b %H:%M}.",
             at=now,
             actor_user_id=user_id,
-            side=commitment.side,
-            commitment_id=commitment.id,
-            checkin_id=checkin.id,
             dedupe_key=f"checkin:{checkin.id}:snooze:{checkin.snoozes}",
         )
         return _redrawn(session, checkin)

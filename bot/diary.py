@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Account, DiaryEntry, Side
+from models import Account, CheckIn, DiaryEntry, Side
 
 
 def record(
@@ -66,4 +66,32 @@ def entries_for(session: Session, account_id: int) -> list[DiaryEntry]:
             .where(DiaryEntry.account_id == account_id)
             .order_by(DiaryEntry.occurred_at, DiaryEntry.id)
         )
+    )
+
+
+def record_checkin(
+    session: Session,
+    checkin: CheckIn,
+    *,
+    kind: str,
+    text: str,
+    at: datetime,
+    actor_user_id: str | None = None,
+    private: bool = False,
+    dedupe_key: str | None = None,
+) -> DiaryEntry | None:
+    """An entry about one check-in: its account, side and commitment come from the check-in itself."""
+    commitment = checkin.commitment
+    return record(
+        session,
+        account=commitment.account,
+        kind=kind,
+        text=text,
+        at=at,
+        actor_user_id=actor_user_id,
+        side=commitment.side,
+        commitment_id=commitment.id,
+        checkin_id=checkin.id,
+        private=private,
+        dedupe_key=dedupe_key,
     )

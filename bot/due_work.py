@@ -295,16 +295,13 @@ def _record_failure(sessions: sessionmaker[Session], checkin_id: int, *, error: 
         checkin = load(session, checkin_id)
         assert checkin is not None
         commitment = checkin.commitment
-        diary.record(
+        diary.record_checkin(
             session,
-            account=commitment.account,
+            checkin,
             kind="checkin_failed",
             text=f"The check-in for “{commitment.action}” could not be delivered to <@{commitment.owner.user_id}> "
             f"({error}).",
             at=now,
-            side=commitment.side,
-            commitment_id=commitment.id,
-            checkin_id=checkin_id,
             dedupe_key=f"checkin:{checkin_id}:failed",
         )
     return True

@@ -57,16 +57,13 @@ def attach_typed_note(
         note = truncate(note, MAX_NOTE)
         if checkin.state is CheckInState.SENT:
             checkin.note = note if not checkin.note else truncate(f"{checkin.note}\n{note}", MAX_NOTE)
-        recorded = diary.record(
+        recorded = diary.record_checkin(
             session,
-            account=commitment.account,
+            checkin,
             kind="note",
             text=f"Note on “{commitment.action}”: {note}",
             at=now,
             actor_user_id=user_id,
-            side=commitment.side,
-            commitment_id=commitment.id,
-            checkin_id=checkin.id,
             private=private,
             dedupe_key=f"event:{event_id}:note",
         )

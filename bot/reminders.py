@@ -201,15 +201,12 @@ def _record(
             if checkin is None:
                 continue
             commitment = checkin.commitment
-            diary.record(
+            diary.record_checkin(
                 session,
-                account=commitment.account,
+                checkin,
                 kind=kind,
                 text=f"{text} (“{commitment.action}”, <@{commitment.owner.user_id}>)",
                 at=now,
-                side=commitment.side,
-                commitment_id=commitment.id,
-                checkin_id=checkin_id,
                 dedupe_key=f"checkin:{checkin_id}:{kind}:{checkin.reminders_sent}",
             )
 
@@ -232,16 +229,13 @@ def close_unanswered(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
             checkin = load(session, checkin_id)
             assert checkin is not None
             commitment = checkin.commitment
-            diary.record(
+            diary.record_checkin(
                 session,
-                account=commitment.account,
+                checkin,
                 kind="no_response",
                 text=f"No response to the check-in of {checkin.scheduled_at.astimezone(zone(commitment.owner.tz)):%a %d %b} "
                 f"for “{commitment.action}”.",
                 at=now,
-                side=commitment.side,
-                commitment_id=commitment.id,
-                checkin_id=checkin_id,
                 dedupe_key=f"checkin:{checkin_id}:no_response",
             )
             closed.append(checkin_id)
