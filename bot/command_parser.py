@@ -54,6 +54,7 @@ USAGE_DONE = '/accountability done <#commitment> ["note"]'
 USAGE_CANCEL = '/accountability cancel <#commitment> ["reason"]'
 USAGE_DIARY = "/accountability diary <Account> [since <date>]"
 USAGE_EXPORT = "/accountability export <Account>"
+USAGE_CORRECT = '/accountability correct <diary entry number> "what is right"'
 MAX_NOTE = 500
 
 # One source for `/accountability help` and the README's command reference.
@@ -78,6 +79,10 @@ COMMAND_REFERENCE: tuple[tuple[str, str], ...] = (
     (USAGE_CANCEL, "Cancel a commitment for good; its check-ins stop."),
     (USAGE_DIARY, "Read an account's accountability diary, a page at a time (only you see it)."),
     (USAGE_EXPORT, "Get the account's diary as a CSV file in your DM with the bot."),
+    (
+        USAGE_CORRECT,
+        "Add a correction to a diary entry (the numbers are shown by `diary`); the entry itself never changes.",
+    ),
     ("/accountability account add  ·  /accountability commit", "Without arguments: open a form instead."),
 )
 
@@ -179,6 +184,12 @@ class Export:
 
 
 @dataclass(frozen=True)
+class Correct:
+    entry_id: int
+    text: str
+
+
+@dataclass(frozen=True)
 class OpenForm:
     """`account add` or `commit` without arguments: the handler opens a modal instead."""
 
@@ -198,6 +209,7 @@ Command = (
     | Cancel
     | DiaryView
     | Export
+    | Correct
     | OpenForm
 )
 
@@ -244,6 +256,15 @@ def parse(text: str, *, today: date) -> Command:
         return ListCommitments(_only_account(rest, USAGE_LIST) if rest else None)
     if head == "diary":
         return _parse_diary(rest, today=today)
+    if head == "correct":
+        if len(rest) != 2:
+            raise CommandError("Give the entry's number and the correction in double quotes.", USAGE_CORRECT)
+        correction = _note(rest[1], USAGE_CORRECT)
+        if correction is None:
+            raise CommandError("The correction is empty.", USAGE_CORRECT)
+        if not _COMMITMENT_ID.match(rest[0].strip()):
+            raise CommandError(f"“{_clip(rest[0])}” is not a diary entry number, like #42.", USAGE_CORRECT)
+        return Correct(commitment_number(rest[0], USAGE_CORRECT), correction)
     if head == "export":
         return Export(_only_account(rest, USAGE_EXPORT))
     if head == "pause":

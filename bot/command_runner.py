@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import diary
 from bot.accounts import create_account, edit_account, find_account
 from bot.agreements import post_agreement
 from bot.command_parser import (
@@ -24,6 +25,7 @@ from bot.command_parser import (
     Command,
     CommandError,
     Commit,
+    Correct,
     DiaryView,
     Export,
     Help,
@@ -41,10 +43,10 @@ from bot.errors import Refusal
 from bot.export import diary_csv
 from bot.listing import list_commitments
 from bot.people import fetch_profiles, upsert_person
-from bot.permissions import Actor
+from bot.permissions import Actor, manage_refusal, may_manage
 from bot.schedule import zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
-from models import Account, CommitmentStatus, Person, Side
+from models import Account, CommitmentStatus, DiaryEntry, Person, Side
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,20 @@ def _execute(
                 else ""
             )
         )
+    if isinstance(command, Correct):
+        entry = session.get(DiaryEntry, command.entry_id)
+        if entry is None or entry.team_id != actor.team_id:
+            raise Refusal(
+                f"There is no diary entry #{command.entry_id}. `/accountability diary <Account>` shows the numbers."
+            )
+        account = session.get_one(Account, entry.account_id)
+        if not may_manage(actor, account):
+            raise Refusal(manage_refusal(account))
+        correction = diary.correct(
+            session, entry=entry, account=account, text=command.text, actor_user_id=actor.user_id, at=now
+        )
+        session.flush()
+        return f"Recorded correction #{correction.id} to entry #{entry.id} of {account.name}; the original stays in the diary."
     if isinstance(command, AccountEdit):
         account = edit_account(session, command, actor=actor, now=now)
         return f"Account *{account.name}* updated."

@@ -29,6 +29,7 @@ def record(
     escalation_id: int | None = None,
     private: bool = False,
     dedupe_key: str | None = None,
+    corrects_id: int | None = None,
 ) -> DiaryEntry | None:
     """Append one entry; None when an entry with the same `dedupe_key` is already there."""
     if dedupe_key is not None and session.scalar(
@@ -49,6 +50,7 @@ def record(
         text=text,
         private=private,
         dedupe_key=dedupe_key,
+        corrects_id=corrects_id,
     )
     try:
         with session.begin_nested():
@@ -95,3 +97,24 @@ def record_checkin(
         private=private,
         dedupe_key=dedupe_key,
     )
+
+
+def correct(
+    session: Session, *, entry: DiaryEntry, account: Account, text: str, actor_user_id: str, at: datetime
+) -> DiaryEntry:
+    """A correction is a new entry pointing at the old one: what was recorded stays as it was."""
+    correction = record(
+        session,
+        account=account,
+        kind="correction",
+        text=f"Correction to #{entry.id}: {text}",
+        at=at,
+        actor_user_id=actor_user_id,
+        side=entry.side,
+        commitment_id=entry.commitment_id,
+        checkin_id=entry.checkin_id,
+        private=entry.private,
+        corrects_id=entry.id,
+    )
+    assert correction is not None
+    return correction

@@ -39,7 +39,8 @@ def entry_line(entry: DiaryEntry) -> str:
     who = f"<@{entry.actor_user_id}>" if entry.actor_user_id else "the bot"
     side = f" ({entry.side.value})" if entry.side else ""
     lock = "🔒 " if entry.private else ""
-    return f"{lock}`{entry.occurred_at:%a %d %b %H:%M} UTC` {who}{side} — {entry.text}"
+    corrects = f" _(corrects #{entry.corrects_id})_" if entry.corrects_id else ""
+    return f"{lock}`#{entry.id} {entry.occurred_at:%a %d %b %H:%M} UTC` {who}{side} — {entry.text}{corrects}"
 
 
 def diary_page(session: Session, *, account: Account, actor: Actor, since: date | None, page: int) -> Page:

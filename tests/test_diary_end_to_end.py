@@ -144,3 +144,21 @@ def test_entries_appear_in_one_shared_thread_per_week_once_and_private_notes_sta
     assert not any("vendor-only remark" in r for r in replies)
     threads = {str(p["thread_ts"]) for p in posts if "thread_ts" in p}
     assert len(threads) == 3
+
+
+def test_a_correction_is_a_new_entry_pointing_at_the_old_one(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
+) -> None:
+    run(web, emulator, ADD_ACME)
+    write_entries(sessions, "Acme", 1)
+    with sessions() as session:
+        original = session.query(diary.DiaryEntry).filter_by(kind="note").one()
+    reply = run(web, emulator, f'correct #{original.id} "It was the March report, not February\'s"')
+    assert f"to entry #{original.id}" in reply
+    assert "Only <@U0CSM>" in run(web, emulator, f'correct #{original.id} "x"', user_id=OUTSIDER_VENDOR)
+    with sessions() as session:
+        unchanged = session.get_one(diary.DiaryEntry, original.id)
+        assert unchanged.text == original.text
+        correction = session.query(diary.DiaryEntry).filter_by(kind="correction").one()
+        assert correction.corrects_id == original.id and "March report" in correction.text
+    assert f"(corrects #{original.id})" in run(web, emulator, "diary Acme")
