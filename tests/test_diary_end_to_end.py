@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import diary
 from bot.due_work import run_due_work
 from bot.slack_gateway import SlackGateway
-from models import Account
+from models import Account, DiaryEntry
 from slack_emulator import SlackEmulator
 from tests.conftest import ADMIN, CSM, ENGINEER, OUTSIDER_VENDOR, RunningApp
 from tests.flows import ADD_ACME, buttons, run
@@ -152,13 +152,13 @@ def test_a_correction_is_a_new_entry_pointing_at_the_old_one(
     run(web, emulator, ADD_ACME)
     write_entries(sessions, "Acme", 1)
     with sessions() as session:
-        original = session.query(diary.DiaryEntry).filter_by(kind="note").one()
+        original = session.query(DiaryEntry).filter_by(kind="note").one()
     reply = run(web, emulator, f'correct #{original.id} "It was the March report, not February\'s"')
     assert f"to entry #{original.id}" in reply
     assert "Only <@U0CSM>" in run(web, emulator, f'correct #{original.id} "x"', user_id=OUTSIDER_VENDOR)
     with sessions() as session:
-        unchanged = session.get_one(diary.DiaryEntry, original.id)
+        unchanged = session.get_one(DiaryEntry, original.id)
         assert unchanged.text == original.text
-        correction = session.query(diary.DiaryEntry).filter_by(kind="correction").one()
+        correction = session.query(DiaryEntry).filter_by(kind="correction").one()
         assert correction.corrects_id == original.id and "March report" in correction.text
     assert f"(corrects #{original.id})" in run(web, emulator, "diary Acme")
