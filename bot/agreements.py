@@ -27,7 +27,7 @@ from bot.accounts import find_account
 from bot.checkin_message import SECTION_LIMIT, truncate
 from bot.errors import Refusal
 from bot.permissions import Actor, manage_refusal, may_manage
-from bot.policy import policy_text
+from bot.policy import policy_of
 from bot.schedule import zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
 from bot.working_days import working_morning_after
@@ -84,7 +84,9 @@ def _plan_body(account: Account, commitments: list[Commitment], version: int) ->
         _side_section("What we, the vendor, will do", vendor),
         SectionBlock(
             text=MarkdownTextObject(
-                text=truncate(f"*How we keep each other on track*\n{policy_text()}", SECTION_LIMIT)
+                text=truncate(
+                    f"*How we keep each other on track*\n{policy_of(account).text()}", SECTION_LIMIT
+                )
             )
         ),
     ]

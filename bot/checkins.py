@@ -12,7 +12,7 @@ from bot import diary
 from bot.checkin_message import ANSWER_LABELS, CheckInView
 from bot.schedule import zone
 from bot.working_days import working_morning_after
-from models import Answer, CheckIn, CheckInState, Commitment
+from models import Answer, CheckIn, CheckInState, Commitment, CommitmentStatus
 from models.db import rows_changed
 
 STREAK_WINDOW = 6
@@ -162,6 +162,13 @@ def answer_checkin(
             return NotRecorded("This check-in was already answered a moment ago. Nothing was changed.")
         session.refresh(checkin)
         commitment = checkin.commitment
+        if (
+            answer is Answer.DONE
+            and commitment.rrule is None
+            and commitment.status is CommitmentStatus.ACTIVE
+        ):
+            # A commitment due by a date is finished once its owner says it is done.
+            commitment.status = CommitmentStatus.DONE
         text = (
             f"{ANSWER_LABELS[answer]} — “{commitment.action}” (check-in of {checkin.scheduled_at:%Y-%m-%d})."
         )

@@ -19,6 +19,7 @@ from bot.agreements import remind_pending
 from bot.checkin_message import MAX_CHECKINS_PER_MESSAGE, message_blocks, message_text
 from bot.checkins import load, streak, view_of
 from bot.commitments import resume_commitment
+from bot.escalation import run_rules
 from bot.reminders import after_sending, close_unanswered, send_reminders
 from bot.schedule import is_working_day, occurrences, upcoming, zone
 from bot.shared_diary import share_pending
@@ -43,6 +44,7 @@ class PassReport:
     reminded: int = 0
     closed: int = 0
     shared: int = 0
+    escalations: int = 0
 
 
 def run_due_work(
@@ -59,6 +61,7 @@ def run_due_work(
     send_due(sessions, gateway, now=now, report=report)
     report.reminded = send_reminders(sessions, gateway, now=now)
     report.closed = close_unanswered(sessions, gateway, now=now)
+    report.escalations = run_rules(sessions, gateway, now=now)
     remind_pending(sessions, gateway, now=now)
     report.shared = share_pending(sessions, gateway, now=now)
     with sessions.begin() as session:

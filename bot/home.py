@@ -105,7 +105,7 @@ def home_view(sessions: sessionmaker[Session], *, user_id: str, now: datetime) -
             vendor = rates.get((account.id, Side.VENDOR), KeptRate(0, 0))
             count = sum(1 for e in open_escalations if e.account_id == account.id)
             risk = " · *at risk*" if account.at_risk else ""
-            text += f"\nCustomer side {customer} · vendor side {vendor} (last 12 weeks) · {count} open escalations{risk}"
+            text += f"\nCustomer side {customer} · vendor side {vendor} (last 12 weeks) · {count} open escalation{'' if count == 1 else 's'}{risk}"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT))))
     result = View(type="home", blocks=blocks).to_dict()
     assert isinstance(result, dict)

@@ -1,19 +1,70 @@
-"""The escalation policy in plain words, shown to both sides before anything is escalated.
+"""The escalation policy: defaults, per-account overrides, and the same rules in plain words.
 
-Consequences are agreed up front: the same text goes into the joint plan the champion agrees to.
+Consequences are agreed up front: the words below go into the joint plan the champion agrees to and
+are shown by `/accountability policy <Account>` to anyone on the account.
 """
 
 from __future__ import annotations
 
-POLICY_LINES: tuple[str, ...] = (
-    "A check-in counts as missed when it is answered *Not yet* or *Blocked*, or gets no response.",
-    "Customer side: a first miss in the last four check-ins gets a friendly nudge, nothing more. "
-    "A second miss (or two in a row) is raised with the vendor's CSM; a third brings in the manager.",
-    "Vendor side, held to a higher standard: a vendor commitment not done by its date is raised the same "
-    "day, and with the manager two working days later.",
-    "Paused commitments, and check-ins skipped because the bot was down, never count against anyone.",
-)
+import json
+from dataclasses import asdict, dataclass, fields, replace
+
+from models import Account
+
+LIMITS: dict[str, tuple[int, int]] = {
+    "window": (2, 12),
+    "escalate_after": (1, 12),
+    "raise_after": (1, 12),
+    "unresponsive_after": (2, 12),
+    "vendor_raise_days": (0, 10),
+}
 
 
-def policy_text() -> str:
-    return "\n".join(f"• {line}" for line in POLICY_LINES)
+@dataclass(frozen=True)
+class Policy:
+    window: int = 4  # how many recent check-ins of a commitment are looked at
+    escalate_after: int = 2  # customer misses in the window that open an escalation
+    raise_after: int = 3  # customer misses in the window that bring in the manager (account at risk)
+    unresponsive_after: int = 3  # no-responses in a row from the champion
+    vendor_raise_days: int = 2  # working days after a missed vendor due date before the manager is called
+
+    def lines(self) -> tuple[str, ...]:
+        return (
+            "A check-in counts as missed when it is answered *Not yet* or *Blocked*, or gets no response.",
+            f"Customer side: a first miss in the last {self.window} check-ins gets a friendly nudge, nothing more. "
+            f"{_count(self.escalate_after)} misses in the last {self.window} (or two in a row) are raised with the "
+            f"vendor's CSM; {_count(self.raise_after).lower()} bring in the manager and mark the account at risk.",
+            f"{_count(self.unresponsive_after)} check-ins in a row with no response from the champion are raised "
+            "as the champion being unresponsive.",
+            "Vendor side, held to a higher standard: a vendor commitment not done by its date is raised at the end "
+            f"of that working day, and with the manager {self.vendor_raise_days} working days later; a missed "
+            "recurring vendor check-in is raised at the first miss.",
+            "Paused commitments, and check-ins skipped because the bot was down, never count against anyone.",
+        )
+
+    def text(self) -> str:
+        return "\n".join(f"• {line}" for line in self.lines())
+
+
+def _count(n: int) -> str:
+    words = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six"}
+    return words.get(n, str(n))
+
+
+def policy_of(account: Account) -> Policy:
+    overrides = json.loads(account.policy) if account.policy else {}
+    known = {f.name for f in fields(Policy)}
+    return replace(Policy(), **{k: int(v) for k, v in overrides.items() if k in known})
+
+
+def with_overrides(account: Account, changes: dict[str, int]) -> Policy:
+    """Apply changes and keep only what differs from the defaults, so a later default change reaches
+    every account that never chose otherwise."""
+    policy = replace(policy_of(account), **changes)
+    if policy.raise_after < policy.escalate_after:
+        raise ValueError("raise_after must be at least escalate_after: the manager comes after the CSM.")
+    if policy.escalate_after > policy.window or policy.raise_after > policy.window:
+        raise ValueError("escalate_after and raise_after must fit in the window.")
+    defaults = asdict(Policy())
+    account.policy = json.dumps({k: v for k, v in asdict(policy).items() if defaults[k] != v}) or None
+    return policy

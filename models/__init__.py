@@ -4,13 +4,14 @@ from models.account import Account, Person
 from models.base import Answer, Base, CheckInState, CommitmentStatus, EscalationState, Side
 from models.commitment import CheckIn, Commitment
 from models.diary import DiaryEntry, DiaryShare, DiaryThread
-from models.escalation import Agreement, Escalation
+from models.escalation import Agreement, Autopsy, Escalation
 from models.operations import ClockPass, ProcessedEvent
 
 __all__ = [
     "Account",
     "Agreement",
     "Answer",
+    "Autopsy",
     "Base",
     "CheckIn",
     "CheckInState",

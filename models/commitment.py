@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.account import SLACK_ID, Account, Person
@@ -84,6 +85,8 @@ class CheckIn(Base):
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     snoozes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Closed check-ins wait for the escalation rules to look at them once.
+    evaluated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     answer: Mapped[Answer | None] = mapped_column(enum_column(Answer))
     answered_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import SLACK_ID
@@ -16,6 +16,16 @@ class Escalation(Base):
     """One episode of one kind on one commitment (or account), posted once and then updated in place."""
 
     __tablename__ = "escalations"
+    __table_args__ = (
+        Index(
+            "uq_escalations_open_episode",
+            "account_id",
+            "episode_key",
+            unique=True,
+            sqlite_where=text("state != 'resolved'"),
+            postgresql_where=text("state != 'resolved'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID))
@@ -24,7 +34,11 @@ class Escalation(Base):
     commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"))
     side: Mapped[Side] = mapped_column(enum_column(Side))
     kind: Mapped[str] = mapped_column(String(40))
+    # "<commitment id or 'account'>:<kind>": at most one unresolved episode per key (partial unique index).
+    episode_key: Mapped[str] = mapped_column(String(80), server_default="")
     level: Mapped[int] = mapped_column(Integer, default=1)
+    # The record in one neutral sentence ("Two of the last four check-ins were missed.").
+    summary: Mapped[str | None] = mapped_column(Text)
     state: Mapped[EscalationState] = mapped_column(enum_column(EscalationState))
     channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
     message_ts: Mapped[str | None] = mapped_column(String(32))
@@ -58,3 +72,21 @@ class Agreement(Base):
     response: Mapped[str | None] = mapped_column(String(20))
     responded_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Autopsy(Base):
+    """Why an account went at risk, recorded while it can still be rescued; feeds the digest's patterns."""
+
+    __tablename__ = "autopsies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+    # JSON list of {"cause": "...", "side": "vendor"|"customer"}.
+    causes: Mapped[str] = mapped_column(Text)
+    other_cause: Mapped[str | None] = mapped_column(Text)
+    corrective_commitment_ids: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(SLACK_ID))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -35,7 +35,7 @@ def test_plan_shows_outcome_both_sides_and_the_policy(web: RunningApp, emulator:
     assert "All gyms book online by March" in text
     assert "What Acme will do" in text and "Log the week's bookings" in text
     assert "What we, the vendor, will do" in text and "Ship the import fix" in text
-    assert "How we keep each other on track" in text and "second miss" in text
+    assert "How we keep each other on track" in text and "Two misses" in text
     assert set(buttons(plan.params["blocks"])) == {"agreement_agree", "agreement_discuss"}
     assert f"<@{CHAMPION}>" in plan.params["text"]
 

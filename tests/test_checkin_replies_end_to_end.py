@@ -23,7 +23,16 @@ MON_10 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # Monday 10:00 London (GMT =
 
 
 def dms(emulator: SlackEmulator) -> list[Call]:
-    return [c for c in emulator.calls_to("chat.postMessage") if c.params["channel"] == CHAMPION]
+    """Check-ins and reminders to the champion (the escalation rules' courtesy nudges left out)."""
+    return [
+        c
+        for c in emulator.calls_to("chat.postMessage")
+        if c.params["channel"] == CHAMPION and not c.params["text"].startswith("No worries")
+    ]
+
+
+def nudges(emulator: SlackEmulator) -> list[Call]:
+    return [c for c in emulator.calls_to("chat.postMessage") if c.params["text"].startswith("No worries")]
 
 
 def click(web: RunningApp, emulator: SlackEmulator, message: Call, action_id: str, *, index: int = 0) -> None:
@@ -161,6 +170,8 @@ def test_unanswered_checkin_is_reminded_next_morning_then_closes_as_no_response(
     assert kinds(sessions).count("reminder_sent") == 1 and kinds(sessions).count("no_response") == 1
     run_due_work(sessions, gateway, now=datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     assert len(dms(emulator)) == 2  # no further reminders once closed
+    assert len(nudges(emulator)) == 1  # a first miss: a courteous nudge, nothing escalated
+    assert not [c for c in emulator.calls_to("chat.postMessage") if c.params["channel"] == "C0ESCAL"]
 
 
 def test_reminder_count_is_configurable_per_account(
