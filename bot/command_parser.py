@@ -54,6 +54,11 @@ USAGE_DONE = '/accountability done <#commitment> ["note"]'
 USAGE_CANCEL = '/accountability cancel <#commitment> ["reason"]'
 USAGE_DIARY = "/accountability diary <Account> [since <date>]"
 USAGE_EXPORT = "/accountability export <Account>"
+USAGE_POLICY = (
+    "/accountability policy <Account> [window:4] [escalate_after:2] [raise_after:3] [unresponsive_after:3] "
+    "[vendor_raise_days:2]"
+)
+USAGE_AUTOPSY = "/accountability autopsy <Account>"
 USAGE_CORRECT = '/accountability correct <diary entry number> "what is right"'
 MAX_NOTE = 500
 
@@ -79,6 +84,11 @@ COMMAND_REFERENCE: tuple[tuple[str, str], ...] = (
     (USAGE_CANCEL, "Cancel a commitment for good; its check-ins stop."),
     (USAGE_DIARY, "Read an account's accountability diary, a page at a time (only you see it)."),
     (USAGE_EXPORT, "Get the account's diary as a CSV file in your DM with the bot."),
+    (
+        USAGE_POLICY,
+        "Without options: the account's escalation policy in plain words. With options (CSM or admin): change it.",
+    ),
+    (USAGE_AUTOPSY, "Record why an account is at risk, and the corrective actions, in a form."),
     (
         USAGE_CORRECT,
         "Add a correction to a diary entry (the numbers are shown by `diary`); the entry itself never changes.",
@@ -184,6 +194,17 @@ class Export:
 
 
 @dataclass(frozen=True)
+class PolicyCommand:
+    account: str
+    changes: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class OpenAutopsy:
+    account: str
+
+
+@dataclass(frozen=True)
 class Correct:
     entry_id: int
     text: str
@@ -210,6 +231,8 @@ Command = (
     | DiaryView
     | Export
     | Correct
+    | PolicyCommand
+    | OpenAutopsy
     | OpenForm
 )
 
@@ -256,6 +279,10 @@ def parse(text: str, *, today: date) -> Command:
         return ListCommitments(_only_account(rest, USAGE_LIST) if rest else None)
     if head == "diary":
         return _parse_diary(rest, today=today)
+    if head == "policy":
+        return _parse_policy(rest)
+    if head == "autopsy":
+        return OpenAutopsy(_only_account(rest, USAGE_AUTOPSY))
     if head == "correct":
         if len(rest) != 2:
             raise CommandError("Give the entry's number and the correction in double quotes.", USAGE_CORRECT)
@@ -480,6 +507,34 @@ def _note(token: str, usage: str) -> str | None:
     if len(note) > MAX_NOTE:
         raise CommandError(f"A note can be at most {MAX_NOTE} characters.", usage)
     return note or None
+
+
+POLICY_LIMITS = {
+    "window": (2, 12),
+    "escalate_after": (1, 12),
+    "raise_after": (1, 12),
+    "unresponsive_after": (2, 12),
+    "vendor_raise_days": (0, 10),
+}
+
+
+def _parse_policy(tokens: list[str]) -> PolicyCommand:
+    usage = USAGE_POLICY
+    if not tokens:
+        raise CommandError("Name the account.", usage)
+    name = account_name(tokens[0], usage)
+    changes: list[tuple[str, int]] = []
+    for token in tokens[1:]:
+        key, sep, raw = token.partition(":")
+        if not sep or key not in POLICY_LIMITS:
+            raise CommandError(
+                f"“{_clip(token)}” is not a policy option. Options: {', '.join(POLICY_LIMITS)}.", usage
+            )
+        low, high = POLICY_LIMITS[key]
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise CommandError(f"{key} must be a whole number from {low} to {high}.", usage)
+        changes.append((key, int(raw)))
+    return PolicyCommand(name, tuple(changes))
 
 
 def _parse_diary(tokens: list[str], *, today: date) -> DiaryView:

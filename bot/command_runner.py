@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import diary
 from bot.accounts import create_account, edit_account, find_account
 from bot.agreements import post_agreement
+from bot.autopsy import AutopsyInput, autopsy_form, record_autopsy
 from bot.command_parser import (
     AccountAdd,
     AccountEdit,
@@ -31,8 +32,10 @@ from bot.command_parser import (
     Help,
     ListCommitments,
     MarkDone,
+    OpenAutopsy,
     OpenForm,
     Pause,
+    PolicyCommand,
     Resume,
     help_text,
     parse,
@@ -44,8 +47,11 @@ from bot.export import diary_csv
 from bot.listing import list_commitments
 from bot.people import fetch_profiles, upsert_person
 from bot.permissions import Actor, manage_refusal, may_manage
+from bot.plan_version import plan_changed
+from bot.policy import policy_of, with_overrides
 from bot.schedule import zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
+from bot.visibility import may_view, view_refusal
 from models import Account, CommitmentStatus, DiaryEntry, Person, Side
 
 
@@ -83,6 +89,44 @@ def form_requested(text: str, *, now: datetime) -> str | None:
     return command.form if isinstance(command, OpenForm) else None
 
 
+def answered_in_ack(text: str, *, now: datetime) -> bool:
+    """Refused, or a form opened, while acknowledging: nothing is left for after the ack."""
+    try:
+        command = parse(text, today=now.astimezone(UTC).date())
+    except CommandError:
+        return True
+    return isinstance(command, OpenForm | OpenAutopsy)
+
+
+def autopsy_form_for(
+    text: str,
+    *,
+    sessions: sessionmaker[Session],
+    team_id: str,
+    user_id: str,
+    admins: frozenset[str],
+    now: datetime,
+) -> dict[str, Any] | str | None:
+    """For `autopsy <Account>`: the modal to open (within the ack), or why not; None for other commands."""
+    try:
+        command = parse(text, today=now.astimezone(UTC).date())
+    except CommandError:
+        return None
+    if not isinstance(command, OpenAutopsy):
+        return None
+    actor = Actor(
+        user_id=user_id, team_id=team_id, enterprise_id=None, is_admin=user_id in admins, is_external=False
+    )
+    with sessions() as session:
+        try:
+            account = find_account(session, team_id=team_id, name=command.account)
+        except Refusal as exc:
+            return exc.message
+        if not may_manage(actor, account):
+            return manage_refusal(account)
+        return autopsy_form(account_id=account.id, escalation_id=None, account_name=account.name)
+
+
 def run(
     invocation: Invocation,
     *,
@@ -90,7 +134,7 @@ def run(
     gateway: SlackGateway,
     admins: frozenset[str],
     now: datetime,
-    form: Callable[[date], Command] | None = None,
+    form: Callable[[date], Command | AutopsyInput] | None = None,
 ) -> Reply:
     """`form` reads a submitted modal instead of parsing `invocation.text`; everything after is shared."""
     try:
@@ -113,7 +157,7 @@ def _run(
     gateway: SlackGateway,
     admins: frozenset[str],
     now: datetime,
-    form: Callable[[date], Command] | None,
+    form: Callable[[date], Command | AutopsyInput] | None,
 ) -> str | Reply:
     team_id = invocation.team_id
     with sessions() as session:
@@ -138,12 +182,14 @@ def _run(
             is_external=invoker.is_external,
         )
     command = form(invoker_today) if form is not None else parse(invocation.text, today=invoker_today)
-    if isinstance(command, Help | OpenForm):
+    if isinstance(command, Help | OpenForm | OpenAutopsy):
         return help_text()
     if actor.is_external:
         raise Refusal(
             "Customers answer check-ins and read the diary; managing accounts is for the vendor's team."
         )
+    if isinstance(command, AutopsyInput):
+        return _autopsy(sessions, gateway, data=command, actor=actor, now=now)
     if isinstance(command, Export):
         return _export(sessions, gateway, account_name=command.account, actor=actor)
     if isinstance(command, DiaryView):
@@ -191,6 +237,42 @@ def _export(
         initial_comment=f"The accountability diary of {name}: {count} entries.",
     )
     return f"Exported {count} diary entries of {name} as {filename}: it's in your DM with me."
+
+
+def _autopsy(
+    sessions: sessionmaker[Session], gateway: SlackGateway, *, data: AutopsyInput, actor: Actor, now: datetime
+) -> str:
+    needed = [(data.corrective.owner_user_id, data.corrective.side)] if data.corrective else []
+    with sessions() as session:
+        profiles = fetch_profiles(
+            gateway, session, team_id=actor.team_id, user_ids=[u for u, _ in needed], now=now
+        )
+    with sessions.begin() as session:
+        account = session.get(Account, data.account_id)
+        if account is None or account.team_id != actor.team_id:
+            raise Refusal("That account no longer exists.")
+        if not may_manage(actor, account):
+            raise Refusal(manage_refusal(account))
+        corrective_ids: list[int] = []
+        if data.corrective is not None:
+            owner = upsert_person(
+                session,
+                team_id=actor.team_id,
+                enterprise_id=actor.enterprise_id,
+                user_id=data.corrective.owner_user_id,
+                role_side=data.corrective.side,
+                profile=profiles.get(data.corrective.owner_user_id),
+                now=now,
+            )
+            created = create_commitment(
+                session, data.corrective, account=account, owner=owner, actor=actor, now=now
+            )
+            corrective_ids.append(created.commitment.id)
+        record_autopsy(
+            session, data=data, account=account, user_id=actor.user_id, now=now, corrective_ids=corrective_ids
+        )
+        fixes = f" Corrective commitment #{corrective_ids[0]} recorded." if corrective_ids else ""
+        return f"Autopsy recorded for {account.name}: {len(data.causes)} causes.{fixes}"
 
 
 def diary_turn(
@@ -261,6 +343,28 @@ def _execute(
                 else ""
             )
         )
+    if isinstance(command, PolicyCommand):
+        account = find_account(session, team_id=actor.team_id, name=command.account)
+        if not command.changes:
+            if not may_view(session, actor, account):
+                raise Refusal(view_refusal(account))
+            return f"*Escalation policy for {account.name}*\n{policy_of(account).text()}"
+        if not may_manage(actor, account):
+            raise Refusal(manage_refusal(account))
+        try:
+            policy = with_overrides(account, dict(command.changes))
+        except ValueError as exc:
+            raise Refusal(str(exc)) from exc
+        diary.record(
+            session,
+            account=account,
+            kind="policy_changed",
+            text="Escalation policy changed: " + ", ".join(f"{k} {v}" for k, v in command.changes) + ".",
+            at=now,
+            actor_user_id=actor.user_id,
+        )
+        plan_changed(session, account)
+        return f"Escalation policy for {account.name} updated:\n{policy.text()}"
     if isinstance(command, Correct):
         entry = session.get(DiaryEntry, command.entry_id)
         if entry is None or entry.team_id != actor.team_id:

@@ -426,14 +426,42 @@ def _close_stale_episodes(session: Session, *, now: datetime) -> set[int]:
     return touched
 
 
+def may_handle(session: Session, episode: Escalation, *, user_id: str, admins: frozenset[str]) -> str | None:
+    """The account's CSM, its manager and admins act on escalations; None when this person may."""
+    account = session.get_one(Account, episode.account_id)
+    if user_id in admins or user_id in (account.csm_user_id, account.manager_user_id):
+        return None
+    return f"Escalations on {account.name} are handled by <@{account.csm_user_id}> (CSM), its manager or an admin."
+
+
+def handling_refusal(
+    sessions: sessionmaker[Session], *, escalation_id: int, user_id: str, admins: frozenset[str]
+) -> str | None:
+    with sessions() as session:
+        episode = session.get(Escalation, escalation_id)
+        if episode is None:
+            return "I can't find that escalation any more."
+        if episode.state is EscalationState.RESOLVED:
+            return "This escalation is already resolved. Nothing was changed."
+        return may_handle(session, episode, user_id=user_id, admins=admins)
+
+
 def acknowledge(
-    sessions: sessionmaker[Session], *, escalation_id: int, user_id: str, now: datetime
+    sessions: sessionmaker[Session],
+    *,
+    escalation_id: int,
+    user_id: str,
+    admins: frozenset[str],
+    now: datetime,
 ) -> str | None:
     """Who took it on; None when recorded, otherwise why not."""
     with sessions.begin() as session:
         episode = session.get(Escalation, escalation_id)
         if episode is None:
             return "I can't find that escalation any more."
+        refusal = may_handle(session, episode, user_id=user_id, admins=admins)
+        if refusal is not None:
+            return refusal
         moved = rows_changed(
             session,
             update(Escalation)
@@ -457,12 +485,21 @@ def acknowledge(
 
 
 def resolve(
-    sessions: sessionmaker[Session], *, escalation_id: int, user_id: str, note: str, now: datetime
+    sessions: sessionmaker[Session],
+    *,
+    escalation_id: int,
+    user_id: str,
+    note: str,
+    admins: frozenset[str],
+    now: datetime,
 ) -> str | None:
     with sessions.begin() as session:
         episode = session.get(Escalation, escalation_id)
         if episode is None:
             return "I can't find that escalation any more."
+        refusal = may_handle(session, episode, user_id=user_id, admins=admins)
+        if refusal is not None:
+            return refusal
         if episode.state is EscalationState.RESOLVED:
             return "This escalation is already resolved. Nothing was changed."
         _resolve(

@@ -141,7 +141,7 @@ def _view(callback_id: str, title: str, blocks: list[InputBlock]) -> dict[str, A
     return result
 
 
-def _value(values: dict[str, Any], block_id: str) -> str | None:
+def field_value(values: dict[str, Any], block_id: str) -> str | None:
     state = (values.get(block_id) or {}).get(VALUE) or {}
     for key in ("value", "selected_user", "selected_conversation", "selected_channel", "selected_time"):
         if state.get(key):
@@ -151,7 +151,7 @@ def _value(values: dict[str, Any], block_id: str) -> str | None:
 
 
 def _required(values: dict[str, Any], block_id: str, what: str) -> str:
-    value = _value(values, block_id)
+    value = field_value(values, block_id)
     if value is None:
         raise FormError(block_id, f"Please fill in {what}.")
     return value
@@ -168,7 +168,7 @@ def read_account_form(values: dict[str, Any]) -> AccountAdd:
         raise FormError(
             "escalations", "Pick a different channel from the shared one: customers read the shared channel."
         )
-    country = _value(values, "holidays")
+    country = field_value(values, "holidays")
     if country is not None:
         country = country.upper()
         if not known_holiday_country(country):
@@ -178,10 +178,10 @@ def read_account_form(values: dict[str, Any]) -> AccountAdd:
         shared_channel_id=channel,
         escalation_channel_id=escalations,
         champion_user_id=_required(values, "champion", "the customer champion"),
-        csm_user_id=_value(values, "csm"),
-        manager_user_id=_value(values, "manager"),
-        digest_channel_id=_value(values, "digest"),
-        desired_outcome=_value(values, "outcome"),
+        csm_user_id=field_value(values, "csm"),
+        manager_user_id=field_value(values, "manager"),
+        digest_channel_id=field_value(values, "digest"),
+        desired_outcome=field_value(values, "outcome"),
         holiday_country=country,
     )
 
@@ -194,7 +194,7 @@ def read_commit_form(values: dict[str, Any], *, today: date) -> Commit:
     side = Side(_required(values, "side", "the side"))
     owner = _required(values, "owner", "the owner")
     action = _required(values, "action", "the agreed action")
-    at_text = _value(values, "at") or "09:00"
+    at_text = field_value(values, "at") or "09:00"
     at = time.fromisoformat(at_text)
     phrase = _required(values, "schedule", "when")
     try:
@@ -255,7 +255,7 @@ def note_form(*, checkin_id: int, answer: Answer, action: str) -> dict[str, Any]
 def read_note_form(view: dict[str, Any]) -> tuple[int, Answer, str | None]:
     meta = json.loads(view.get("private_metadata") or "{}")
     answer = Answer(meta["answer"])
-    note = _value(view["state"]["values"], "note")
+    note = field_value(view["state"]["values"], "note")
     if answer is Answer.BLOCKED and not note:
         raise FormError(
             "note", "Please say in a few words what is blocking it, so the right person can help."

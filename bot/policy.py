@@ -11,14 +11,6 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from models import Account
 
-LIMITS: dict[str, tuple[int, int]] = {
-    "window": (2, 12),
-    "escalate_after": (1, 12),
-    "raise_after": (1, 12),
-    "unresponsive_after": (2, 12),
-    "vendor_raise_days": (0, 10),
-}
-
 
 @dataclass(frozen=True)
 class Policy:

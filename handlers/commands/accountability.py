@@ -24,6 +24,21 @@ def ack_accountability(ack: Ack, command: dict[str, Any], client: WebClient, *, 
         client.views_open(trigger_id=command["trigger_id"], view=FORMS[form]())
         ack()
         return
+    autopsy = command_runner.autopsy_form_for(
+        text,
+        sessions=deps.sessions,
+        team_id=command["team_id"],
+        user_id=command["user_id"],
+        admins=deps.admins,
+        now=deps.clock(),
+    )
+    if isinstance(autopsy, dict):
+        client.views_open(trigger_id=command["trigger_id"], view=autopsy)
+        ack()
+        return
+    if isinstance(autopsy, str):
+        ack(response_type="ephemeral", text=autopsy)
+        return
     problem = command_runner.validate(text, now=deps.clock())
     if problem is not None:
         ack(response_type="ephemeral", text=problem)
@@ -35,10 +50,8 @@ def run_accountability(
     command: dict[str, Any], respond: Respond, client: WebClient, logger: logging.Logger, *, deps: Deps
 ) -> None:
     text = command.get("text") or ""
-    if command_runner.validate(text, now=deps.clock()) is not None or command_runner.form_requested(
-        text, now=deps.clock()
-    ):
-        return  # already answered, or a form opened, in the ack
+    if command_runner.answered_in_ack(text, now=deps.clock()):
+        return
     invocation = command_runner.Invocation(
         team_id=command["team_id"],
         enterprise_id=command.get("enterprise_id") or None,

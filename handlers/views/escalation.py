@@ -1,0 +1,92 @@
+"""The resolution note and the autopsy form behind an escalation's buttons."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from bot import command_runner
+from bot.autopsy import read_autopsy_form, read_resolve_form
+from bot.escalation import publish, resolve
+from bot.forms import FormError
+from bot.slack_gateway import SlackGateway
+from handlers.deps import Deps
+from models import Account
+
+
+def ack_resolve(ack: Ack, view: dict[str, Any]) -> None:
+    try:
+        read_resolve_form(view)
+    except FormError as exc:
+        ack(response_action="errors", errors={exc.block_id: exc.problem})
+        return
+    ack()
+
+
+def record_resolution(body: dict[str, Any], view: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
+    try:
+        escalation_id, note = read_resolve_form(view)
+    except FormError:
+        return
+    gateway = SlackGateway(client)
+    user_id = body["user"]["id"]
+    refusal = resolve(
+        deps.sessions,
+        escalation_id=escalation_id,
+        user_id=user_id,
+        note=note,
+        admins=deps.admins,
+        now=deps.clock(),
+    )
+    if refusal is not None:
+        gateway.post_message(user_id, text=refusal)
+        return
+    publish(deps.sessions, gateway, escalation_id)
+
+
+def _account_name(deps: Deps, view: dict[str, Any]) -> str:
+    with deps.sessions() as session:
+        account = session.get(Account, int(json.loads(view["private_metadata"])["account_id"]))
+        return account.name if account else ""
+
+
+def ack_autopsy(ack: Ack, view: dict[str, Any], *, deps: Deps) -> None:
+    try:
+        read_autopsy_form(
+            view, account_name=_account_name(deps, view), today=deps.clock().astimezone(UTC).date()
+        )
+    except FormError as exc:
+        ack(response_action="errors", errors={exc.block_id: exc.problem})
+        return
+    ack()
+
+
+def record_autopsy_form(
+    body: dict[str, Any], view: dict[str, Any], client: WebClient, logger: logging.Logger, *, deps: Deps
+) -> None:
+    name = _account_name(deps, view)
+    try:
+        read_autopsy_form(view, account_name=name, today=deps.clock().astimezone(UTC).date())
+    except FormError:
+        return  # the modal is still open, showing what to fix
+    user_id = body["user"]["id"]
+    invocation = command_runner.Invocation(
+        team_id=(body.get("team") or {}).get("id") or view["team_id"],
+        enterprise_id=None,
+        user_id=user_id,
+        text="",
+    )
+    reply = command_runner.run(
+        invocation,
+        sessions=deps.sessions,
+        gateway=SlackGateway(client),
+        admins=deps.admins,
+        now=deps.clock(),
+        form=lambda today: read_autopsy_form(view, account_name=name, today=today),
+    )
+    SlackGateway(client).post_message(user_id, text=reply.text)
