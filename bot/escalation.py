@@ -144,7 +144,8 @@ def _evaluate(
             )
         elif is_miss(newest):
             _nudge(session, commitment=commitment, checkin=newest, now=now, nudges=nudges)
-    elif is_miss(newest):
+    elif is_miss(newest) and commitment.rrule is not None:
+        # A due-date vendor commitment is judged by its date instead (see _vendor_due_dates).
         misses = sum(1 for c in recent if is_miss(c))
         summary = f"A vendor check-in was missed ({_words(misses)} of the last {_words(len(recent))})."
         touched.add(
