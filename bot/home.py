@@ -6,13 +6,21 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.checkin_message import SECTION_LIMIT, message_blocks, truncate
 from bot.checkins import streak, view_of
+from bot.policy import policy_of
 from bot.scorecard import KeptRate, kept_rates
 from models import Account, CheckIn, CheckInState, Commitment, Escalation, EscalationState, Person, Side
 
@@ -107,6 +115,10 @@ def home_view(sessions: sessionmaker[Session], *, user_id: str, now: datetime) -
             risk = " · *at risk*" if account.at_risk else ""
             text += f"\nCustomer side {customer} · vendor side {vendor} (last 12 weeks) · {count} open escalation{'' if count == 1 else 's'}{risk}"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT))))
+        if account.champion_user_id == user_id:
+            # Consequences agreed up front: the customer sees the same rules the vendor's team works by.
+            rules = f"_How we keep each other on track_\n{policy_of(account).text()}"
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(rules, 2000))]))
     result = View(type="home", blocks=blocks).to_dict()
     assert isinstance(result, dict)
     return result

@@ -52,6 +52,7 @@ def test_champion_sees_their_open_checkins_and_their_accounts_only(
     assert "Acme onboards every team" in home
     assert "Beta" not in home and "Share the release plan" not in home
     assert "kept" not in home  # scorecards are for the vendor's managers of the account
+    assert "How we keep each other on track" in home and "Two misses in the last 4" in home
 
     other = home_of(web, emulator, OTHER_CHAMPION)
     assert "Beta ships weekly" in other
