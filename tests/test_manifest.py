@@ -1,0 +1,97 @@
+"""manifest.yml asks for exactly the scopes the code's Web API calls need, and routes everything to
+`/slack/events`; a new Slack call without its scope fails here, not in a customer's workspace."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# Every Web API method the product calls, and the bot scope it needs (None: no scope needed).
+METHOD_SCOPES: dict[str, str | None] = {
+    "auth.test": None,
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "views.open": None,
+    "views.publish": None,
+    "views.update": None,
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+# slack_sdk client methods used directly, and the Web API methods they call.
+CLIENT_METHODS = {
+    "views_open": ["views.open"],
+    "views_publish": ["views.publish"],
+    "users_info": ["users.info"],
+    "files_upload_v2": ["files.getUploadURLExternal", "files.completeUploadExternal"],
+}
+# Events the app subscribes to, and the scope each needs.
+EVENT_SCOPES = {"app_home_opened": None, "message.im": "im:history"}
+
+
+def source(repo_root: Path) -> str:
+    files = [
+        repo_root / "app.py",
+        *(repo_root / "bot").rglob("*.py"),
+        *(repo_root / "handlers").rglob("*.py"),
+    ]
+    return "\n".join(path.read_text() for path in files)
+
+
+def called_methods(code: str) -> set[str]:
+    methods = set(re.findall(r'_call\(\s*"([a-z]+\.[A-Za-z]+)"', code))
+    for name, api_methods in CLIENT_METHODS.items():
+        if re.search(rf"\.{name}\(", code):
+            methods.update(api_methods)
+    return methods | {"auth.test"}  # Bolt calls it at start-up
+
+
+def manifest(repo_root: Path) -> dict[str, Any]:
+    loaded = yaml.safe_load((repo_root / "manifest.yml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_every_called_method_is_known_and_covered_by_a_manifest_scope(repo_root: Path) -> None:
+    methods = called_methods(source(repo_root))
+    assert {"chat.postMessage", "users.info", "views.open", "files.completeUploadExternal"} <= methods
+    unknown = methods - set(METHOD_SCOPES)
+    assert not unknown, f"add these Web API methods and their scopes to METHOD_SCOPES: {unknown}"
+    scopes = set(manifest(repo_root)["oauth_config"]["scopes"]["bot"])
+    missing = {m: METHOD_SCOPES[m] for m in methods if METHOD_SCOPES[m] and METHOD_SCOPES[m] not in scopes}
+    assert not missing, f"manifest.yml lacks scopes for: {missing}"
+
+
+def test_manifest_asks_for_no_scope_the_code_does_not_use(repo_root: Path) -> None:
+    data = manifest(repo_root)
+    needed = {METHOD_SCOPES[m] for m in called_methods(source(repo_root))} | {"commands"}
+    needed |= {EVENT_SCOPES[e] for e in data["settings"]["event_subscriptions"]["bot_events"]}
+    assert set(data["oauth_config"]["scopes"]["bot"]) == needed - {None}
+
+
+def test_listened_events_are_subscribed(repo_root: Path) -> None:
+    code = source(repo_root)
+    events = set(manifest(repo_root)["settings"]["event_subscriptions"]["bot_events"])
+    listened = set(re.findall(r'app\.event\("([a-z_.]+)"\)', code))
+    # Bolt's "message" listener gets DMs only through the message.im subscription.
+    assert listened == {"app_home_opened", "message"}
+    assert events == {"app_home_opened", "message.im"}
+
+
+def test_everything_goes_to_slack_events_and_the_command_is_escaped(repo_root: Path) -> None:
+    data = manifest(repo_root)
+    [command] = data["features"]["slash_commands"]
+    assert command["command"] == "/accountability" and command["should_escape"] is True
+    urls = [
+        command["url"],
+        data["settings"]["event_subscriptions"]["request_url"],
+        data["settings"]["interactivity"]["request_url"],
+    ]
+    assert all(url.endswith("/slack/events") for url in urls)
+    assert data["settings"]["interactivity"]["is_enabled"] is True
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
