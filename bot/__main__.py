@@ -19,10 +19,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot import importer
+from bot.errors import Refusal
 from bot.export import CSV_COLUMNS, diary_csv
 from bot.permissions import Actor
 from bot.scorecard import kept_rates
 from bot.settings import Settings
+from bot.slack_gateway import SlackDeliveryError, SlackGateway, make_client
 from models import Account, Side
 from models.db import make_engine, session_factory, upgrade
 
@@ -81,11 +84,61 @@ def main(argv: list[str] | None = None) -> int:
     out.add_argument("--team", help="the workspace's team ID, when several workspaces have that account name")
     out.add_argument("--format", choices=("csv", "json"), default="csv")
     out.add_argument("--output", help="write here instead of standard output")
+    imp = sub.add_parser(
+        "import", help="create accounts and commitments from a CSV", description=importer.__doc__
+    )
+    imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="check every row and report; write nothing")
+    imp.add_argument("--team", help="the workspace's team ID (default: the bot token's workspace)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "export":
         return export(args, settings)
-    return 2
+    return import_csv(args, settings)
+
+
+def import_csv(args: argparse.Namespace, settings: Settings) -> int:
+    with open(args.file, encoding="utf-8-sig") as handle:
+        text = handle.read()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    gateway = (
+        SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url))
+        if settings.bot_token
+        else None
+    )
+    team_id = args.team
+    if team_id is None:
+        if gateway is None:
+            print(
+                "import: give --team, or set SLACK_BOT_TOKEN so the workspace can be asked", file=sys.stderr
+            )
+            return 2
+        team_id = str(gateway.client.auth_test()["team_id"])
+    with sessions() as session:
+        plan = importer.read(
+            text, today=datetime.now(UTC).date(), existing=importer.existing_names(session, team_id)
+        )
+    for problem in plan.problems:
+        print(problem, file=sys.stderr)
+    if plan.problems:
+        print(f"import: {len(plan.problems)} problems; nothing was written", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        print(f"dry run: would import {len(plan.accounts)} accounts and {len(plan.commitments)} commitments")
+        return 0
+    if gateway is None:
+        print("import: SLACK_BOT_TOKEN is needed to learn people's time zones from Slack", file=sys.stderr)
+        return 2
+    try:
+        print(
+            importer.apply(plan, sessions=sessions, gateway=gateway, team_id=team_id, now=datetime.now(UTC))
+        )
+    except (Refusal, SlackDeliveryError) as exc:
+        print(f"import: {exc}; nothing was written", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -376,7 +376,7 @@ def _options(tokens: list[str], usage: str) -> dict[str, str]:
     return options
 
 
-def _option_value(key: str, raw: str, usage: str) -> str:
+def option_value(key: str, raw: str, usage: str) -> str:
     """One option's value, checked and normalised (IDs out of mentions, text unescaped)."""
     if key in ("channel", "escalations", "digest"):
         return channel_id(raw, option=f"{key}:", usage=usage)
@@ -408,7 +408,7 @@ def parse_account_edit(tokens: list[str]) -> AccountEdit:
         if key in CLEARABLE and raw.lower() == "none":
             changes.append((key, None))
         else:
-            changes.append((key, _option_value(key, raw, usage)))
+            changes.append((key, option_value(key, raw, usage)))
     return AccountEdit(name, tuple(changes))
 
 
@@ -419,7 +419,7 @@ def parse_account_add(tokens: list[str]) -> AccountAdd:
     missing = [key for key in ("channel", "escalations", "champion") if key not in options]
     if missing:
         raise CommandError(f"Missing {', '.join(k + ':' for k in missing)}.", usage)
-    values = {key: _option_value(key, raw, usage) for key, raw in options.items()}
+    values = {key: option_value(key, raw, usage) for key, raw in options.items()}
     return AccountAdd(
         name=name,
         shared_channel_id=values["channel"],

@@ -11,10 +11,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import diary
-from models import Account
+from models import Account, Commitment
+from slack_emulator import SlackEmulator
 from tests.factories import make_account
 
 
@@ -60,3 +62,91 @@ def test_export_of_an_unknown_account_says_so(
 ) -> None:
     done = cli(repo_root, database_url, "export", "--account", "Nowhere")
     assert done.returncode == 2 and "no account called 'Nowhere'" in done.stderr
+
+
+HEADER = "account,channel,escalations,champion,csm,manager,digest,outcome,holidays,side,owner,action,schedule,time\n"
+GOOD = HEADER + (
+    'Acme,C0SHARED,C0ESCAL,U0CHAMP,U0CSM,,,"Every team live by March",US,customer,U0CHAMP,Send the usage report,every monday,10:00\n'
+    "Acme,,,,,,,,,vendor,U0ENG,Ship the import fix,by 2026-12-18,\n"
+    "Beta,C0BETA,C0BETAESC,U0OTHER,U0SALES,,,,,,,,,\n"
+)
+BAD = HEADER + (
+    "Acme,C0SHARED,C0SHARED,U0CHAMP,U0CSM,,,,,customer,U0CHAMP,Send it,every monday,\n"
+    "Beta,#general,C0ESCAL,U0CHAMP,U0CSM,,,,,,,,,\n"
+    "Gamma,C0G,C0GE,U0CHAMP,U0CSM,,,,XX,,,,,\n"
+    "Delta,C0D,C0DE,U0CHAMP,U0CSM,,,,,partner,U0CHAMP,Send it,every blursday,25:00\n"
+    "Epsilon,C0E,C0EE,U0CHAMP,,,,,,,,,,\n"
+)
+
+
+def slack_env(emulator: SlackEmulator) -> dict[str, str]:
+    return {"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_API_URL": emulator.api_url}
+
+
+def counts(sessions: sessionmaker[Session]) -> tuple[int, int]:
+    with sessions() as session:
+        return (
+            len(session.scalars(select(Account.id)).all()),
+            len(session.scalars(select(Commitment.id)).all()),
+        )
+
+
+def test_import_rejects_a_csv_with_bad_rows_naming_each_line_and_writes_nothing(
+    repo_root: Path,
+    database_url: str,
+    sessions: sessionmaker[Session],
+    emulator: SlackEmulator,
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "accounts.csv"
+    source.write_text(BAD)
+    done = cli(repo_root, database_url, "import", str(source), extra_env=slack_env(emulator))
+    assert done.returncode == 1
+    for expected in (
+        "line 2: channel and escalations must be different",
+        "line 3: channel: must mention a channel",
+        "line 4: holidays:XX is not a known country code",
+        "line 5: side must be customer or vendor",
+        "line 6: csm is empty",
+        "5 problems; nothing was written",
+    ):
+        assert expected in done.stderr, done.stderr
+    assert counts(sessions) == (0, 0)
+
+
+def test_import_dry_run_checks_a_good_csv_without_writing(
+    repo_root: Path,
+    database_url: str,
+    sessions: sessionmaker[Session],
+    emulator: SlackEmulator,
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "accounts.csv"
+    source.write_text(GOOD)
+    done = cli(repo_root, database_url, "import", str(source), "--dry-run", "--team", "T0VENDOR")
+    assert done.returncode == 0, done.stderr
+    assert "would import 2 accounts and 2 commitments" in done.stdout
+    assert counts(sessions) == (0, 0)
+
+
+def test_import_creates_the_accounts_and_commitments(
+    repo_root: Path,
+    database_url: str,
+    sessions: sessionmaker[Session],
+    emulator: SlackEmulator,
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "accounts.csv"
+    source.write_text(GOOD)
+    done = cli(repo_root, database_url, "import", str(source), extra_env=slack_env(emulator))
+    assert done.returncode == 0, done.stderr
+    assert "imported 2 accounts and 2 commitments" in done.stdout
+    with sessions() as session:
+        acme = session.scalars(select(Account).where(Account.name == "Acme")).one()
+        assert (acme.team_id, acme.csm_user_id, acme.holiday_country) == ("T0VENDOR", "U0CSM", "US")
+        owners = {(c.side.value, c.owner.user_id, c.owner.tz) for c in acme.commitments}
+        assert owners == {("customer", "U0CHAMP", "Europe/London"), ("vendor", "U0ENG", "Asia/Tokyo")}
+    # Importing the same file again finds the accounts already there and writes nothing more.
+    again = cli(repo_root, database_url, "import", str(source), extra_env=slack_env(emulator))
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert counts(sessions) == (2, 2)
