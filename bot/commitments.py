@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot import diary
@@ -14,7 +15,7 @@ from bot.errors import Refusal
 from bot.permissions import Actor, manage_refusal, may_manage
 from bot.plan_version import plan_changed
 from bot.schedule import upcoming, zone
-from models import Account, Commitment, CommitmentStatus, Person, Side
+from models import Account, CheckIn, CheckInState, Commitment, CommitmentStatus, Person, Side
 
 UPCOMING_SHOWN = 3
 
@@ -90,6 +91,18 @@ def create_commitment(
     return CreatedCommitment(commitment, [t.astimezone(tz) for t in next_checkins])
 
 
+def _withdraw_open_checkins(session: Session, commitment: Commitment) -> None:
+    """A check-in still waiting when its commitment is paused or ends is withdrawn, not left to close as
+    a miss: paused time counts for no one."""
+    session.execute(
+        update(CheckIn)
+        .where(
+            CheckIn.commitment_id == commitment.id, CheckIn.state.in_((CheckInState.DUE, CheckInState.SENT))
+        )
+        .values(state=CheckInState.SKIPPED, remind_at=None, closes_at=None)
+    )
+
+
 def _managed_commitment(session: Session, commitment_id: int, *, team_id: str, actor: Actor) -> Commitment:
     commitment = session.get(Commitment, commitment_id)
     if commitment is None or commitment.team_id != team_id:
@@ -132,6 +145,7 @@ def pause(
     for commitment in paused:
         tz = zone(commitment.owner.tz)
         commitment.status = CommitmentStatus.PAUSED
+        _withdraw_open_checkins(session, commitment)
         # The pause ends at the start of that day in the owner's own zone.
         commitment.paused_until = (
             datetime.combine(until, time.min, tzinfo=tz).astimezone(UTC) if until else None
@@ -208,6 +222,7 @@ def close(
     if commitment.status in (CommitmentStatus.DONE, CommitmentStatus.CANCELLED):
         return f"{commitment.label} is already {commitment.status.value}; nothing was changed."
     commitment.status = status
+    _withdraw_open_checkins(session, commitment)
     commitment.paused_until = None
     if commitment.side is Side.CUSTOMER:
         plan_changed(session, commitment.account)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.due_work import run_due_work
 from bot.slack_gateway import SlackGateway
-from models import Account, CheckIn, Commitment, CommitmentStatus, DiaryEntry
+from models import Account, CheckIn, CheckInState, Commitment, CommitmentStatus, DiaryEntry, Escalation
 from slack_emulator import SlackEmulator
 from tests.conftest import ADMIN, CHAMPION, CSM, ENGINEER, OUTSIDER_VENDOR, Clock, RunningApp
 from tests.flows import ADD_ACME, run
@@ -199,3 +199,23 @@ def snapshot(sessions: sessionmaker[Session]) -> tuple[object, ...]:
         commitments = tuple((c.id, c.status, c.action) for c in session.scalars(select(Commitment)))
         entries = len(session.scalars(select(DiaryEntry.id)).all())
     return accounts, commitments, entries
+
+
+def test_a_checkin_waiting_when_its_commitment_is_paused_is_withdrawn_not_missed(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    clock: Clock,
+) -> None:
+    number = set_up(web, emulator, sessions)
+    run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 1, 0, tzinfo=UTC))  # Mon 10:00 Tokyo: sent
+    assert dms_to(emulator, ENGINEER) == 1
+    clock.now = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+    run(web, emulator, f"pause #{number}")
+    for hours in (24, 33, 48):  # the next morning's reminder time, its evening, the day after
+        run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 1, 0, tzinfo=UTC) + timedelta(hours=hours))
+    assert dms_to(emulator, ENGINEER) == 1  # no reminder
+    with sessions() as session:
+        assert [c.state for c in session.scalars(select(CheckIn))] == [CheckInState.SKIPPED]
+        assert session.scalars(select(Escalation)).all() == []
