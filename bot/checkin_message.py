@@ -63,7 +63,6 @@ class CheckInView:
     answered_local: datetime | None = None
     note: str | None = None
     streak: str | None = None
-    open: bool = True
     snoozed_until_local: datetime | None = None
     closed_local: datetime | None = None  # closed with no response
     moved: bool = False  # a newer reminder message carries this check-in now

@@ -84,7 +84,6 @@ def view_of(checkin: CheckIn, *, streak_text: str | None = None, moved: bool = F
         answered_local=checkin.answered_at.astimezone(tz) if checkin.answered_at else None,
         note=checkin.note,
         streak=streak_text,
-        open=checkin.state is CheckInState.SENT,
         snoozed_until_local=checkin.remind_at.astimezone(tz) if snoozed and checkin.remind_at else None,
         closed_local=checkin.closes_at.astimezone(tz)
         if checkin.state is CheckInState.NO_RESPONSE and checkin.closes_at

@@ -419,7 +419,11 @@ def parse_account_add(tokens: list[str]) -> AccountAdd:
     missing = [key for key in ("channel", "escalations", "champion") if key not in options]
     if missing:
         raise CommandError(f"Missing {', '.join(k + ':' for k in missing)}.", usage)
-    values = {key: option_value(key, raw, usage) for key, raw in options.items()}
+    return account_add_from(name, {key: option_value(key, raw, usage) for key, raw in options.items()})
+
+
+def account_add_from(name: str, values: dict[str, str]) -> AccountAdd:
+    """An AccountAdd from option values already checked by `option_value` (command or CSV import)."""
     return AccountAdd(
         name=name,
         shared_channel_id=values["channel"],

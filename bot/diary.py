@@ -61,16 +61,6 @@ def record(
     return entry
 
 
-def entries_for(session: Session, account_id: int) -> list[DiaryEntry]:
-    return list(
-        session.scalars(
-            select(DiaryEntry)
-            .where(DiaryEntry.account_id == account_id)
-            .order_by(DiaryEntry.occurred_at, DiaryEntry.id)
-        )
-    )
-
-
 def record_checkin(
     session: Session,
     checkin: CheckIn,

@@ -435,16 +435,28 @@ def may_handle(session: Session, episode: Escalation, *, user_id: str, admins: f
     return f"Escalations on {account.name} are handled by <@{account.csm_user_id}> (CSM), its manager or an admin."
 
 
+def _handled_episode(
+    session: Session, escalation_id: int, *, user_id: str, admins: frozenset[str]
+) -> Escalation | str:
+    """The unresolved episode this person may act on, or why not."""
+    episode = session.get(Escalation, escalation_id)
+    if episode is None:
+        return "I can't find that escalation any more."
+    refusal = may_handle(session, episode, user_id=user_id, admins=admins)
+    if refusal is not None:
+        return refusal
+    if episode.state is EscalationState.RESOLVED:
+        return "This escalation is already resolved. Nothing was changed."
+    return episode
+
+
 def handling_refusal(
     sessions: sessionmaker[Session], *, escalation_id: int, user_id: str, admins: frozenset[str]
 ) -> str | None:
+    """A read for the 3-second ack, before a form is opened."""
     with sessions() as session:
-        episode = session.get(Escalation, escalation_id)
-        if episode is None:
-            return "I can't find that escalation any more."
-        if episode.state is EscalationState.RESOLVED:
-            return "This escalation is already resolved. Nothing was changed."
-        return may_handle(session, episode, user_id=user_id, admins=admins)
+        episode = _handled_episode(session, escalation_id, user_id=user_id, admins=admins)
+    return episode if isinstance(episode, str) else None
 
 
 def acknowledge(
@@ -457,12 +469,9 @@ def acknowledge(
 ) -> str | None:
     """Who took it on; None when recorded, otherwise why not."""
     with sessions.begin() as session:
-        episode = session.get(Escalation, escalation_id)
-        if episode is None:
-            return "I can't find that escalation any more."
-        refusal = may_handle(session, episode, user_id=user_id, admins=admins)
-        if refusal is not None:
-            return refusal
+        episode = _handled_episode(session, escalation_id, user_id=user_id, admins=admins)
+        if isinstance(episode, str):
+            return episode
         moved = rows_changed(
             session,
             update(Escalation)
@@ -470,7 +479,7 @@ def acknowledge(
             .values(state=EscalationState.ACKNOWLEDGED, acknowledged_by=user_id, acknowledged_at=now),
         )
         if moved != 1:
-            return "This escalation was already acknowledged or resolved. Nothing was changed."
+            return "This escalation was already acknowledged. Nothing was changed."
         diary.record(
             session,
             account=session.get_one(Account, episode.account_id),
@@ -495,14 +504,9 @@ def resolve(
     now: datetime,
 ) -> str | None:
     with sessions.begin() as session:
-        episode = session.get(Escalation, escalation_id)
-        if episode is None:
-            return "I can't find that escalation any more."
-        refusal = may_handle(session, episode, user_id=user_id, admins=admins)
-        if refusal is not None:
-            return refusal
-        if episode.state is EscalationState.RESOLVED:
-            return "This escalation is already resolved. Nothing was changed."
+        episode = _handled_episode(session, escalation_id, user_id=user_id, admins=admins)
+        if isinstance(episode, str):
+            return episode
         _resolve(
             session,
             episode,

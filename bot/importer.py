@@ -25,6 +25,7 @@ from bot.command_parser import (
     AccountAdd,
     CommandError,
     Commit,
+    account_add_from,
     account_name,
     option_value,
 )
@@ -95,17 +96,7 @@ def _read_row(plan: Plan, values: dict[str, str], *, today: date, existing: set[
         checked = {c: option_value(c, raw, "") for c, raw in given.items()}
         if checked["channel"] == checked["escalations"]:
             raise ValueError("channel and escalations must be different channels")
-        plan.accounts[key] = AccountAdd(
-            name=name,
-            shared_channel_id=checked["channel"],
-            escalation_channel_id=checked["escalations"],
-            champion_user_id=checked["champion"],
-            csm_user_id=checked.get("csm"),
-            manager_user_id=checked.get("manager"),
-            digest_channel_id=checked.get("digest"),
-            desired_outcome=checked.get("outcome") or None,
-            holiday_country=checked.get("holidays"),
-        )
+        plan.accounts[key] = account_add_from(name, checked)
     if not any(values.get(c) for c in COMMITMENT_COLUMNS):
         return
     empty = [c for c in COMMITMENT_COLUMNS if not values.get(c)]

@@ -80,8 +80,3 @@ def upsert_person(
     person.side = Side.CUSTOMER if person.is_external else role_side
     session.flush()
     return person
-
-
-def is_external(session: Session, *, team_id: str, user_id: str) -> bool:
-    person = session.scalar(select(Person).where(Person.team_id == team_id, Person.user_id == user_id))
-    return bool(person and person.is_external)

@@ -25,7 +25,7 @@ def home_of(web: RunningApp, emulator: SlackEmulator, user_id: str) -> str:
     return json.dumps(emulator.wait_for("views.publish", count=before + 1)[before].params["view"]["blocks"])
 
 
-def set_up_two_accounts(web: RunningApp, emulator: SlackEmulator, clock: Clock) -> None:
+def set_up_two_accounts(web: RunningApp, emulator: SlackEmulator) -> None:
     emulator.add_channel("C0BETA", name="beta-shared", is_ext_shared=True)
     emulator.add_channel("C0BETAESC", name="beta-escalations")
     run(web, emulator, ADD_ACME + ' outcome:"Acme onboards every team"')
@@ -45,7 +45,7 @@ def test_champion_sees_their_open_checkins_and_their_accounts_only(
     gateway: SlackGateway,
     clock: Clock,
 ) -> None:
-    set_up_two_accounts(web, emulator, clock)
+    set_up_two_accounts(web, emulator)
     run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
     home = home_of(web, emulator, CHAMPION)
     assert "Send the usage report" in home and "checkin_answer_done" in home
@@ -66,7 +66,7 @@ def test_csm_sees_each_sides_kept_rate_for_their_accounts(
     gateway: SlackGateway,
     clock: Clock,
 ) -> None:
-    set_up_two_accounts(web, emulator, clock)
+    set_up_two_accounts(web, emulator)
     # Monday 10:00 London for the champion, 12:00 New York for the CSM's own commitment.
     run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 17, 0, tzinfo=UTC))
     dm = next(c for c in emulator.calls_to("chat.postMessage") if c.params["channel"] == CHAMPION)
