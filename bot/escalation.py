@@ -118,31 +118,22 @@ def _evaluate(
         misses = sum(1 for c in recent if is_miss(c))
         two_in_a_row = len(recent) >= 2 and is_miss(recent[0]) and is_miss(recent[1])
         summary = f"{_words(misses).capitalize()} of the last {_words(len(recent))} check-ins were missed."
-        if misses >= policy.raise_after:
+        level = (
+            2 if misses >= policy.raise_after else 1 if misses >= policy.escalate_after or two_in_a_row else 0
+        )
+        if level:
             touched.add(
                 _ensure(
                     session,
                     account=account,
                     commitment=commitment,
                     kind="customer_slip",
-                    level=2,
+                    level=level,
                     summary=summary,
                     now=now,
                 )
             )
-        elif misses >= policy.escalate_after or two_in_a_row:
-            touched.add(
-                _ensure(
-                    session,
-                    account=account,
-                    commitment=commitment,
-                    kind="customer_slip",
-                    level=1,
-                    summary=summary,
-                    now=now,
-                )
-            )
-        elif is_miss(newest):
+        if not level and is_miss(newest):
             _nudge(session, commitment=commitment, checkin=newest, now=now, nudges=nudges)
     elif is_miss(newest) and commitment.rrule is not None:
         # A due-date vendor commitment is judged by its date instead (see _vendor_due_dates).
