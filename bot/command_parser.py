@@ -11,6 +11,7 @@ import re
 import shlex
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as date_parser
 
@@ -60,6 +61,11 @@ USAGE_POLICY = (
 )
 USAGE_AUTOPSY = "/accountability autopsy <Account>"
 USAGE_CORRECT = '/accountability correct <diary entry number> "what is right"'
+USAGE_DIGEST = "/accountability digest [<Account>]"
+USAGE_DIGEST_SETTINGS = (
+    "/accountability digest channel <#channel>|none  ·  digest at <day> <HH:MM> [<time zone>]  ·  "
+    "digest chart on|off  ·  digest settings"
+)
 MAX_NOTE = 500
 
 # One source for `/accountability help` and the README's command reference.
@@ -92,6 +98,16 @@ COMMAND_REFERENCE: tuple[tuple[str, str], ...] = (
     (
         USAGE_CORRECT,
         "Add a correction to a diary entry (the numbers are shown by `diary`); the entry itself never changes.",
+    ),
+    (
+        USAGE_DIGEST,
+        "Post the managers' digest now (the 7 days up to now) to the account's digest channel; without an "
+        "account, every account you are the CSM of (admins: all). The clock posts it weekly by itself.",
+    ),
+    (
+        USAGE_DIGEST_SETTINGS,
+        "Admins: the workspace's default digest channel (for accounts without their own), the weekly day, "
+        "time and IANA time zone (default Monday 09:00 UTC), and whether the chart is attached.",
     ),
     ("/accountability account add  ·  /accountability commit", "Without arguments: open a form instead."),
 )
@@ -211,6 +227,27 @@ class Correct:
 
 
 @dataclass(frozen=True)
+class DigestNow:
+    account: str | None
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """One change to the workspace's digest settings, or none (`show`) to read them."""
+
+    channel_id: str | None = None
+    clear_channel: bool = False
+    weekday: int | None = None
+    at: time | None = None
+    tz: str | None = None
+    chart: bool | None = None
+
+    @property
+    def show(self) -> bool:
+        return self == DigestSettings()
+
+
+@dataclass(frozen=True)
 class OpenForm:
     """`account add` or `commit` without arguments: the handler opens a modal instead."""
 
@@ -233,6 +270,8 @@ Command = (
     | Correct
     | PolicyCommand
     | OpenAutopsy
+    | DigestNow
+    | DigestSettings
     | OpenForm
 )
 
@@ -292,6 +331,8 @@ def parse(text: str, *, today: date) -> Command:
         if not _COMMITMENT_ID.match(rest[0].strip()):
             raise CommandError(f"“{_clip(rest[0])}” is not a diary entry number, like #42.", USAGE_CORRECT)
         return Correct(commitment_number(rest[0], USAGE_CORRECT), correction)
+    if head == "digest":
+        return _parse_digest(rest)
     if head == "export":
         return Export(_only_account(rest, USAGE_EXPORT))
     if head == "pause":
@@ -539,6 +580,62 @@ def _parse_policy(tokens: list[str]) -> PolicyCommand:
             raise CommandError(f"{key} must be a whole number from {low} to {high}.", usage)
         changes.append((key, int(raw)))
     return PolicyCommand(name, tuple(changes))
+
+
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(token: str) -> int:
+    word = token.lower()
+    for number, day in enumerate(DAYS):
+        if len(word) >= 3 and day.startswith(word):
+            return number
+    raise CommandError(f"“{_clip(token)}” is not a day of the week.", USAGE_DIGEST_SETTINGS)
+
+
+def _time_zone(token: str) -> str:
+    try:
+        ZoneInfo(token)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CommandError(
+            f"“{_clip(token)}” is not a time zone. Use an IANA name such as Europe/London, "
+            "America/New_York or UTC.",
+            USAGE_DIGEST_SETTINGS,
+        ) from None
+    return token
+
+
+def _parse_digest(tokens: list[str]) -> DigestNow | DigestSettings:
+    if not tokens:
+        return DigestNow(None)
+    verb, args = tokens[0].lower(), tokens[1:]
+    if verb == "settings" and not args:
+        return DigestSettings()
+    if verb == "channel":
+        if len(args) != 1:
+            raise CommandError("Name one channel, like #managers, or none.", USAGE_DIGEST_SETTINGS)
+        if args[0].lower() == "none":
+            return DigestSettings(clear_channel=True)
+        return DigestSettings(
+            channel_id=channel_id(args[0], option="digest channel", usage=USAGE_DIGEST_SETTINGS)
+        )
+    if verb == "chart":
+        if len(args) != 1 or args[0].lower() not in ("on", "off"):
+            raise CommandError("Say `digest chart on` or `digest chart off`.", USAGE_DIGEST_SETTINGS)
+        return DigestSettings(chart=args[0].lower() == "on")
+    if verb == "at":
+        if len(args) not in (2, 3):
+            raise CommandError(
+                "Give a day, a time and optionally a time zone: `digest at monday 09:00 Europe/London`.",
+                USAGE_DIGEST_SETTINGS,
+            )
+        try:
+            at = parse_time_of_day(args[1])
+        except ScheduleError as exc:
+            raise CommandError(str(exc), USAGE_DIGEST_SETTINGS) from exc
+        tz = _time_zone(args[2]) if len(args) == 3 else None
+        return DigestSettings(weekday=_weekday(args[0]), at=at, tz=tz)
+    return DigestNow(_only_account(tokens, USAGE_DIGEST))
 
 
 def _parse_diary(tokens: list[str], *, today: date) -> DiaryView:

@@ -28,6 +28,8 @@ from bot.command_parser import (
     Commit,
     Correct,
     DiaryView,
+    DigestNow,
+    DigestSettings,
     Export,
     Help,
     ListCommitments,
@@ -42,6 +44,7 @@ from bot.command_parser import (
 )
 from bot.commitments import close, create_commitment, pause, resume
 from bot.diary_pages import diary_page, page_request
+from bot.digest_posting import post_digest_now
 from bot.errors import Refusal
 from bot.export import diary_csv
 from bot.listing import list_commitments
@@ -52,6 +55,7 @@ from bot.policy import policy_of, with_overrides
 from bot.schedule import zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
 from bot.visibility import may_view, view_refusal
+from bot.workspace_settings import change_digest_settings
 from models import Account, CommitmentStatus, DiaryEntry, Person, Side
 
 
@@ -197,6 +201,11 @@ def _run(
             account = find_account(session, team_id=team_id, name=command.account)
             page = diary_page(session, account=account, actor=actor, since=command.since, page=1)
         return Reply(page.text, page.blocks)
+    if isinstance(command, DigestNow):
+        return post_digest_now(sessions, gateway, actor=actor, account_name=command.account, now=now)
+    if isinstance(command, DigestSettings):
+        with sessions.begin() as session:
+            return change_digest_settings(session, command, actor=actor, now=now)
     if isinstance(command, Agreement):
         return post_agreement(
             sessions, gateway, team_id=team_id, account_name=command.account, actor=actor, now=now

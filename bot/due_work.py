@@ -19,6 +19,7 @@ from bot.agreements import remind_pending
 from bot.checkin_message import MAX_CHECKINS_PER_MESSAGE, message_blocks, message_text
 from bot.checkins import load, streak, view_of
 from bot.commitments import resume_commitment
+from bot.digest_posting import post_due_digests
 from bot.escalation import run_rules
 from bot.reminders import after_sending, close_unanswered, send_reminders
 from bot.schedule import is_working_day, occurrences, upcoming, zone
@@ -45,6 +46,7 @@ class PassReport:
     closed: int = 0
     shared: int = 0
     escalations: int = 0
+    digests: int = 0
 
 
 def run_due_work(
@@ -64,6 +66,7 @@ def run_due_work(
     report.escalations = run_rules(sessions, gateway, now=now)
     remind_pending(sessions, gateway, now=now)
     report.shared = share_pending(sessions, gateway, now=now)
+    report.digests = post_due_digests(sessions, gateway, now=now)
     with sessions.begin() as session:
         session.add(
             ClockPass(

@@ -112,7 +112,15 @@ class SlackGateway:
         return str(data["channel"]["id"])
 
     def upload_file(
-        self, *, channel: str, filename: str, content: str, title: str, initial_comment: str | None = None
+        self,
+        *,
+        channel: str,
+        filename: str,
+        content: str | bytes,
+        title: str,
+        initial_comment: str | None = None,
+        thread_ts: str | None = None,
+        alt_txt: str | None = None,
     ) -> None:
         """slack_sdk's `files_upload_v2`: Slack's current upload flow (files.upload is retired)."""
         try:
@@ -122,6 +130,8 @@ class SlackGateway:
                 content=content,
                 title=title,
                 initial_comment=initial_comment,
+                thread_ts=thread_ts,
+                alt_txt=alt_txt,
             )
         except SlackApiError as exc:
             raise SlackDeliveryError("files.completeUploadExternal", _error_code(exc)) from exc

@@ -4,6 +4,7 @@ from models.account import Account, Person
 from models.base import Answer, Base, CheckInState, CommitmentStatus, EscalationState, Side
 from models.commitment import CheckIn, Commitment
 from models.diary import DiaryEntry, DiaryShare, DiaryThread
+from models.digest import Digest, WorkspaceSettings
 from models.escalation import Agreement, Autopsy, Escalation
 from models.operations import ClockPass, ProcessedEvent
 
@@ -21,9 +22,11 @@ __all__ = [
     "DiaryEntry",
     "DiaryShare",
     "DiaryThread",
+    "Digest",
     "Escalation",
     "EscalationState",
     "Person",
     "ProcessedEvent",
     "Side",
+    "WorkspaceSettings",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,7 +12,7 @@ from bot.commitments import create_commitment
 from bot.people import upsert_person
 from bot.permissions import Actor
 from bot.recurrence import parse_recurrence
-from models import Account, Commitment, Side
+from models import Account, Answer, CheckIn, CheckInState, Commitment, Side
 
 VENDOR_TEAM = "T0VENDOR"
 
@@ -83,3 +83,39 @@ def make_commitment(
         # As if the champion had already agreed to the plan (the agreement has tests of its own).
         commitment.agreed_at = now
         return commitment.id
+
+
+OUTCOMES = {
+    "done": (CheckInState.ANSWERED, Answer.DONE),
+    "partly": (CheckInState.ANSWERED, Answer.PARTLY),
+    "blocked": (CheckInState.ANSWERED, Answer.BLOCKED),
+    "not_yet": (CheckInState.ANSWERED, Answer.NOT_YET),
+    "none": (CheckInState.NO_RESPONSE, None),
+    "skipped": (CheckInState.SKIPPED, None),
+}
+
+
+def add_history(
+    sessions: sessionmaker[Session], *, commitment_id: int, newest: datetime, outcomes: list[str | None]
+) -> None:
+    """Closed weekly check-ins, newest first (None: no occurrence that week), already judged by the
+    escalation rules, so a test can state a quarter of history exactly."""
+    with sessions.begin() as session:
+        commitment = session.get_one(Commitment, commitment_id)
+        for week, outcome in enumerate(outcomes):
+            if outcome is None:
+                continue
+            state, answer = OUTCOMES[outcome]
+            at = newest - timedelta(weeks=week)
+            session.add(
+                CheckIn(
+                    team_id=commitment.team_id,
+                    commitment_id=commitment_id,
+                    scheduled_at=at,
+                    state=state,
+                    answer=answer,
+                    answered_at=at + timedelta(hours=1) if answer else None,
+                    sent_at=at if state is not CheckInState.SKIPPED else None,
+                    evaluated=True,
+                )
+            )
