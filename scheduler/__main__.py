@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "tick":
             report = one_pass(settings, at=args.at)
             print(
-                f"created {report.created}, sent {report.sent}, skipped {report.skipped}, failed {report.failed}"
+                f"created {report.created}, sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
+                f"digests {report.digests}"
             )
             return 0
         run_forever(settings)

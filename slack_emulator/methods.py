@@ -97,8 +97,37 @@ def _int_arg(params: Payload, name: str) -> int | None:
         raise SlackError("invalid_arguments") from None
 
 
+# Per-block limits Slack answers `invalid_blocks` for (docs.slack.dev, "Blocks" reference).
+SECTION_TEXT_LIMIT = 3000
+SECTION_FIELDS_LIMIT = 10
+HEADER_TEXT_LIMIT = 150
+CONTEXT_ELEMENTS_LIMIT = 10
+
+
+def _text_of(obj: Any) -> str:
+    return obj.get("text", "") if isinstance(obj, dict) and isinstance(obj.get("text"), str) else ""
+
+
+def _block_is_valid(block: Any) -> bool:
+    if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+        return False
+    kind = block["type"]
+    if kind == "section":
+        fields = block.get("fields") or []
+        return (
+            len(_text_of(block.get("text"))) <= SECTION_TEXT_LIMIT
+            and len(fields) <= SECTION_FIELDS_LIMIT
+            and all(len(_text_of(f)) <= 2000 for f in fields)
+        )
+    if kind == "header":
+        return 0 < len(_text_of(block.get("text"))) <= HEADER_TEXT_LIMIT
+    if kind == "context":
+        return 0 < len(block.get("elements") or []) <= CONTEXT_ELEMENTS_LIMIT
+    return True
+
+
 def _blocks_are_valid(blocks: list[Any]) -> bool:
-    return all(isinstance(block, dict) and isinstance(block.get("type"), str) for block in blocks)
+    return all(_block_is_valid(block) for block in blocks)
 
 
 def _message_blocks(params: Payload) -> list[dict[str, Any]] | None:

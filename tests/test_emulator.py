@@ -325,6 +325,27 @@ def test_more_than_fifty_blocks_is_invalid_blocks(client: WebClient) -> None:
     assert slack_error(excinfo) == "invalid_blocks"
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}},
+        {"type": "header", "text": {"type": "plain_text", "text": "x" * 151}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}] * 11},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": "x"}] * 11},
+    ],
+    ids=["section text over 3000", "header over 150", "context over 10 elements", "section over 10 fields"],
+)
+def test_a_block_over_slacks_limits_is_invalid_blocks(client: WebClient, block: dict[str, Any]) -> None:
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel="C1", text="x", blocks=[block])
+    assert slack_error(excinfo) == "invalid_blocks"
+
+
+def test_a_section_of_exactly_3000_characters_is_accepted(client: WebClient) -> None:
+    block = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3000}}
+    assert client.chat_postMessage(channel="C1", text="x", blocks=[block])["ok"]
+
+
 def test_block_without_type_is_invalid_blocks(client: WebClient) -> None:
     with pytest.raises(SlackApiError) as excinfo:
         client.chat_postMessage(channel="C1", text="x", blocks=[{"text": "no type"}])
