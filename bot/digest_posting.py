@@ -90,10 +90,12 @@ def post_due_digests(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
         )
     with sessions() as session:
         targets, _ = _targets(session, list(session.scalars(select(Account))))
+        due = [(t, t.schedule.latest_due(now)) for t in targets]
+        due = [(t, end) for t, end in due if now - end <= LATE_LIMIT and t.first_created < end]
+        settled = _settled(session, [end for _, end in due])
     posted = 0
-    for target in targets:
-        period_end = target.schedule.latest_due(now)
-        if now - period_end > LATE_LIMIT or target.first_created >= period_end:
+    for target, period_end in due:
+        if (target.team_id, target.channel_id, period_end) in settled:
             continue
         period_start, _ = target.schedule.period_before(period_end)
         digest_id = _claim(sessions, target, kind=WEEKLY, start=period_start, end=period_end, now=now)
@@ -102,6 +104,21 @@ def post_due_digests(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
         if _publish(sessions, gateway, digest_id, target, heading="Weekly accountability digest", now=now):
             posted += 1
     return posted
+
+
+def _settled(session: Session, ends: list[datetime]) -> set[tuple[str, str, datetime]]:
+    """Weekly digests already posted, being posted or given up on: one read, so a pass with nothing
+    to post writes nothing."""
+    if not ends:
+        return set()
+    rows = session.execute(
+        select(Digest.team_id, Digest.channel_id, Digest.period_end).where(
+            Digest.kind == WEEKLY,
+            Digest.period_end.in_(sorted(set(ends))),
+            (Digest.state != "failed") | (Digest.attempts >= MAX_ATTEMPTS),
+        )
+    ).all()
+    return {(team_id, channel_id, end) for team_id, channel_id, end in rows}
 
 
 def _claim(
