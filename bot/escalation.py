@@ -375,13 +375,24 @@ def _vendor_due_dates(session: Session, *, now: datetime) -> set[int]:
         )
         level = 2 if now >= local_instant(raise_day, WORKDAY_END, tz) else 1
         summary = f"The vendor commitment was not done by its date ({commitment.due_on:%a %d %b})."
+        key = f"{commitment.id}:vendor_overdue"
         before = session.scalar(
             select(Escalation.level).where(
-                Escalation.episode_key == f"{commitment.id}:vendor_overdue",
-                Escalation.state != EscalationState.RESOLVED,
+                Escalation.episode_key == key, Escalation.state != EscalationState.RESOLVED
             )
         )
-        if before is None or before < level:
+        # Resolved by hand after this deadline (a new date agreed on a call, say): the CSM has dealt with
+        # this due date, so the clock neither reopens nor raises it. A new due date is a new deadline.
+        settled = before is None and session.scalar(
+            select(Escalation.id)
+            .where(
+                Escalation.episode_key == key,
+                Escalation.state == EscalationState.RESOLVED,
+                Escalation.opened_at >= deadline,
+            )
+            .limit(1)
+        )
+        if not settled and (before is None or before < level):
             touched.add(
                 _ensure(
                     session,

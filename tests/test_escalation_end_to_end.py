@@ -184,6 +184,26 @@ def test_overdue_vendor_commitment_escalates_at_end_of_day_and_raises_after_two_
     assert [(e.kind, e.level) for e in episodes(sessions)] == [("vendor_overdue", 2)]
 
 
+def test_an_overdue_vendor_episode_resolved_by_hand_is_neither_reopened_nor_raised(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    emulator.add_user(BOSS, team_id="T0VENDOR", name="boss", tz="America/New_York")
+    run(web, emulator, ADD_ACME + f" manager:<@{BOSS}>")
+    run(web, emulator, 'commit Acme vendor <@U0ENG> "Ship the import fix" by 2026-12-01 at 10:00')
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    [post] = posts(emulator)
+    click_escalation(web, emulator, post, "escalation_resolve")
+    form = emulator.wait_for("views.open")[0].params["view"]
+    web.slack.submit_view(callback_id=form["callback_id"],
+                          values={"note": {"type": "plain_text_input", "value": "New date agreed: Friday"}},
+                          user_id=CSM, private_metadata=form["private_metadata"])  # fmt: skip
+    emulator.wait_for("chat.update", where=lambda c: "New date agreed" in text_of(c))
+    for at in (datetime(2026, 12, 1, 10, 0, tzinfo=UTC), datetime(2026, 12, 3, 9, 0, tzinfo=UTC)):
+        run_due_work(sessions, gateway, now=at)
+    assert len(posts(emulator)) == 1
+    assert [(e.state, e.level) for e in episodes(sessions)] == [(EscalationState.RESOLVED, 1)]
+
+
 def test_missed_recurring_vendor_checkin_escalates_at_the_first_miss(
     web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
 ) -> None:
