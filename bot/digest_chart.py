@@ -28,15 +28,19 @@ def chart_png(weekly: WeeklyRates, *, title: str) -> bytes:
     figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    labels = [f"{d:%d %b}" for d in weekly.week_ends]
+    # Numeric positions with labels, not categorical strings: weeks with no data on either side must
+    # still take their place on the axis, so twelve weeks always look like twelve weeks.
+    positions = list(range(len(weekly.week_ends)))
     for name, rates in (("Customer side", weekly.customer), ("Vendor side", weekly.vendor)):
-        axes.plot(labels, _percentages(rates), marker="o", label=name, color=COLOURS[name])
-    axes.set_ylim(0, 105)
+        axes.plot(positions, _percentages(rates), marker="o", label=name, color=COLOURS[name])
+    axes.set_xticks(positions, [f"{d:%d %b}" for d in weekly.week_ends])
+    axes.set_xlim(-0.5, len(positions) - 0.5)
+    axes.set_ylim(-5, 105)
     axes.set_ylabel("kept (%)")
     axes.set_xlabel("week ending")
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="lower left")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the plot, never over a line
     axes.tick_params(axis="x", labelrotation=45)
     figure.tight_layout()
     out = io.BytesIO()

@@ -32,6 +32,10 @@ from models import Side
 MAX_ACCOUNTS_SHOWN = 15
 MAX_LIST_SHOWN = 8
 MAX_BLOCKS = 50
+FOOTER = (
+    "Skipped and paused check-ins count for neither side. "
+    "`/accountability digest <Account>` posts one account's digest at any time."
+)
 CSV_COLUMNS = (
     "account",
     "csm",
@@ -184,7 +188,7 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
     blocks.append(DividerBlock())
     blocks += _sections(_pattern_lines(report))
     blocks = blocks[: MAX_BLOCKS - 1]
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_footer(report))]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=FOOTER)]))
     return [b.to_dict() for b in blocks]
 
 
@@ -210,13 +214,6 @@ def _pattern_lines(report: DigestReport) -> list[str]:
     else:
         lines.append("No autopsies recorded.")
     return lines
-
-
-def _footer(report: DigestReport) -> str:
-    return (
-        "Skipped and paused check-ins count for neither side. "
-        "Figures are per check-in; `/accountability digest <Account>` posts one account's digest now."
-    )
 
 
 def _days(n: int) -> str:

@@ -179,7 +179,8 @@ class SlackScreen:
         elif call.method == "files.completeUploadExternal":
             files = ", ".join(str(f.get("title", "")) for f in params["files"])
             where = self.audience(str(params["channel_id"]), thread=params.get("thread_ts"))
-            say(f"bot → {where}", f"{params.get('initial_comment', '')}\n📎 {files}")
+            comment = params.get("initial_comment")
+            say(f"bot → {where}", (f"{comment}\n" if comment else "") + f"📎 {files}")
         else:
             say("bot", f"({call.method})")
 
@@ -239,6 +240,8 @@ class Demo:
             at += CLOCK_STEP
             self.clock.now = at
             report = run_due_work(self.sessions, self.gateway, now=at)
+            if report.digests:
+                heading(f"{day(at)}, {at:%H:%M} UTC: the clock posts the managers' weekly digest")
             if outcome := pass_outcome(report):
                 say("clock", f"{at:%a %d %b %H:%M} UTC pass: {outcome}")
             self.screen.show_new()
@@ -316,6 +319,7 @@ def pass_outcome(report: PassReport) -> str:
         (report.reminded, "reminder", "reminders"),
         (report.closed, "check-in closed without a response", "check-ins closed without a response"),
         (report.escalations, "escalation episode changed", "escalation episodes changed"),
+        (report.digests, "weekly digest posted", "weekly digests posted"),
     ]
     return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n)
 
@@ -459,9 +463,16 @@ def slip_resolved(demo: Demo) -> None:
     demo.settle("Done")
 
 
-def export(demo: Demo) -> None:
+def account_review(demo: Demo) -> None:
+    """Before the review with FitCo the CSM wants this week's figures now, not on Monday."""
     demo.run_clock(max(demo.clock.now, datetime(2026, 12, 11, 15, 0, tzinfo=UTC)))
-    heading(f"{day(demo.clock.now)}: the CSM exports the diary for the account review")
+    heading(f"{day(demo.clock.now)}: before the account review, the CSM posts FitCo's digest now")
+    demo.command(CSM, "digest FitCo")  # posted, with the chart in its thread, before the reply comes
+    save_upload(demo, lambda upload: str(upload["filename"]).endswith(".png"), "fitco-kept-rate.png")
+
+
+def export(demo: Demo) -> None:
+    heading(f"{day(demo.clock.now)}: … and exports the diary to take along")
     demo.command(CSM, "export FitCo")  # the upload is done before the reply comes
     save_upload(demo, lambda upload: str(upload["filename"]).endswith("-diary.csv"), "fitco-diary.csv")
 
@@ -475,6 +486,7 @@ SCENES: tuple[Callable[[Demo], None], ...] = (
     second_miss,
     shared_diary,
     slip_resolved,
+    account_review,
     export,
 )
 

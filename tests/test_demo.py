@@ -1,5 +1,5 @@
 """The README's run command without Slack credentials: the demo runs three weeks end to end, tells the
-story step by step and leaves the diary export in its output folder."""
+story step by step and leaves the digest's chart and the diary export in its output folder."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from bot.digest_chart import HEIGHT_PX, WIDTH_PX
 from bot.export import CSV_COLUMNS
 
 # One exact line fragment per step of the story, in the order the transcript tells it.
@@ -24,6 +26,10 @@ STEPS = (
     "Thu 26 Nov 15:00 UTC pass: 1 check-in sent",
     "⏳ *Not yet* — answered by @Jo on Thu 26 Nov, 15:40.",
     "No worries about the last check-in for “Move one more gym's front desk onto the booking screen” (FitCo).",
+    "Mon 30 Nov 09:00 UTC pass: 1 weekly digest posted",
+    "*Weekly accountability digest*",
+    "Mon 23 Nov – Mon 30 Nov 2026 09:00 (UTC) · 1 account",
+    "#csm-desk (thread) │ 📎 Kept-rate per side — 12 weeks to 2026-11-30",
     "✅ *Done* — answered by @Jo on Mon 30 Nov, 10:20.",
     "⏳ *Not yet* — answered by @Eli on Tue 01 Dec, 11:45.",
     "*⚠️ Vendor commitment overdue*",
@@ -37,11 +43,21 @@ STEPS = (
     "Closed with no response on Fri 04 Dec, 18:00.",
     "*⚠️ Customer commitment slipping*",
     "Two of the last two check-ins were missed.",
+    "Mon 07 Dec 09:00 UTC pass: 1 weekly digest posted",
+    "Customer side kept 1 of 2 (50 %) ↑",
+    "• FitCo — Customer commitment slipping (#2 “Move one more gym's front desk onto the booking screen”), "
+    "2 days, *not acknowledged*",
+    "Misses by side: customer 67 % (2) · vendor 33 % (1)",
     "◐ *Partly* — answered by @Jo on Mon 07 Dec, 10:30.",
     "Casey (CSM) │ clicks [Resolve]",
     "(a form opens: Resolve escalation) How was it resolved?",
     "Resolved by @Casey: Call with Jo: the sick leave is over; our onboarding lead joins Thursday's move.",
     "✅ *Done* — answered by @Jo on Thu 10 Dec, 15:30.",
+    "Casey (CSM) │ /accountability digest FitCo",
+    "*Accountability digest — FitCo*",
+    "Customer kept 1.5 of 2 (75 %) ↑ · Vendor no check-ins",
+    "📎 Kept-rate per side — 12 weeks to 2026-12-11",
+    "Digest posted to #csm-desk (1 account).",
     "/accountability export FitCo",
     "diary entries of FitCo as fitco-diary.csv: it's in your DM with me.",
 )
@@ -70,7 +86,9 @@ def assert_tells_the_story(transcript: str, output: Path) -> None:
         assert found >= 0, f"missing, or out of order: {step}"
         position = found + len(step)
     [written] = [line for line in transcript.splitlines() if line.startswith(f"Files written to {output}:")]
-    assert "fitco-diary.csv" in written
+    assert "fitco-diary.csv" in written and "fitco-kept-rate.png" in written
+    with Image.open(output / "fitco-kept-rate.png") as chart:
+        assert (chart.format, chart.size) == ("PNG", (WIDTH_PX, HEIGHT_PX))
     with (output / "fitco-diary.csv").open(newline="", encoding="utf-8") as export:
         rows = list(csv.reader(export))
     assert tuple(rows[0]) == CSV_COLUMNS
@@ -78,7 +96,9 @@ def assert_tells_the_story(transcript: str, output: Path) -> None:
     assert {row[2] for row in rows[1:]} >= DIARY_KINDS
 
 
-def test_demo_tells_three_weeks_and_writes_the_diary_export(repo_root: Path, tmp_path: Path) -> None:
+def test_demo_tells_three_weeks_and_writes_the_chart_and_the_diary_export(
+    repo_root: Path, tmp_path: Path
+) -> None:
     output = tmp_path / "out"
     done = subprocess.run(
         [sys.executable, "-m", "demo", "--output", str(output)],
@@ -90,6 +110,21 @@ def test_demo_tells_three_weeks_and_writes_the_diary_export(repo_root: Path, tmp
     )
     assert done.returncode == 0, done.stderr
     assert_tells_the_story(done.stdout, output)
+    assert_readme_shows_what_it_prints(repo_root, done.stdout)
+
+
+def readme_transcript(repo_root: Path) -> list[str]:
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What it looks like", 1)[1].split("## Run it", 1)[0]
+    return section.split("```", 2)[1].strip("\n").splitlines()
+
+
+def assert_readme_shows_what_it_prints(repo_root: Path, transcript: str) -> None:
+    """Every line the README shows, except those it marks as cut (… or ⋮), is printed by the demo."""
+    printed = set(transcript.splitlines())
+    shown = [line for line in readme_transcript(repo_root) if line and "…" not in line and "⋮" not in line]
+    assert len(shown) > 50
+    assert [line for line in shown if line not in printed] == []
 
 
 def runs_on_postgresql() -> bool:
