@@ -369,20 +369,20 @@ def _silent_commitments(
     in_period = (CheckIn.scheduled_at >= start) & (CheckIn.scheduled_at < end)
     tracked = func.sum(case((in_period & CheckIn.state.in_(TRACKED), 1), else_=0))
     undelivered = func.sum(case((in_period & CheckIn.state.in_(UNDELIVERED), 1), else_=0))
+    described = (
+        Commitment.id,
+        Commitment.account_id,
+        Commitment.side,
+        Person.user_id,
+        Commitment.action,
+        Commitment.status,
+        Commitment.agreed_at,
+        Commitment.paused_until,
+        Commitment.next_checkin_at,
+        Commitment.due_on,
+    )
     rows = session.execute(
-        select(
-            Commitment.id,
-            Commitment.account_id,
-            Commitment.side,
-            Person.user_id,
-            Commitment.action,
-            Commitment.status,
-            Commitment.agreed_at,
-            Commitment.paused_until,
-            Commitment.next_checkin_at,
-            Commitment.due_on,
-            undelivered,
-        )
+        select(*described, undelivered)
         .join(Person, Person.id == Commitment.owner_id)
         .outerjoin(CheckIn, CheckIn.commitment_id == Commitment.id)
         .where(
@@ -390,18 +390,7 @@ def _silent_commitments(
             Commitment.status.in_((CommitmentStatus.ACTIVE, CommitmentStatus.PAUSED)),
             Commitment.created_at < start,
         )
-        .group_by(
-            Commitment.id,
-            Commitment.account_id,
-            Commitment.side,
-            Person.user_id,
-            Commitment.action,
-            Commitment.status,
-            Commitment.agreed_at,
-            Commitment.paused_until,
-            Commitment.next_checkin_at,
-            Commitment.due_on,
-        )
+        .group_by(*described)
         .having(func.coalesce(tracked, 0) == 0)
         .order_by(Commitment.account_id, Commitment.id)
     ).all()

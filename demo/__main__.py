@@ -299,6 +299,21 @@ class Demo:
             private_metadata=form["private_metadata"],
         )
 
+    def answer_with_note(
+        self,
+        user_id: str,
+        channel: str,
+        label: str,
+        *,
+        on: Callable[[dict[str, Any]], bool],
+        note: str,
+        settled: str,
+    ) -> None:
+        """Press a button that opens a short form, type the note, submit, and wait for the message to say `settled`."""
+        self.click(user_id, channel, label, on=on)
+        self.fill_form(user_id, note)
+        self.settle(settled)
+
     def settle(self, fragment: str) -> None:
         """Wait until the app, after acking a person's click or form, has updated a message to say
         `fragment`; then show everything new. Listeners finish after the ack, so the update comes later."""
@@ -390,9 +405,14 @@ def first_miss(demo: Demo) -> None:
     demo.run_clock(datetime(2026, 11, 26, 14, 30, tzinfo=UTC))
     heading(f"{day(demo.clock.now)}: the first front-desk check-in; Jo has not managed it yet")
     demo.run_clock(datetime(2026, 11, 26, 15, 40, tzinfo=UTC))
-    demo.click(CHAMPION, CHAMPION, "Not yet", on=with_text("front desk"))
-    demo.fill_form(CHAMPION, "Two of our front-desk leads are off sick this week. Next Thursday.")
-    demo.settle("Not yet")
+    demo.answer_with_note(
+        CHAMPION,
+        CHAMPION,
+        "Not yet",
+        on=with_text("front desk"),
+        note="Two of our front-desk leads are off sick this week. Next Thursday.",
+        settled="Not yet",
+    )
     heading("The next clock pass: a first miss is noted with a courteous nudge, nothing is escalated")
     demo.run_clock(datetime(2026, 11, 26, 16, 30, tzinfo=UTC))
 
@@ -409,9 +429,14 @@ def vendor_overdue(demo: Demo) -> None:
     demo.run_clock(datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
     heading(f"{day(demo.clock.now)}: the vendor's fix is due today and is not ready")
     demo.run_clock(datetime(2026, 12, 1, 10, 45, tzinfo=UTC))
-    demo.click(ENGINEER, ENGINEER, "Not yet", on=with_text("calendar import"))
-    demo.fill_form(ENGINEER, "Waiting on FitCo's test export to reproduce the duplicate classes.")
-    demo.settle("Not yet")
+    demo.answer_with_note(
+        ENGINEER,
+        ENGINEER,
+        "Not yet",
+        on=with_text("calendar import"),
+        note="Waiting on FitCo's test export to reproduce the duplicate classes.",
+        settled="Not yet",
+    )
     heading("18:00 in Berlin, the end of Eli's working day: the vendor commitment is overdue")
     demo.run_clock(datetime(2026, 12, 1, 17, 30, tzinfo=UTC))
 
@@ -448,13 +473,23 @@ def slip_resolved(demo: Demo) -> None:
     demo.run_clock(datetime(2026, 12, 7, 9, 30, tzinfo=UTC))
     heading(f"{day(demo.clock.now)}: bookings partly kept; the CSM calls Jo and resolves the slip")
     demo.run_clock(datetime(2026, 12, 7, 10, 30, tzinfo=UTC))
-    demo.click(CHAMPION, CHAMPION, "Partly", on=with_text("bookings"))
-    demo.fill_form(CHAMPION, "Three of five gyms logged; the other two start next week.")
-    demo.settle("Partly")
+    demo.answer_with_note(
+        CHAMPION,
+        CHAMPION,
+        "Partly",
+        on=with_text("bookings"),
+        note="Three of five gyms logged; the other two start next week.",
+        settled="Partly",
+    )
     demo.run_clock(datetime(2026, 12, 7, 16, 20, tzinfo=UTC))
-    demo.click(CSM, ESCALATIONS, "Resolve", on=with_text("Customer commitment slipping"))
-    demo.fill_form(CSM, "Call with Jo: the sick leave is over; our onboarding lead joins Thursday's move.")
-    demo.settle("(resolved)")
+    demo.answer_with_note(
+        CSM,
+        ESCALATIONS,
+        "Resolve",
+        on=with_text("Customer commitment slipping"),
+        note="Call with Jo: the sick leave is over; our onboarding lead joins Thursday's move.",
+        settled="(resolved)",
+    )
 
     demo.run_clock(datetime(2026, 12, 10, 14, 30, tzinfo=UTC))
     heading(f"{day(demo.clock.now)}: the front-desk move is back on track")
