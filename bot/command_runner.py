@@ -323,10 +323,12 @@ def _execute(
 ) -> str:
     if isinstance(command, AccountAdd):
         account = create_account(session, command, actor=actor, now=now)
+        manager = f"manager <@{account.manager_user_id}>, " if account.manager_user_id else ""
+        digest = f", digest in <#{account.digest_channel_id}>" if account.digest_channel_id else ""
         return (
             f"Account *{account.name}* created. Champion <@{account.champion_user_id}>, "
-            f"CSM <@{account.csm_user_id}>, diary in <#{account.shared_channel_id}>, "
-            f"escalations in <#{account.escalation_channel_id}>.\n"
+            f"CSM <@{account.csm_user_id}>, {manager}diary in <#{account.shared_channel_id}>, "
+            f"escalations in <#{account.escalation_channel_id}>{digest}.\n"
             f'Next: `/accountability commit {_quoted(account.name)} customer|vendor @owner "agreed action" '
             "every monday`"
         )

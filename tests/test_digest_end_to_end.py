@@ -189,7 +189,8 @@ def test_a_weekly_digest_more_than_two_days_late_is_left_for_the_next_week(
 def test_the_csm_posts_an_accounts_digest_now_and_others_may_not(
     web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
 ) -> None:
-    run(web, emulator, ADD_ACME + f" digest:<#{DESK}|csm-desk>")
+    created = run(web, emulator, ADD_ACME + f" digest:<#{DESK}|csm-desk>")
+    assert f"escalations in <#C0ESCAL>, digest in <#{DESK}>." in created
     reply = run(web, emulator, "digest Acme")
     assert reply == f"Digest posted to <#{DESK}> (1 account)."
     post = digest_posts(emulator)[0]
