@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -23,13 +23,11 @@ from bot import importer
 from bot.errors import Refusal
 from bot.export import CSV_COLUMNS, diary_csv
 from bot.permissions import Actor
-from bot.scorecard import kept_rates
+from bot.scorecard import SCORE_WINDOW, kept_rates
 from bot.settings import Settings
 from bot.slack_gateway import SlackDeliveryError, SlackGateway, make_client
 from models import Account, Side
 from models.db import make_engine, session_factory, upgrade
-
-SCORE_WINDOW = timedelta(weeks=12)
 
 
 def export(args: argparse.Namespace, settings: Settings) -> int:

@@ -83,7 +83,11 @@ COMMAND_REFERENCE: tuple[tuple[str, str], ...] = (
         USAGE_AGREEMENT,
         "Post the joint plan to the shared channel and ask the champion: I agree / Let's discuss.",
     ),
-    (USAGE_LIST, "Show commitments, their schedules and states (awaiting agreement, paused, …)."),
+    (
+        USAGE_LIST,
+        "Show commitments, their schedules and states (awaiting agreement, paused, …), and each side's "
+        "kept-rate over the last 12 weeks.",
+    ),
     (USAGE_PAUSE, "Stop check-ins (and escalations) until resumed, or until the date."),
     (USAGE_RESUME, "Start check-ins again from now; paused time is not counted."),
     (USAGE_DONE, "Mark a commitment as completed; its check-ins stop."),

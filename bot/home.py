@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -21,14 +21,11 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from bot.checkin_message import SECTION_LIMIT, message_blocks, truncate
 from bot.checkins import streak, view_of
 from bot.policy import policy_of
-from bot.scorecard import KeptRate, kept_rates
+from bot.scorecard import SCORE_WINDOW, KeptRate, kept_rates
 from models import Account, CheckIn, CheckInState, Commitment, Escalation, EscalationState, Person, Side
 
 MAX_OPEN_SHOWN = 10
 MAX_ACCOUNTS_SHOWN = 20
-
-
-SCORE_WINDOW = timedelta(weeks=12)
 
 
 def _role(account: Account, user_id: str) -> str:

@@ -11,6 +11,7 @@ from bot.accounts import find_account
 from bot.errors import Refusal
 from bot.permissions import Actor
 from bot.schedule import upcoming, zone
+from bot.scorecard import SCORE_WINDOW, KeptRate, kept_rates
 from models import Account, Commitment, CommitmentStatus, Side
 
 MAX_ACCOUNTS_LISTED = 15
@@ -45,10 +46,15 @@ def _next_checkin(commitment: Commitment, account: Account, now: datetime) -> st
     return f", next {found[0].astimezone(tz):%a %d %b %H:%M} ({tz.key})" if found else ""
 
 
-def account_listing(account: Account, now: datetime) -> str:
+def account_listing(account: Account, now: datetime, rates: dict[tuple[int, Side], KeptRate]) -> str:
     lines = [f"*{account.name}* — champion <@{account.champion_user_id}>, CSM <@{account.csm_user_id}>"]
     if account.desired_outcome:
         lines.append(f"Desired Outcome: {account.desired_outcome}")
+    empty = KeptRate(0, 0)
+    lines.append(
+        f"Last 12 weeks: customer side {rates.get((account.id, Side.CUSTOMER), empty)} · "
+        f"vendor side {rates.get((account.id, Side.VENDOR), empty)}"
+    )
     if not account.commitments:
         lines.append("  _no commitments yet_")
     for commitment in account.commitments:
@@ -67,14 +73,16 @@ def list_commitments(
     options = selectinload(Account.commitments).joinedload(Commitment.owner)
     if account_name is not None:
         account = find_account(session, team_id=team_id, name=account_name)
-        return account_listing(account, now)
+        return account_listing(account, now, kept_rates(session, [account.id], since=now - SCORE_WINDOW))
     query = select(Account).where(Account.team_id == team_id).options(options).order_by(Account.name_key)
     if not actor.is_admin:
         query = query.where(Account.csm_user_id == actor.user_id)
     accounts = list(session.scalars(query.limit(MAX_ACCOUNTS_LISTED + 1)))
     if not accounts:
         return "You are not the CSM of any account yet. `/accountability list <Account>` shows any account."
-    shown = [account_listing(a, now) for a in accounts[:MAX_ACCOUNTS_LISTED]]
+    listed = accounts[:MAX_ACCOUNTS_LISTED]
+    rates = kept_rates(session, [a.id for a in listed], since=now - SCORE_WINDOW)
+    shown = [account_listing(a, now, rates) for a in listed]
     if len(accounts) > MAX_ACCOUNTS_LISTED:
         shown.append("…and more. Name an account to see it: `/accountability list <Account>`.")
     return "\n\n".join(shown)

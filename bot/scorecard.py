@@ -5,7 +5,7 @@ any number of accounts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from bot.escalation import MISSED_ANSWERS
 from models import Answer, CheckIn, CheckInState, Commitment, Side
 
+# The window the App Home, `list` and the export show a kept-rate over; the digest has its own weeks.
+SCORE_WINDOW = timedelta(weeks=12)
 # The check-ins a rate counts: answered, or closed unanswered. Everything else is in neither number.
 COUNTED = (CheckInState.ANSWERED, CheckInState.NO_RESPONSE)
 # The same definitions in SQL, for grouped queries over many accounts.

@@ -24,7 +24,7 @@ from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from models import Account, Commitment, Digest, Escalation, EscalationState, Side, WorkspaceSettings
 from slack_emulator import SlackEmulator
-from tests.conftest import ADMIN, CSM, OUTSIDER_VENDOR, VENDOR_TEAM, RunningApp
+from tests.conftest import ADMIN, CSM, OUTSIDER_VENDOR, VENDOR_TEAM, Clock, RunningApp
 from tests.factories import add_history, make_account, make_commitment
 from tests.flows import ADD_ACME, run
 
@@ -298,3 +298,14 @@ def test_a_500_account_digest_stays_within_slacks_limits_with_the_full_table_in_
     rows = list(csv.reader(io.StringIO(table["content"].decode())))
     assert len(rows) == 501 and rows[0][0] == "account"
     assert sum(1 for r in rows[1:] if r[2] == "yes") == 167
+
+
+def test_list_shows_each_sides_kept_rate_by_the_same_definitions(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], clock: Clock
+) -> None:
+    portfolio(sessions)
+    clock.now = DIGEST_AT
+    # Twelve weeks of Done, no response, Partly (half) on the customer side; Done throughout for the vendor.
+    assert "Last 12 weeks: customer side kept 6 of 12 (50 %) · vendor side kept 12 of 12 (100 %)" in run(
+        web, emulator, "list Acme"
+    )
