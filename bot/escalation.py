@@ -276,18 +276,25 @@ def _resolve_open(
             Escalation.commitment_id == commitment.id, Escalation.state != EscalationState.RESOLVED
         )
     ):
-        _resolve(session, episode, account=account, by=by, note=note, now=now)
-        resolved.add(episode.id)
+        if _resolve(session, episode, account=account, by=by, note=note, now=now):
+            resolved.add(episode.id)
     return resolved
 
 
 def _resolve(
     session: Session, episode: Escalation, *, account: Account, by: str | None, note: str, now: datetime
-) -> None:
-    episode.state = EscalationState.RESOLVED
-    episode.resolved_by = by
-    episode.resolved_at = now
-    episode.resolution_note = note
+) -> bool:
+    """Resolve once: a guarded UPDATE, so two Resolve submissions (or a submission racing the clock's
+    auto-resolve) record one resolution. False when someone else already resolved it."""
+    moved = rows_changed(
+        session,
+        update(Escalation)
+        .where(Escalation.id == episode.id, Escalation.state != EscalationState.RESOLVED)
+        .values(state=EscalationState.RESOLVED, resolved_by=by, resolved_at=now, resolution_note=note),
+    )
+    if moved != 1:
+        return False
+    session.refresh(episode)
     who = f" by <@{by}>" if by else ""
     diary.record(
         session,
@@ -300,6 +307,7 @@ def _resolve(
         commitment_id=episode.commitment_id,
         escalation_id=episode.id,
     )
+    return True
 
 
 def _champion(session: Session, *, account: Account, policy: Policy, now: datetime) -> set[int]:
@@ -340,10 +348,9 @@ def _champion(session: Session, *, account: Account, policy: Policy, now: dateti
                 Escalation.state != EscalationState.RESOLVED,
             )
         )
-        if open_episode is not None:
-            _resolve(
-                session, open_episode, account=account, by=None, note="the champion answered again", now=now
-            )
+        if open_episode is not None and _resolve(
+            session, open_episode, account=account, by=None, note="the champion answered again", now=now
+        ):
             return {open_episode.id}
     return set()
 
@@ -417,15 +424,9 @@ def _close_stale_episodes(session: Session, *, now: datetime) -> set[int]:
         .options(joinedload(Commitment.account))
     ).all()
     for episode, commitment in stale:
-        _resolve(
-            session,
-            episode,
-            account=commitment.account,
-            by=None,
-            note=f"the commitment is {commitment.status.value}",
-            now=now,
-        )
-        touched.add(episode.id)
+        note = f"the commitment is {commitment.status.value}"
+        if _resolve(session, episode, account=commitment.account, by=None, note=note, now=now):
+            touched.add(episode.id)
     return touched
 
 
@@ -509,7 +510,7 @@ def resolve(
         episode = _handled_episode(session, escalation_id, user_id=user_id, admins=admins)
         if isinstance(episode, str):
             return episode
-        _resolve(
+        resolved = _resolve(
             session,
             episode,
             account=session.get_one(Account, episode.account_id),
@@ -517,7 +518,7 @@ def resolve(
             note=note,
             now=now,
         )
-    return None
+    return None if resolved else "This escalation is already resolved. Nothing was changed."
 
 
 def view_of(session: Session, episode: Escalation) -> EscalationView:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.due_work import run_due_work
+from bot.escalation import _resolve, resolve
 from bot.slack_gateway import SlackGateway
 from models import Account, Autopsy, Commitment, DiaryEntry, Escalation, EscalationState
 from slack_emulator import Call, SlackEmulator
@@ -351,3 +352,27 @@ def test_policy_is_shown_in_plain_words_and_changed_only_by_the_csm(
     let_week_pass_unanswered(sessions, gateway, 0)
     let_week_pass_unanswered(sessions, gateway, 1)
     assert len(posts(emulator)) == 1
+
+
+@pytest.mark.usefixtures("acme")
+def test_a_resolution_racing_another_is_recorded_once(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    """Two Resolve submissions read the episode open at the same moment; only the first one counts."""
+    escalate(web, emulator, sessions, gateway)
+    now = monday(2)
+    with sessions.begin() as slower:
+        [episode] = slower.scalars(select(Escalation)).all()  # read while still open
+        account = slower.get_one(Account, episode.account_id)
+        assert (
+            resolve(
+                sessions, escalation_id=episode.id, user_id=CSM, note="First", admins=frozenset(), now=now
+            )
+            is None
+        )
+        assert _resolve(slower, episode, account=account, by=CSM, note="Second", now=now) is False
+    with sessions() as session:
+        resolutions = session.scalars(
+            select(DiaryEntry.text).where(DiaryEntry.kind == "escalation_resolved")
+        ).all()
+    assert resolutions == [f"Escalation resolved by <@{CSM}>: First"]
