@@ -47,6 +47,7 @@ from bot.diary_pages import diary_page, page_request
 from bot.digest_posting import post_digest_now
 from bot.errors import Refusal
 from bot.export import diary_csv
+from bot.forms import FORMS
 from bot.listing import list_commitments
 from bot.people import fetch_profiles, upsert_person
 from bot.permissions import Actor, manage_refusal, may_manage
@@ -75,22 +76,46 @@ class Invocation:
     text: str
 
 
-def validate(text: str, *, now: datetime) -> str | None:
-    """The reply for a command that cannot parse, or None; cheap enough for the 3-second ack."""
-    try:
-        parse(text, today=now.astimezone(UTC).date())
-    except CommandError as exc:
-        return exc.reply
-    return None
+@dataclass(frozen=True)
+class AckAnswer:
+    """What the 3-second ack does: open a modal (a trigger_id dies within 3 seconds), refuse with the
+    reason and the right form, or simply acknowledge and leave the work for after it."""
+
+    view: dict[str, Any] | None = None
+    refusal: str | None = None
 
 
-def form_requested(text: str, *, now: datetime) -> str | None:
-    """ "account_add" or "commit" when the command asks for a form (typed with no arguments)."""
+def answer_in_ack(
+    text: str,
+    *,
+    sessions: sessionmaker[Session],
+    team_id: str,
+    user_id: str,
+    admins: frozenset[str],
+    now: datetime,
+) -> AckAnswer:
+    """One parse, no Slack call: cheap enough for the ack."""
     try:
         command = parse(text, today=now.astimezone(UTC).date())
-    except CommandError:
-        return None
-    return command.form if isinstance(command, OpenForm) else None
+    except CommandError as exc:
+        return AckAnswer(refusal=exc.reply)
+    if isinstance(command, OpenForm):
+        return AckAnswer(view=FORMS[command.form]())
+    if not isinstance(command, OpenAutopsy):
+        return AckAnswer()
+    actor = Actor(
+        user_id=user_id, team_id=team_id, enterprise_id=None, is_admin=user_id in admins, is_external=False
+    )
+    with sessions() as session:
+        try:
+            account = find_account(session, team_id=team_id, name=command.account)
+        except Refusal as exc:
+            return AckAnswer(refusal=exc.message)
+        if not may_manage(actor, account):
+            return AckAnswer(refusal=manage_refusal(account))
+        return AckAnswer(
+            view=autopsy_form(account_id=account.id, escalation_id=None, account_name=account.name)
+        )
 
 
 def answered_in_ack(text: str, *, now: datetime) -> bool:
@@ -100,35 +125,6 @@ def answered_in_ack(text: str, *, now: datetime) -> bool:
     except CommandError:
         return True
     return isinstance(command, OpenForm | OpenAutopsy)
-
-
-def autopsy_form_for(
-    text: str,
-    *,
-    sessions: sessionmaker[Session],
-    team_id: str,
-    user_id: str,
-    admins: frozenset[str],
-    now: datetime,
-) -> dict[str, Any] | str | None:
-    """For `autopsy <Account>`: the modal to open (within the ack), or why not; None for other commands."""
-    try:
-        command = parse(text, today=now.astimezone(UTC).date())
-    except CommandError:
-        return None
-    if not isinstance(command, OpenAutopsy):
-        return None
-    actor = Actor(
-        user_id=user_id, team_id=team_id, enterprise_id=None, is_admin=user_id in admins, is_external=False
-    )
-    with sessions() as session:
-        try:
-            account = find_account(session, team_id=team_id, name=command.account)
-        except Refusal as exc:
-            return exc.message
-        if not may_manage(actor, account):
-            return manage_refusal(account)
-        return autopsy_form(account_id=account.id, escalation_id=None, account_name=account.name)
 
 
 def run(

@@ -9,7 +9,6 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot import command_runner
-from bot.forms import FORMS
 from bot.slack_gateway import SlackGateway
 from handlers.deps import Deps
 
@@ -17,31 +16,18 @@ SOMETHING_WENT_WRONG = "Sorry — something went wrong on our side and nothing w
 
 
 def ack_accountability(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
-    text = command.get("text") or ""
-    form = command_runner.form_requested(text, now=deps.clock())
-    if form is not None:
-        # The trigger_id dies within 3 seconds: the modal opens here, before the ack.
-        client.views_open(trigger_id=command["trigger_id"], view=FORMS[form]())
-        ack()
-        return
-    autopsy = command_runner.autopsy_form_for(
-        text,
+    answer = command_runner.answer_in_ack(
+        command.get("text") or "",
         sessions=deps.sessions,
         team_id=command["team_id"],
         user_id=command["user_id"],
         admins=deps.admins,
         now=deps.clock(),
     )
-    if isinstance(autopsy, dict):
-        client.views_open(trigger_id=command["trigger_id"], view=autopsy)
-        ack()
-        return
-    if isinstance(autopsy, str):
-        ack(response_type="ephemeral", text=autopsy)
-        return
-    problem = command_runner.validate(text, now=deps.clock())
-    if problem is not None:
-        ack(response_type="ephemeral", text=problem)
+    if answer.view is not None:
+        client.views_open(trigger_id=command["trigger_id"], view=answer.view)
+    if answer.refusal is not None:
+        ack(response_type="ephemeral", text=answer.refusal)
     else:
         ack()
 
