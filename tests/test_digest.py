@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -279,3 +279,22 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_accounts(
         query_counter.clear()
         build_digest(session, accounts, schedule=DigestSchedule(), period_end=END)
         assert len(query_counter) == one
+
+
+def test_the_digest_hour_follows_the_wall_clock_of_its_zone_across_daylight_saving() -> None:
+    schedule = DigestSchedule(weekday=0, at=time(9, 0), tz="America/New_York")
+    # New York left daylight saving on Sunday 1 Nov 2026: Monday 09:00 is 14:00 UTC, a week before 13:00.
+    monday = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
+    assert schedule.latest_due(monday + timedelta(minutes=30)) == monday
+    assert schedule.latest_due(monday - timedelta(minutes=1)) == datetime(2026, 10, 26, 13, 0, tzinfo=UTC)
+    start, end = schedule.period_before(monday)
+    assert (start, end) == (datetime(2026, 10, 26, 13, 0, tzinfo=UTC), monday)
+    assert end - start == timedelta(hours=169)
+
+
+def test_a_friday_evening_digest_in_tokyo_is_due_on_friday_there() -> None:
+    schedule = DigestSchedule(weekday=4, at=time(17, 30), tz="Asia/Tokyo")
+    # Friday 27 Nov 2026 17:30 in Tokyo is 08:30 UTC the same day.
+    assert schedule.latest_due(datetime(2026, 11, 29, 0, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 27, 8, 30, tzinfo=UTC
+    )
