@@ -82,12 +82,7 @@ def _targets(session: Session, accounts: list[Account]) -> tuple[list[Target], l
 
 def post_due_digests(sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime) -> int:
     """The clock's step: post each channel's weekly digest once its hour has come. Returns posts made."""
-    with sessions.begin() as session:
-        session.execute(
-            update(Digest)
-            .where(Digest.state == "claimed", Digest.claimed_at < now - ABANDONED_CLAIM)
-            .values(state="interrupted")
-        )
+    _give_up_abandoned(sessions, now=now)
     with sessions() as session:
         targets, _ = _targets(session, list(session.scalars(select(Account))))
         due = [(t, t.schedule.latest_due(now)) for t in targets]
@@ -104,6 +99,17 @@ def post_due_digests(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
         if _publish(sessions, gateway, digest_id, target, heading="Weekly accountability digest", now=now):
             posted += 1
     return posted
+
+
+def _give_up_abandoned(sessions: sessionmaker[Session], *, now: datetime) -> None:
+    """Read first, write only when there is something to mark: an idle pass takes no write lock."""
+    stale = Digest.state == "claimed", Digest.claimed_at < now - ABANDONED_CLAIM
+    with sessions() as session:
+        if session.scalar(select(Digest.id).where(*stale).limit(1)) is None:
+            return
+    with sessions.begin() as session:
+        session.execute(update(Digest).where(*stale).values(state="interrupted"))
+        log.warning("a digest post was interrupted mid-flight; it is not posted again")
 
 
 def _settled(session: Session, ends: list[datetime]) -> set[tuple[str, str, datetime]]:
