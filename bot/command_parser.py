@@ -18,6 +18,7 @@ from dateutil import parser as date_parser
 from bot.recurrence import (
     DATE_FORMS,
     RECURRENCE_FORMS,
+    WEEKDAYS,
     Recurrence,
     ScheduleError,
     parse_due_date,
@@ -586,15 +587,12 @@ def _parse_policy(tokens: list[str]) -> PolicyCommand:
     return PolicyCommand(name, tuple(changes))
 
 
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
 def _weekday(token: str) -> int:
-    word = token.lower()
-    for number, day in enumerate(DAYS):
-        if len(word) >= 3 and day.startswith(word):
-            return number
-    raise CommandError(f"“{_clip(token)}” is not a day of the week.", USAGE_DIGEST_SETTINGS)
+    """0 for Monday, as date.weekday(); the same day names as recurrences accept ("mon", "tues", …)."""
+    found = WEEKDAYS.get(token.lower())
+    if found is None:
+        raise CommandError(f"“{_clip(token)}” is not a day of the week.", USAGE_DIGEST_SETTINGS)
+    return found[1].weekday
 
 
 def _time_zone(token: str) -> str:

@@ -52,8 +52,10 @@ class DigestSchedule:
         return instant
 
     def period_before(self, end: datetime) -> tuple[datetime, datetime]:
+        """The week up to `end`: from the same wall-clock time seven days earlier in the digest's zone
+        (the digest hour for the weekly post, the moment asked for a digest on request)."""
         local_end = end.astimezone(self.zone)
-        return local_instant(local_end.date() - PERIOD, self.at, self.zone), end
+        return local_instant(local_end.date() - PERIOD, local_end.time(), self.zone), end
 
     def text(self) -> str:
         chart = "with the chart" if self.chart else "without the chart"

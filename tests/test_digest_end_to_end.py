@@ -196,6 +196,13 @@ def test_the_csm_posts_an_accounts_digest_now_and_others_may_not(
     post = digest_posts(emulator)[0]
     assert post["blocks"][0]["text"]["text"] == "Accountability digest — Acme"
     assert "Customer no check-ins · Vendor no check-ins" in section_text(post)
+    with sessions() as session:
+        digest = session.scalars(select(Digest)).one()
+    assert (digest.kind, digest.requested_by, digest.period_end - digest.period_start) == (
+        "requested",
+        CSM,
+        timedelta(days=7),
+    )
     refused = run(web, emulator, "digest Acme", user_id=OUTSIDER_VENDOR)
     assert refused.startswith("Only <@U0CSM>, the CSM of Acme, or an accountability admin")
     assert len(digest_posts(emulator)) == 1
