@@ -207,7 +207,8 @@ def _pattern_lines(report: DigestReport) -> list[str]:
     else:
         lines.append("No missed check-ins.")
     if patterns.causes:
-        lines.append(f"Root causes named in {patterns.autopsies} autopsies (accounts naming each):")
+        autopsies = f"{patterns.autopsies} autops{'ies' if patterns.autopsies != 1 else 'y'}"
+        lines.append(f"Root causes named in {autopsies} (accounts naming each):")
         lines += [f"• {c.cause} ({c.side.value}) — {c.accounts}" for c in patterns.causes[:MAX_LIST_SHOWN]]
         if len(patterns.causes) > MAX_LIST_SHOWN:
             lines.append(f"…and {len(patterns.causes) - MAX_LIST_SHOWN} more causes.")

@@ -242,6 +242,7 @@ def test_the_post_states_the_figures_and_the_table_lists_every_account(
     assert "Acme — Customer commitment slipping" in shown and "3 days, acknowledged by" in shown
     assert "Initech — Champion unresponsive" in shown and "*not acknowledged*" in shown
     assert "Misses by side: customer 83 % (5) · vendor 17 % (1)" in shown
+    assert "Root causes named in 2 autopsies (accounts naming each):" in shown
     assert "• Onboarding rushed or missing (vendor) — 2" in shown
     assert "Hooli — version 1, posted 4 days ago" in shown
     assert f"Globex #{quarter['pending']} (customer, U0CHAMP) — awaiting the champion's agreement" in shown
