@@ -15,6 +15,7 @@ from bot.escalation import _resolve, resolve
 from bot.slack_gateway import SlackGateway
 from models import Account, Autopsy, Commitment, DiaryEntry, Escalation, EscalationState
 from slack_emulator import Call, SlackEmulator
+from slack_emulator.outbound import HttpResult
 from tests.conftest import CHAMPION, CSM, ESCALATION_CHANNEL, OUTSIDER_VENDOR, Clock, RunningApp
 from tests.flows import ADD_ACME, agree_to_plan, buttons, run
 
@@ -164,12 +165,17 @@ def test_skipped_occurrences_never_escalate(
     assert posts(emulator) == [] and episodes(sessions) == []
 
 
-def test_overdue_vendor_commitment_escalates_at_end_of_day_and_raises_after_two_working_days(
-    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
-) -> None:
+def vendor_fix_due_on_1_december(web: RunningApp, emulator: SlackEmulator) -> None:
+    """Owned by the engineer in Tokyo; the account has a manager to raise it to."""
     emulator.add_user(BOSS, team_id="T0VENDOR", name="boss", tz="America/New_York")
     run(web, emulator, ADD_ACME + f" manager:<@{BOSS}>")
     run(web, emulator, 'commit Acme vendor <@U0ENG> "Ship the import fix" by 2026-12-01 at 10:00')
+
+
+def test_overdue_vendor_commitment_escalates_at_end_of_day_and_raises_after_two_working_days(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    vendor_fix_due_on_1_december(web, emulator)
     # Tuesday 1 Dec, 18:00 in Tokyo is 09:00 UTC.
     run_due_work(sessions, gateway, now=datetime(2026, 12, 1, 8, 59, tzinfo=UTC))
     assert posts(emulator) == []
@@ -188,16 +194,11 @@ def test_overdue_vendor_commitment_escalates_at_end_of_day_and_raises_after_two_
 def test_an_overdue_vendor_episode_resolved_by_hand_is_neither_reopened_nor_raised(
     web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
 ) -> None:
-    emulator.add_user(BOSS, team_id="T0VENDOR", name="boss", tz="America/New_York")
-    run(web, emulator, ADD_ACME + f" manager:<@{BOSS}>")
-    run(web, emulator, 'commit Acme vendor <@U0ENG> "Ship the import fix" by 2026-12-01 at 10:00')
+    vendor_fix_due_on_1_december(web, emulator)
     run_due_work(sessions, gateway, now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     [post] = posts(emulator)
     click_escalation(web, emulator, post, "escalation_resolve")
-    form = emulator.wait_for("views.open")[0].params["view"]
-    web.slack.submit_view(callback_id=form["callback_id"],
-                          values={"note": {"type": "plain_text_input", "value": "New date agreed: Friday"}},
-                          user_id=CSM, private_metadata=form["private_metadata"])  # fmt: skip
+    resolve_form(web, emulator, "New date agreed: Friday")
     emulator.wait_for("chat.update", where=lambda c: "New date agreed" in text_of(c))
     for at in (datetime(2026, 12, 1, 10, 0, tzinfo=UTC), datetime(2026, 12, 3, 9, 0, tzinfo=UTC)):
         run_due_work(sessions, gateway, now=at)
@@ -217,6 +218,17 @@ def test_missed_recurring_vendor_checkin_escalates_at_the_first_miss(
         )
     [post] = posts(emulator)
     assert "Vendor check-in missed" in text_of(post)
+
+
+def resolve_form(web: RunningApp, emulator: SlackEmulator, note: str | None) -> HttpResult:
+    """Submit the Resolve form the last click opened, as the CSM."""
+    form = emulator.wait_for("views.open")[0].params["view"]
+    return web.slack.submit_view(
+        callback_id=form["callback_id"],
+        values={"note": {"type": "plain_text_input", "value": note}},
+        user_id=CSM,
+        private_metadata=form["private_metadata"],
+    )
 
 
 def escalate(
@@ -251,13 +263,9 @@ def test_acknowledge_and_resolve_are_recorded_and_shown_in_place(
     assert f"Acknowledged by <@{CSM}>" in text_of(acked)
 
     click_escalation(web, emulator, post, "escalation_resolve")
-    form = emulator.wait_for("views.open")[0].params["view"]
-    empty = web.slack.submit_view(callback_id=form["callback_id"], values={"note": {"type": "plain_text_input", "value": None}},
-                                  user_id=CSM, private_metadata=form["private_metadata"])  # fmt: skip
+    empty = resolve_form(web, emulator, None)
     assert "how it was resolved" in empty.json()["errors"]["note"]
-    web.slack.submit_view(callback_id=form["callback_id"],
-                          values={"note": {"type": "plain_text_input", "value": "Agreed a lighter report"}},
-                          user_id=CSM, private_metadata=form["private_metadata"])  # fmt: skip
+    resolve_form(web, emulator, "Agreed a lighter report")
     done = emulator.wait_for("chat.update", where=lambda c: "Agreed a lighter report" in text_of(c))[0]
     assert "actions" not in [b["type"] for b in done.params["blocks"]]
     [episode] = episodes(sessions)
