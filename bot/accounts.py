@@ -12,6 +12,7 @@ from bot.command_parser import AccountAdd, AccountEdit
 from bot.errors import Refusal
 from bot.permissions import CREATE_REFUSAL, Actor, manage_refusal, may_create_accounts, may_manage
 from bot.plan_version import plan_changed
+from bot.visibility import may_view, not_found, view_refusal
 from models import Account
 
 
@@ -28,6 +29,22 @@ def find_account(session: Session, *, team_id: str, name: str) -> Account:
             f"There is no account called “{name}”. Create it with `/accountability account add {name} …`, "
             "or check the spelling."
         )
+    return account
+
+
+def find_readable_account(session: Session, *, actor: Actor, name: str) -> Account:
+    """The account for a read (diary, export, policy), if this person may read it.
+
+    An outsider hears "no such account" for accounts they are not on, never whose they are.
+    """
+    try:
+        account = find_account(session, team_id=actor.team_id, name=name)
+    except Refusal:
+        if actor.is_external:
+            raise not_found(name) from None
+        raise
+    if not may_view(session, actor, account):
+        raise not_found(name) if actor.is_external else Refusal(view_refusal(account))
     return account
 
 

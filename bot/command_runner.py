@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import diary
-from bot.accounts import create_account, edit_account, find_account
+from bot.accounts import create_account, edit_account, find_account, find_readable_account
 from bot.agreements import post_agreement
 from bot.autopsy import AutopsyInput, autopsy_form, record_autopsy
 from bot.command_parser import (
@@ -48,14 +48,14 @@ from bot.digest_posting import post_digest_now
 from bot.errors import Refusal
 from bot.export import diary_csv
 from bot.forms import FORMS
+from bot.installation import Installation
 from bot.listing import list_commitments
-from bot.people import fetch_profiles, upsert_person
-from bot.permissions import Actor, manage_refusal, may_manage
+from bot.people import fetch_profiles, identify, quick_actor, upsert_person
+from bot.permissions import CUSTOMER_REFUSAL, Actor, manage_refusal, may_manage
 from bot.plan_version import plan_changed
 from bot.policy import policy_of, with_overrides
 from bot.schedule import zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
-from bot.visibility import may_view, view_refusal
 from bot.workspace_settings import change_digest_settings
 from models import Account, CommitmentStatus, DiaryEntry, Person, Side
 
@@ -70,8 +70,9 @@ class Reply:
 
 @dataclass(frozen=True)
 class Invocation:
-    team_id: str
-    enterprise_id: str | None
+    """A command or form submission: who sent it, and the installation (the vendor) it was sent to."""
+
+    installation: Installation
     user_id: str
     text: str
 
@@ -89,26 +90,36 @@ def answer_in_ack(
     text: str,
     *,
     sessions: sessionmaker[Session],
-    team_id: str,
+    installation: Installation,
     user_id: str,
+    payload_team_id: str | None,
+    payload_enterprise_id: str | None,
     admins: frozenset[str],
     now: datetime,
 ) -> AckAnswer:
-    """One parse, no Slack call: cheap enough for the ack."""
+    """One parse, no Slack call: cheap enough for the ack. Forms open only for the vendor's people;
+    what a form submits is judged again in full when it arrives."""
     try:
         command = parse(text, today=now.astimezone(UTC).date())
     except CommandError as exc:
         return AckAnswer(refusal=exc.reply)
-    if isinstance(command, OpenForm):
-        return AckAnswer(view=FORMS[command.form]())
-    if not isinstance(command, OpenAutopsy):
+    if not isinstance(command, OpenForm | OpenAutopsy):
         return AckAnswer()
-    actor = Actor(
-        user_id=user_id, team_id=team_id, enterprise_id=None, is_admin=user_id in admins, is_external=False
-    )
     with sessions() as session:
+        actor = quick_actor(
+            session,
+            installation=installation,
+            user_id=user_id,
+            payload_team_id=payload_team_id,
+            payload_enterprise_id=payload_enterprise_id,
+            admins=admins,
+        )
+        if actor.is_external:
+            return AckAnswer(refusal=CUSTOMER_REFUSAL)
+        if isinstance(command, OpenForm):
+            return AckAnswer(view=FORMS[command.form]())
         try:
-            account = find_account(session, team_id=team_id, name=command.account)
+            account = find_account(session, team_id=installation.team_id, name=command.account)
         except Refusal as exc:
             return AckAnswer(refusal=exc.message)
         if not may_manage(actor, account):
@@ -159,42 +170,24 @@ def _run(
     now: datetime,
     form: Callable[[date], Command | AutopsyInput] | None,
 ) -> str | Reply:
-    team_id = invocation.team_id
-    with sessions() as session:
-        profiles = fetch_profiles(gateway, session, team_id=team_id, user_ids=[invocation.user_id], now=now)
-    invoker_profile = profiles.get(invocation.user_id)
-    with sessions.begin() as session:
-        invoker = upsert_person(
-            session,
-            team_id=team_id,
-            enterprise_id=invocation.enterprise_id,
-            user_id=invocation.user_id,
-            role_side=Side.VENDOR,
-            profile=invoker_profile,
-            now=now,
-        )
-        invoker_today = now.astimezone(zone(invoker.tz)).date()
-        actor = Actor(
-            user_id=invocation.user_id,
-            team_id=team_id,
-            enterprise_id=invocation.enterprise_id,
-            is_admin=invocation.user_id in admins,
-            is_external=invoker.is_external,
-        )
+    installation = invocation.installation
+    team_id = installation.team_id
+    actor = identify(
+        sessions, gateway, installation=installation, user_id=invocation.user_id, admins=admins, now=now
+    )
+    invoker_today = now.astimezone(zone(actor.tz)).date()
     command = form(invoker_today) if form is not None else parse(invocation.text, today=invoker_today)
     if isinstance(command, Help | OpenForm | OpenAutopsy):
         return help_text()
-    if actor.is_external:
-        raise Refusal(
-            "Customers answer check-ins and read the diary; managing accounts is for the vendor's team."
-        )
+    if actor.is_external and not _customer_may(command):
+        raise Refusal(CUSTOMER_REFUSAL)
     if isinstance(command, AutopsyInput):
         return _autopsy(sessions, gateway, data=command, actor=actor, now=now)
     if isinstance(command, Export):
         return _export(sessions, gateway, account_name=command.account, actor=actor)
     if isinstance(command, DiaryView):
         with sessions() as session:
-            account = find_account(session, team_id=team_id, name=command.account)
+            account = find_readable_account(session, actor=actor, name=command.account)
             page = diary_page(session, account=account, actor=actor, since=command.since, page=1)
         return Reply(page.text, page.blocks)
     if isinstance(command, DigestNow):
@@ -204,7 +197,7 @@ def _run(
             return change_digest_settings(session, command, actor=actor, now=now)
     if isinstance(command, Agreement):
         return post_agreement(
-            sessions, gateway, team_id=team_id, account_name=command.account, actor=actor, now=now
+            sessions, gateway, team_id=actor.team_id, account_name=command.account, actor=actor, now=now
         )
     needed = _people_in(command)
     with sessions() as session:
@@ -214,7 +207,7 @@ def _run(
             user_id: upsert_person(
                 session,
                 team_id=team_id,
-                enterprise_id=invocation.enterprise_id,
+                enterprise_id=installation.enterprise_id,
                 user_id=user_id,
                 role_side=side,
                 profile=profiles.get(user_id),
@@ -222,6 +215,7 @@ def _run(
             )
             for user_id, side in needed
         }
+        _check_vendor_roles(command, people)
         return _execute(session, command, actor=actor, people=people, now=now)
 
 
@@ -229,7 +223,7 @@ def _export(
     sessions: sessionmaker[Session], gateway: SlackGateway, *, account_name: str, actor: Actor
 ) -> str:
     with sessions() as session:
-        account = find_account(session, team_id=actor.team_id, name=account_name)
+        account = find_readable_account(session, actor=actor, name=account_name)
         content, count = diary_csv(session, account=account, actor=actor)
         name = account.name
     filename = f"{re.sub(r'[^A-Za-z0-9]+', '-', name).strip('-').lower() or 'account'}-diary.csv"
@@ -281,22 +275,50 @@ def _autopsy(
 
 
 def diary_turn(
-    sessions: sessionmaker[Session], *, value: str, team_id: str, user_id: str, admins: frozenset[str]
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    *,
+    value: str,
+    installation: Installation,
+    user_id: str,
+    admins: frozenset[str],
+    now: datetime,
 ) -> Reply:
     """Next / Previous on a diary page: the same visibility check as the command, every time."""
     account_id, since, page_number = page_request(value)
-    actor = Actor(
-        user_id=user_id, team_id=team_id, enterprise_id=None, is_admin=user_id in admins, is_external=False
-    )
+    actor = identify(sessions, gateway, installation=installation, user_id=user_id, admins=admins, now=now)
     with sessions() as session:
         account = session.get(Account, account_id)
-        if account is None:
+        if account is None or account.team_id != installation.team_id:
             return Reply("That account no longer exists.")
         try:
             page = diary_page(session, account=account, actor=actor, since=since, page=page_number)
         except Refusal as exc:
             return Reply(exc.message)
     return Reply(page.text, page.blocks)
+
+
+def _customer_may(command: Command | AutopsyInput) -> bool:
+    """What someone of the customer's organisation may run: reading their own account."""
+    if isinstance(command, PolicyCommand):
+        return not command.changes
+    return isinstance(command, DiaryView | Export)
+
+
+def _check_vendor_roles(command: Command, people: dict[str, Person]) -> None:
+    """A CSM or manager acts for the vendor: someone of another organisation can never be one."""
+    roles: list[tuple[str, str | None]] = []
+    if isinstance(command, AccountAdd):
+        roles = [("CSM", command.csm_user_id), ("manager", command.manager_user_id)]
+    elif isinstance(command, AccountEdit):
+        names = {"csm": "CSM", "manager": "manager"}
+        roles = [(names[key], value) for key, value in command.changes if key in names]
+    for role, user_id in roles:
+        if user_id and people[user_id].is_external:
+            raise Refusal(
+                f"<@{user_id}> is not one of the vendor's own people (another organisation, or a guest), "
+                f"so they can't be the {role}. Name someone of your organisation."
+            )
 
 
 def _people_in(command: Command) -> list[tuple[str, Side]]:
@@ -351,11 +373,10 @@ def _execute(
             )
         )
     if isinstance(command, PolicyCommand):
-        account = find_account(session, team_id=actor.team_id, name=command.account)
         if not command.changes:
-            if not may_view(session, actor, account):
-                raise Refusal(view_refusal(account))
+            account = find_readable_account(session, actor=actor, name=command.account)
             return f"*Escalation policy for {account.name}*\n{policy_of(account).text()}"
+        account = find_account(session, team_id=actor.team_id, name=command.account)
         if not may_manage(actor, account):
             raise Refusal(manage_refusal(account))
         try:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.checkin_message import SECTION_LIMIT, truncate
 from bot.errors import Refusal
 from bot.permissions import Actor
-from bot.visibility import may_view, view_refusal
+from bot.visibility import may_view, sees_private, view_refusal
 from models import Account, DiaryEntry
 
 PAGE_SIZE = 10
@@ -47,6 +47,8 @@ def diary_page(session: Session, *, account: Account, actor: Actor, since: date 
     if not may_view(session, actor, account):
         raise Refusal(view_refusal(account))
     query = select(DiaryEntry).where(DiaryEntry.account_id == account.id)
+    if not sees_private(actor):
+        query = query.where(DiaryEntry.private.is_(False))
     if since is not None:
         query = query.where(DiaryEntry.occurred_at >= datetime.combine(since, time.min, tzinfo=UTC))
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)

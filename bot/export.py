@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import Refusal
 from bot.permissions import Actor
-from bot.visibility import may_view, view_refusal
+from bot.visibility import may_view, sees_private, view_refusal
 from models import Account, DiaryEntry
 
 CSV_COLUMNS = (
@@ -34,11 +34,10 @@ def diary_csv(session: Session, *, account: Account, actor: Actor) -> tuple[str,
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     count = 0
-    for entry in session.scalars(
-        select(DiaryEntry)
-        .where(DiaryEntry.account_id == account.id)
-        .order_by(DiaryEntry.occurred_at, DiaryEntry.id)
-    ):
+    query = select(DiaryEntry).where(DiaryEntry.account_id == account.id)
+    if not sees_private(actor):
+        query = query.where(DiaryEntry.private.is_(False))
+    for entry in session.scalars(query.order_by(DiaryEntry.occurred_at, DiaryEntry.id)):
         writer.writerow(
             [
                 entry.occurred_at.isoformat(),

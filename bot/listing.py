@@ -12,6 +12,7 @@ from bot.errors import Refusal
 from bot.permissions import Actor
 from bot.schedule import upcoming, zone
 from bot.scorecard import SCORE_WINDOW, KeptRate, kept_rates
+from bot.visibility import list_refusal, may_list
 from models import Account, Commitment, CommitmentStatus, Side
 
 MAX_ACCOUNTS_LISTED = 15
@@ -73,13 +74,20 @@ def list_commitments(
     options = selectinload(Account.commitments).joinedload(Commitment.owner)
     if account_name is not None:
         account = find_account(session, team_id=team_id, name=account_name)
+        if not may_list(session, actor, account):
+            raise Refusal(list_refusal(account))
         return account_listing(account, now, kept_rates(session, [account.id], since=now - SCORE_WINDOW))
     query = select(Account).where(Account.team_id == team_id).options(options).order_by(Account.name_key)
     if not actor.is_admin:
-        query = query.where(Account.csm_user_id == actor.user_id)
+        query = query.where(
+            (Account.csm_user_id == actor.user_id) | (Account.manager_user_id == actor.user_id)
+        )
     accounts = list(session.scalars(query.limit(MAX_ACCOUNTS_LISTED + 1)))
     if not accounts:
-        return "You are not the CSM of any account yet. `/accountability list <Account>` shows any account."
+        return (
+            "You are not the CSM or manager of any account yet. `/accountability list <Account>` shows "
+            "an account you work on."
+        )
     listed = accounts[:MAX_ACCOUNTS_LISTED]
     rates = kept_rates(session, [a.id for a in listed], since=now - SCORE_WINDOW)
     shown = [account_listing(a, now, rates) for a in listed]

@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import Refusal
+from bot.installation import Installation
+from bot.permissions import Actor
 from bot.slack_gateway import SlackDeliveryError, SlackGateway, SlackProfile
 from models import Commitment, Person, Side
 
@@ -73,10 +75,85 @@ def upsert_person(
                 update(Commitment).where(Commitment.owner_id == person.id).values(next_checkin_at=None)
             )
         person.tz = profile.tz
-        person.is_external = profile.is_stranger or (
-            profile.team_id is not None and profile.team_id != team_id
-        )
+        person.is_external = not Installation(team_id, enterprise_id).employs(profile)
         person.profile_checked_at = now
     person.side = Side.CUSTOMER if person.is_external else role_side
     session.flush()
     return person
+
+
+def identify(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    *,
+    installation: Installation,
+    user_id: str,
+    admins: frozenset[str],
+    now: datetime,
+) -> Actor:
+    """The person behind a request, judged against the installation from Slack's own profile of them.
+
+    Reads only: a refused request writes nothing, not even the cache. A fresh cached profile answers
+    without a Slack call; otherwise `users.info` does. Someone Slack cannot find is an outsider.
+    """
+    with sessions() as session:
+        person = session.scalar(
+            select(Person).where(Person.team_id == installation.team_id, Person.user_id == user_id)
+        )
+        cached = (
+            (person.is_external, person.tz)
+            if person is not None
+            and person.profile_checked_at is not None
+            and now - person.profile_checked_at < PROFILE_TTL
+            else None
+        )
+    if cached is not None:
+        external, tz = cached
+    else:
+        try:
+            profile = gateway.user_profile(user_id)
+        except SlackDeliveryError as exc:
+            if exc.error != "user_not_found":
+                raise
+            external, tz = True, None
+        else:
+            external, tz = not installation.employs(profile) or profile.deleted, profile.tz
+    return Actor(
+        user_id=user_id,
+        team_id=installation.team_id,
+        enterprise_id=installation.enterprise_id,
+        # Admins are named by user ID (unique across organisations); an outsider is never one.
+        is_admin=user_id in admins and not external,
+        is_external=external,
+        tz=tz,
+    )
+
+
+def quick_actor(
+    session: Session,
+    *,
+    installation: Installation,
+    user_id: str,
+    payload_team_id: str | None,
+    payload_enterprise_id: str | None,
+    admins: frozenset[str],
+) -> Actor:
+    """A Slack-call-free judgement for the 3-second ack, used only to refuse or to open a form.
+
+    The payload's team may *refuse* (a team outside the installation is never the vendor) but never
+    grant: whatever the form submits is judged again by `identify`.
+    """
+    person = session.scalar(
+        select(Person).where(Person.team_id == installation.team_id, Person.user_id == user_id)
+    )
+    external = not installation.includes(team_id=payload_team_id, enterprise_id=payload_enterprise_id) or (
+        person is not None and person.is_external
+    )
+    return Actor(
+        user_id=user_id,
+        team_id=installation.team_id,
+        enterprise_id=installation.enterprise_id,
+        is_admin=user_id in admins and not external,
+        is_external=external,
+        tz=person.tz if person is not None else None,
+    )

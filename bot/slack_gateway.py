@@ -43,6 +43,9 @@ class SlackProfile:
     is_bot: bool
     is_stranger: bool
     deleted: bool
+    # Guests (single- and multi-channel) of the workspace: not the vendor's own people.
+    is_restricted: bool = False
+    enterprise_id: str | None = None
 
 
 def retry_handlers() -> list[RetryHandler]:
@@ -149,6 +152,8 @@ class SlackGateway:
             is_bot=bool(user.get("is_bot")),
             is_stranger=bool(user.get("is_stranger")),
             deleted=bool(user.get("deleted")),
+            is_restricted=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+            enterprise_id=(user.get("enterprise_user") or {}).get("enterprise_id"),
         )
 
 

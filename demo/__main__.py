@@ -553,7 +553,11 @@ def running_demo(*, database_url: str, output: Path) -> Iterator[Demo]:
             yield Demo(
                 slack=slack,
                 people=SlackSender(
-                    app_url=url, signing_secret=SECRET, team_id=VENDOR, response_url=slack.new_response_url
+                    app_url=url,
+                    signing_secret=SECRET,
+                    team_id=VENDOR,
+                    response_url=slack.new_response_url,
+                    user_team=slack.team_of,
                 ),
                 clock=clock,
                 sessions=sessions,

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_bolt import BoltContext
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.installation import Installation
 
 
 def utc_now() -> datetime:
@@ -32,3 +35,16 @@ def bind(func: Callable[..., Any], deps: Deps) -> Callable[..., Any]:
     bound = functools.partial(func, deps=deps)
     bound.__name__ = func.__name__  # type: ignore[attr-defined]
     return bound
+
+
+class NotInstalled(RuntimeError):
+    """A request that reached a listener without an authorized installation: nothing to act for."""
+
+
+def installation_of(context: BoltContext) -> Installation:
+    """The vendor, from Bolt's authorize result (`auth.test` of our token, or the installation store
+    in OAuth mode) — never from the payload, which names the acting user's own organisation."""
+    result = context.authorize_result
+    if result is None or not result.team_id:
+        raise NotInstalled("no authorized installation for this request")
+    return Installation(team_id=str(result.team_id), enterprise_id=result.enterprise_id or None)

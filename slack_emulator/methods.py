@@ -416,6 +416,10 @@ def users_info(state: EmulatorState, params: Payload) -> Payload:
     }
     if user.is_stranger:
         body["is_stranger"] = True
+    if user.is_restricted:
+        body["is_restricted"] = True
+    if user.enterprise_id is not None:
+        body["enterprise_user"] = {"id": user.id, "enterprise_id": user.enterprise_id, "teams": [user.team_id]}
     return {"user": body}
 
 

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
@@ -30,13 +31,28 @@ class HttpResult:
 
 
 class SlackSender:
-    """Plays Slack's part towards the app: form-encoded commands and interactivity, JSON events."""
+    """Plays Slack's part towards the app: form-encoded commands and interactivity, JSON events.
 
-    def __init__(self, *, app_url: str, signing_secret: str, team_id: str, response_url: Any) -> None:
+    `team_id` is the installing workspace (the vendor). `user_team` says which team each person
+    belongs to: as in Slack Connect, a person of another organisation acts with their *own* team ID
+    in `team.id`, `user.team_id` and a command's `team_id`, and only `view.app_installed_team_id`
+    and an event's `authorizations` name the installer.
+    """
+
+    def __init__(
+        self,
+        *,
+        app_url: str,
+        signing_secret: str,
+        team_id: str,
+        response_url: Any,
+        user_team: Callable[[str], str] | None = None,
+    ) -> None:
         self.app_url = app_url.rstrip("/")
         self.verifier = SignatureVerifier(signing_secret)
         self.team_id = team_id
         self.new_response_url = response_url
+        self.user_team = user_team or (lambda _user_id: team_id)
 
     def post(
         self,
@@ -69,7 +85,7 @@ class SlackSender:
         return urllib.parse.urlencode(
             {
                 "token": "legacy-verification-token",
-                "team_id": team_id or self.team_id,
+                "team_id": team_id or self.user_team(user_id),
                 "team_domain": "vendor",
                 "channel_id": "C0CSMDESK",
                 "channel_name": "csm-desk",
@@ -101,10 +117,11 @@ class SlackSender:
         team_id: str | None = None,
         container_type: str = "message",
     ) -> HttpResult:
+        own_team = user_team_id or self.user_team(user_id)
         payload: dict[str, Any] = {
             "type": "block_actions",
-            "team": {"id": team_id or self.team_id, "domain": "vendor"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": user_team_id or self.team_id},
+            "team": {"id": team_id or own_team, "domain": "vendor"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": own_team},
             "api_app_id": "A0APP",
             "token": "legacy-verification-token",
             "trigger_id": f"{next(_trigger_ids)}.trigger",
@@ -125,7 +142,12 @@ class SlackSender:
             payload["message"] = {"type": "message", "ts": message_ts, "text": "check-in"}
         else:
             payload["container"] = {"type": "view", "view_id": "V0HOME"}
-            payload["view"] = {"id": "V0HOME", "type": "home"}
+            payload["view"] = {
+                "id": "V0HOME",
+                "type": "home",
+                "team_id": own_team,
+                "app_installed_team_id": self.team_id,
+            }
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return self.post(body, content_type="application/x-www-form-urlencoded")
 
@@ -133,16 +155,18 @@ class SlackSender:
         self, *, callback_id: str, values: dict[str, Any], user_id: str, private_metadata: str = ""
     ) -> HttpResult:
         """A `view_submission`: `values` maps block_id to the input's state, as Slack nests it."""
+        own_team = self.user_team(user_id)
         payload = {
             "type": "view_submission",
-            "team": {"id": self.team_id, "domain": "vendor"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": self.team_id},
+            "team": {"id": own_team, "domain": "vendor"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": own_team},
             "api_app_id": "A0APP",
             "token": "legacy-verification-token",
             "trigger_id": f"{next(_trigger_ids)}.trigger",
             "view": {
                 "id": "V0FORM",
-                "team_id": self.team_id,
+                "team_id": own_team,
+                "app_installed_team_id": self.team_id,
                 "type": "modal",
                 "callback_id": callback_id,
                 "private_metadata": private_metadata,
@@ -155,15 +179,20 @@ class SlackSender:
     def event(
         self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
     ) -> HttpResult:
+        actor = event.get("user")
+        own_team = self.user_team(actor) if isinstance(actor, str) else self.team_id
+        if isinstance(actor, str) and own_team != self.team_id:
+            event = {**event, "user_team": own_team, "source_team": own_team}
         envelope = {
             "token": "legacy-verification-token",
-            "team_id": self.team_id,
+            "team_id": own_team,
             "api_app_id": "A0APP",
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(_event_ids):08d}",
             "event_time": int(time.time()),
             "authorizations": [{"team_id": self.team_id, "user_id": "UBOT", "is_bot": True}],
+            "is_ext_shared_channel": own_team != self.team_id,
         }
         headers = {}
         if retry_num is not None:

@@ -50,3 +50,6 @@ class EmulatedUser:
     is_bot: bool = False
     is_stranger: bool = False
     deleted: bool = False
+    # A guest of the workspace (Slack's "restricted" account): a member, but not of the organisation.
+    is_restricted: bool = False
+    enterprise_id: str | None = None

@@ -509,6 +509,8 @@ class SlackEmulator:
         tz: str = "America/New_York",
         is_bot: bool = False,
         is_stranger: bool = False,
+        is_restricted: bool = False,
+        enterprise_id: str | None = None,
     ) -> EmulatedUser:
         try:
             ZoneInfo(tz)
@@ -523,10 +525,18 @@ class SlackEmulator:
             tz=tz,
             is_bot=is_bot,
             is_stranger=is_stranger,
+            is_restricted=is_restricted,
+            enterprise_id=enterprise_id,
         )
         with self._state.cond:
             self._state.users[user_id] = user
         return user
+
+    def team_of(self, user_id: str) -> str:
+        """The user's own team, as Slack Connect payloads name it (the installer's for unknown users)."""
+        with self._state.cond:
+            user = self._state.users.get(user_id)
+            return user.team_id if user is not None else self._state.team_id
 
     def add_channel(
         self, channel_id: str, *, name: str, is_ext_shared: bool = False, is_private: bool = False

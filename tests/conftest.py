@@ -142,6 +142,7 @@ def web(
         signing_secret=SIGNING_SECRET,
         team_id=VENDOR_TEAM,
         response_url=emulator.new_response_url,
+        user_team=emulator.team_of,
     )
     yield RunningApp(url=url, server=server, slack=sender)
     server.shutdown()

@@ -131,7 +131,7 @@ def test_list_shows_the_next_checkin_in_the_owners_zone(
     listing = run(web, emulator, "list")
     assert "*Acme*" in listing and "Send the release notes" in listing
     assert "next Mon 30 Nov 10:00 (Asia/Tokyo)" in listing
-    assert "not the CSM of any account" in run(web, emulator, "list", user_id=OUTSIDER_VENDOR)
+    assert "not the CSM or manager of any account" in run(web, emulator, "list", user_id=OUTSIDER_VENDOR)
 
 
 PERMISSION_MATRIX = [

@@ -64,6 +64,7 @@ def test_gunicorn_serves_health_and_signed_commands(
             signing_secret=SIGNING_SECRET,
             team_id=VENDOR_TEAM,
             response_url=emulator.new_response_url,
+            user_team=emulator.team_of,
         )
         assert sender.command("help", user_id=CSM).status == 200
         assert "/accountability commit" in emulator.wait_for("response_url", timeout=10)[0].params["text"]

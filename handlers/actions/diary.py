@@ -4,22 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.command_runner import diary_turn
-from handlers.deps import Deps
+from bot.slack_gateway import SlackGateway
+from handlers.deps import Deps, installation_of
 
 
 def ack_page(ack: Ack) -> None:
     ack()
 
 
-def turn_page(body: dict[str, Any], action: dict[str, Any], respond: Respond, *, deps: Deps) -> None:
+def turn_page(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    context: BoltContext,
+    *,
+    deps: Deps,
+) -> None:
     reply = diary_turn(
         deps.sessions,
+        SlackGateway(client),
         value=str(action.get("value", "{}")),
-        team_id=(body.get("team") or {}).get("id", ""),
+        installation=installation_of(context),
         user_id=body["user"]["id"],
         admins=deps.admins,
+        now=deps.clock(),
     )
     respond(text=reply.text, blocks=reply.blocks, replace_original=True, response_type="ephemeral")

@@ -5,22 +5,26 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import command_runner
 from bot.slack_gateway import SlackGateway
-from handlers.deps import Deps
+from handlers.deps import Deps, installation_of
 
 SOMETHING_WENT_WRONG = "Sorry — something went wrong on our side and nothing was changed. Please try again."
 
 
-def ack_accountability(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
+def ack_accountability(
+    ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext, *, deps: Deps
+) -> None:
     answer = command_runner.answer_in_ack(
         command.get("text") or "",
         sessions=deps.sessions,
-        team_id=command["team_id"],
+        installation=installation_of(context),
         user_id=command["user_id"],
+        payload_team_id=command.get("team_id"),
+        payload_enterprise_id=command.get("enterprise_id") or None,
         admins=deps.admins,
         now=deps.clock(),
     )
@@ -33,14 +37,19 @@ def ack_accountability(ack: Ack, command: dict[str, Any], client: WebClient, *, 
 
 
 def run_accountability(
-    command: dict[str, Any], respond: Respond, client: WebClient, logger: logging.Logger, *, deps: Deps
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    context: BoltContext,
+    logger: logging.Logger,
+    *,
+    deps: Deps,
 ) -> None:
     text = command.get("text") or ""
     if command_runner.answered_in_ack(text, now=deps.clock()):
         return
     invocation = command_runner.Invocation(
-        team_id=command["team_id"],
-        enterprise_id=command.get("enterprise_id") or None,
+        installation=installation_of(context),
         user_id=command["user_id"],
         text=text,
     )

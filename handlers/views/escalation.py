@@ -7,7 +7,7 @@ import logging
 from datetime import UTC
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot import command_runner
@@ -15,7 +15,7 @@ from bot.autopsy import read_autopsy_form, read_resolve_form
 from bot.escalation import publish, resolve
 from bot.forms import FormError
 from bot.slack_gateway import SlackGateway
-from handlers.deps import Deps
+from handlers.deps import Deps, installation_of
 from models import Account
 
 
@@ -67,7 +67,13 @@ def ack_autopsy(ack: Ack, view: dict[str, Any], *, deps: Deps) -> None:
 
 
 def record_autopsy_form(
-    body: dict[str, Any], view: dict[str, Any], client: WebClient, logger: logging.Logger, *, deps: Deps
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    logger: logging.Logger,
+    *,
+    deps: Deps,
 ) -> None:
     name = _account_name(deps, view)
     try:
@@ -76,8 +82,7 @@ def record_autopsy_form(
         return  # the modal is still open, showing what to fix
     user_id = body["user"]["id"]
     invocation = command_runner.Invocation(
-        team_id=(body.get("team") or {}).get("id") or view["team_id"],
-        enterprise_id=None,
+        installation=installation_of(context),
         user_id=user_id,
         text="",
     )

@@ -7,14 +7,14 @@ import logging
 from datetime import UTC
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot import command_runner
 from bot.forms import FormError, reader
 from bot.slack_gateway import SlackGateway
 from handlers.commands.accountability import SOMETHING_WENT_WRONG
-from handlers.deps import Deps
+from handlers.deps import Deps, installation_of
 
 
 def field_error(view: dict[str, Any], deps: Deps) -> FormError | None:
@@ -34,14 +34,19 @@ def ack_form(ack: Ack, view: dict[str, Any], *, deps: Deps) -> None:
 
 
 def run_form(
-    body: dict[str, Any], view: dict[str, Any], client: WebClient, logger: logging.Logger, *, deps: Deps
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    logger: logging.Logger,
+    *,
+    deps: Deps,
 ) -> None:
     if field_error(view, deps) is not None:
         return  # the modal is still open, showing what to fix
     user_id = body["user"]["id"]
     invocation = command_runner.Invocation(
-        team_id=(body.get("team") or {}).get("id") or view["team_id"],
-        enterprise_id=(body.get("enterprise") or {}).get("id"),
+        installation=installation_of(context),
         user_id=user_id,
         text="",
     )
