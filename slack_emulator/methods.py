@@ -264,7 +264,8 @@ def auth_test(state: EmulatorState, params: Payload) -> Payload:
         "team_id": state.team_id,
         "user_id": state.bot_user_id,
         "bot_id": state.bot_id,
-        "is_enterprise_install": False,
+        "is_enterprise_install": state.enterprise_id is not None,
+        **({"enterprise_id": state.enterprise_id} if state.enterprise_id is not None else {}),
     }
 
 
@@ -419,7 +420,11 @@ def users_info(state: EmulatorState, params: Payload) -> Payload:
     if user.is_restricted:
         body["is_restricted"] = True
     if user.enterprise_id is not None:
-        body["enterprise_user"] = {"id": user.id, "enterprise_id": user.enterprise_id, "teams": [user.team_id]}
+        body["enterprise_user"] = {
+            "id": user.id,
+            "enterprise_id": user.enterprise_id,
+            "teams": [user.team_id],
+        }
     return {"user": body}
 
 

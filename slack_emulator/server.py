@@ -532,6 +532,11 @@ class SlackEmulator:
             self._state.users[user_id] = user
         return user
 
+    def set_enterprise(self, enterprise_id: str | None) -> None:
+        """Make the installation an org-wide install on this Enterprise Grid organisation (None: not)."""
+        with self._state.cond:
+            self._state.enterprise_id = enterprise_id
+
     def team_of(self, user_id: str) -> str:
         """The user's own team, as Slack Connect payloads name it (the installer's for unknown users)."""
         with self._state.cond:

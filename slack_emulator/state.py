@@ -56,6 +56,8 @@ class EmulatorState:
         self.token = token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
+        # Set for an org-wide install on Enterprise Grid: auth.test then names the organisation too.
+        self.enterprise_id: str | None = None
         self.bot_id = "B0BOT"
         self.base_url = ""
         self.created_at = time.monotonic()
