@@ -63,6 +63,7 @@ from tests.conftest import (
     RunningApp,
 )
 from tests.factories import csm_actor, make_commitment
+from tests.faults import FaultResult, record
 from tests.test_escalation_end_to_end import autopsy_values
 from tests.test_forms_end_to_end import account_values, commit_values
 
@@ -529,6 +530,22 @@ def test_each_person_may_do_exactly_what_their_role_allows(world: World, operati
         f"refused where allowed: {[r for r in ROLES if expected[r] and not observed[r]]}"
     )
     assert leaks == {}, f"{operation.name}: refused people still changed these tables: {leaks}"
+    refused = [role for role in ROLES if role not in operation.allowed]
+    if not refused:
+        return
+    record(
+        FaultResult(
+            fault=f"`{operation.name}` by someone whose role does not allow it",
+            tried=len(refused),
+            outcome={
+                "refused, nothing written": len([r for r in refused if not observed[r] and r not in leaks]),
+                "let through": len([r for r in refused if observed[r]]),
+                "wrote something": len(leaks),
+            },
+            notes=f"allowed for: {', '.join(sorted(operation.allowed))}",
+        ),
+        area="Authorisation",
+    )
 
 
 # -- the attack the table is built against, and the edges of "who is the vendor" ----------------
