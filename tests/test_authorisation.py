@@ -502,6 +502,7 @@ def _ended(world: World, operation: Operation, before: int) -> bool:
     return any(call.method in operation.ends_with for call in world.emulator.calls[before:])
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.name for op in OPERATIONS])
 def test_each_person_may_do_exactly_what_their_role_allows(world: World, operation: Operation) -> None:
     observed: dict[str, bool] = {}
