@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot import diary
 from bot.command_parser import AccountAdd, AccountEdit
 from bot.errors import Refusal
+from bot.mrkdwn import escape
 from bot.permissions import CREATE_REFUSAL, Actor, manage_refusal, may_create_accounts, may_manage
 from bot.plan_version import plan_changed
 from bot.visibility import may_view, not_found, view_refusal
@@ -26,7 +27,7 @@ def find_account(session: Session, *, team_id: str, name: str) -> Account:
     )
     if account is None:
         raise Refusal(
-            f"There is no account called “{name}”. Create it with `/accountability account add {name} …`, "
+            f"There is no account called “{escape(name)}”. Create it with `/accountability account add {escape(name)} …`, "
             "or check the spelling."
         )
     return account
@@ -53,7 +54,7 @@ def create_account(session: Session, command: AccountAdd, *, actor: Actor, now: 
         raise Refusal(CREATE_REFUSAL)
     key = name_key(command.name)
     if session.scalar(select(Account.id).where(Account.team_id == actor.team_id, Account.name_key == key)):
-        raise Refusal(f"An account called “{command.name}” already exists. Choose another name.")
+        raise Refusal(f"An account called “{escape(command.name)}” already exists. Choose another name.")
     if command.shared_channel_id == command.escalation_channel_id:
         raise Refusal(
             "The shared channel and the escalation channel must differ: escalations are for the vendor's "
@@ -79,7 +80,7 @@ def create_account(session: Session, command: AccountAdd, *, actor: Actor, now: 
     )
     session.add(account)
     session.flush()
-    outcome = f" Desired Outcome: {account.desired_outcome}" if account.desired_outcome else ""
+    outcome = f" Desired Outcome: {escape(account.desired_outcome)}" if account.desired_outcome else ""
     diary.record(
         session,
         account=account,
@@ -115,7 +116,7 @@ def edit_account(session: Session, command: AccountEdit, *, actor: Actor, now: d
         stored: str | int | None = int(value) if key == "reminders" and value is not None else value
         if getattr(account, attribute) != stored:
             setattr(account, attribute, stored)
-            changed.append(f"{key}: {value if value is not None else '(none)'}")
+            changed.append(f"{key}: {escape(str(value)) if value is not None else '(none)'}")
     if account.shared_channel_id == account.escalation_channel_id:
         raise Refusal("The shared channel and the escalation channel must differ.")
     if any(change.startswith("holidays:") for change in changed):

@@ -26,6 +26,7 @@ from bot import diary
 from bot.accounts import find_account
 from bot.checkin_message import SECTION_LIMIT, truncate
 from bot.errors import Refusal
+from bot.mrkdwn import escape
 from bot.permissions import Actor, manage_refusal, may_manage
 from bot.policy import policy_of
 from bot.schedule import zone
@@ -55,7 +56,7 @@ def _live_commitments(session: Session, account_id: int) -> list[Commitment]:
 def _commitment_line(commitment: Commitment) -> str:
     tz = zone(commitment.owner.tz).key
     paused = " _(paused)_" if commitment.status is CommitmentStatus.PAUSED else ""
-    return f"• {commitment.label} <@{commitment.owner.user_id}> — “{commitment.action}”, {commitment.schedule_text} ({tz}){paused}"
+    return f"• {commitment.label} <@{commitment.owner.user_id}> — “{escape(commitment.action)}”, {escape(commitment.schedule_text)} ({tz}){paused}"
 
 
 def _side_section(title: str, commitments: list[Commitment]) -> SectionBlock:
@@ -67,7 +68,7 @@ def _side_section(title: str, commitments: list[Commitment]) -> SectionBlock:
 
 def plan_summary(account: Account, version: int) -> str:
     return truncate(
-        f"Joint plan for {account.name} (version {version}). <@{account.champion_user_id}>, is that fair? "
+        f"Joint plan for {escape(account.name)} (version {version}). <@{account.champion_user_id}>, is that fair? "
         "Answer with I agree or Let's discuss.",
         SECTION_LIMIT,
     )
@@ -79,8 +80,10 @@ def _plan_body(account: Account, commitments: list[Commitment], version: int) ->
     vendor = [c for c in commitments if c.side is Side.VENDOR]
     return [
         HeaderBlock(text=truncate(f"Joint plan — {account.name} (version {version})", 150)),
-        SectionBlock(text=MarkdownTextObject(text=truncate(f"*Desired Outcome*\n{outcome}", SECTION_LIMIT))),
-        _side_section(f"What {account.name} will do", customer),
+        SectionBlock(
+            text=MarkdownTextObject(text=truncate(f"*Desired Outcome*\n{escape(outcome)}", SECTION_LIMIT))
+        ),
+        _side_section(f"What {escape(account.name)} will do", customer),
         _side_section("What we, the vendor, will do", vendor),
         SectionBlock(
             text=MarkdownTextObject(
@@ -154,7 +157,7 @@ def post_agreement(
         if agreement is not None and agreement.response == "agreed":
             when = agreement.responded_at.astimezone(zone(None)) if agreement.responded_at else now
             return (
-                f"<@{agreement.responded_by}> already agreed to version {agreement.version} of {account.name}'s plan "
+                f"<@{agreement.responded_by}> already agreed to version {agreement.version} of {escape(account.name)}'s plan "
                 f"({when:%d %b %Y}). Nothing new to agree to; change a customer commitment to make a new version."
             )
         if agreement is None:
@@ -195,7 +198,7 @@ def post_agreement(
             at=now,
             actor_user_id=actor.user_id,
         )
-        return f"Posted version {agreement.version} of {account.name}'s joint plan in <#{channel}> and asked <@{account.champion_user_id}> to agree."
+        return f"Posted version {agreement.version} of {escape(account.name)}'s joint plan in <#{channel}> and asked <@{account.champion_user_id}> to agree."
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ def respond(
         account = session.get_one(Account, agreement.account_id)
         if user_id != account.champion_user_id:
             return NotResponded(
-                f"This plan is for <@{account.champion_user_id}>, {account.name}'s champion, to answer. Nothing was recorded."
+                f"This plan is for <@{account.champion_user_id}>, {escape(account.name)}'s champion, to answer. Nothing was recorded."
             )
         if agreement.version != account.plan_version:
             return NotResponded(
@@ -284,7 +287,7 @@ def respond(
         return Responded(
             channel_id=agreement.channel_id,
             message_ts=agreement.message_ts,
-            text=f"Joint plan for {account.name}, version {agreement.version}: "
+            text=f"Joint plan for {escape(account.name)}, version {agreement.version}: "
             + ("agreed" if response == "agreed" else "to be discussed")
             + f" by <@{user_id}>.",
             blocks=blocks,
@@ -350,7 +353,7 @@ def remind_pending(sessions: sessionmaker[Session], gateway: SlackGateway, *, no
         if claimed != 1:
             continue
         text = (
-            f"Hello <@{account.champion_user_id}> — a gentle reminder that the joint plan for {account.name} is waiting "
+            f"Hello <@{account.champion_user_id}> — a gentle reminder that the joint plan for {escape(account.name)} is waiting "
             f"for your answer in <#{account.shared_channel_id}>. If something in it doesn't look right, "
             "“Let's discuss” is a perfectly good answer."
         )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot import diary
 from bot.command_parser import MAX_ACTION, Commit
 from bot.forms import VALUE, FormError, field_value
+from bot.mrkdwn import escape
 from bot.recurrence import ScheduleError, parse_due_date, parse_recurrence
 from models import Account, Autopsy, Side
 
@@ -50,7 +51,7 @@ def autopsy_form(*, account_id: int, escalation_id: int | None, account_name: st
     options = [Option(value=key, text=label) for key, label in CAUSES.items()]
     sides = [Option(value=s.value, text=s.value.capitalize()) for s in Side]
     blocks = [
-        SectionBlock(text=MarkdownTextObject(text=f"Why is *{account_name}* at risk? Tick every cause and say which side owns it.")),
+        SectionBlock(text=MarkdownTextObject(text=f"Why is *{escape(account_name)}* at risk? Tick every cause and say which side owns it.")),
         InputBlock(block_id="vendor_causes", label="Causes owned by the vendor", optional=True,
                    element=CheckboxesElement(action_id=VALUE, options=options)),
         InputBlock(block_id="customer_causes", label="Causes owned by the customer", optional=True,
@@ -189,7 +190,7 @@ def record_autopsy(
         account=account,
         kind="autopsy",
         text=f"Autopsy recorded by <@{user_id}>: {named}."
-        + (f" Other: {data.other}." if data.other else "")
+        + (f" Other: {escape(data.other)}." if data.other else "")
         + fixes,
         at=now,
         actor_user_id=user_id,

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.mrkdwn import cut, escape
 from models import Answer
 
 SECTION_LIMIT = 3000
@@ -70,7 +71,7 @@ class CheckInView:
 
 def truncate(text: str, limit: int) -> str:
     """Cut cleanly with an ellipsis rather than let Slack refuse the whole message."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return cut(text, limit)
 
 
 def action_id_for(answer: Answer) -> str:
@@ -87,7 +88,7 @@ def answer_from_action_id(action_id: str) -> Answer | None:
 
 
 def _line(view: CheckInView) -> str:
-    return f"“{view.action}” ({view.account_name}, {view.commitment_label})"
+    return f"“{escape(view.action)}” ({escape(view.account_name)}, {view.commitment_label})"
 
 
 def message_text(views: list[CheckInView], *, reminder: bool = False) -> str:
@@ -104,7 +105,7 @@ def message_text(views: list[CheckInView], *, reminder: bool = False) -> str:
             return truncate(f"Closed with no response — {_line(view)}.", TEXT_LIMIT)
         prefix = "Gentle reminder — " if reminder else "Check-in — "
         return truncate(
-            f"{prefix}{view.account_name} ({view.commitment_label}): did you “{view.action}”? "
+            f"{prefix}{escape(view.account_name)} ({view.commitment_label}): did you “{escape(view.action)}”? "
             f"Due {view.scheduled_local:%a %d %b %H:%M}.",
             TEXT_LIMIT,
         )
@@ -113,7 +114,7 @@ def message_text(views: list[CheckInView], *, reminder: bool = False) -> str:
 
 
 def _question(view: CheckInView) -> list[Block]:
-    why = f"\n_Why it matters:_ {view.desired_outcome}" if view.desired_outcome else ""
+    why = f"\n_Why it matters:_ {escape(view.desired_outcome)}" if view.desired_outcome else ""
     context = f"Check-in of {view.scheduled_local:%A %d %B, %H:%M} (your time)"
     if view.streak:
         context += f" · {view.streak}"
@@ -121,7 +122,8 @@ def _question(view: CheckInView) -> list[Block]:
         SectionBlock(
             text=MarkdownTextObject(
                 text=truncate(
-                    f"*{view.account_name}* · {view.commitment_label} · {view.side} side\nDid you *{view.action}*?{why}",
+                    f"*{escape(view.account_name)}* · {view.commitment_label} · {view.side} side\n"
+                    f"Did you *{escape(view.action)}*?{why}",
                     SECTION_LIMIT,
                 )
             )
@@ -138,7 +140,7 @@ def _outcome(view: CheckInView) -> Block | None:
             f"on {view.answered_local:%a %d %b, %H:%M}. Recorded in the accountability diary."
         )
         if view.note:
-            text += f"\n> {view.note}"
+            text += "\n> " + escape(view.note).replace("\n", "\n> ")
     elif view.closed_local is not None:
         text = f"Closed with no response on {view.closed_local:%a %d %b, %H:%M}. Recorded in the diary."
     elif view.moved:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot import diary
 from bot.checkin_message import ANSWER_LABELS, CheckInView
+from bot.mrkdwn import escape
 from bot.schedule import zone
 from bot.working_days import working_morning_after
 from models import Answer, CheckIn, CheckInState, Commitment, CommitmentStatus
@@ -142,20 +143,23 @@ def answer_checkin(
         if isinstance(checkin, NotRecorded):
             return checkin
         # The state guard makes a double click or a concurrent second request a no-op: only one
-        # UPDATE can move the row out of `sent`.
+        # UPDATE can move the row out of `sent`. A note typed in the DM before the answer stays: the
+        # form's note, if any, is added after it in the same statement.
+        values: dict[str, object] = {
+            "state": CheckInState.ANSWERED,
+            "answer": answer,
+            "answered_by": user_id,
+            "answered_at": now,
+            "remind_at": None,
+            "closes_at": None,
+        }
+        if note:
+            values["note"] = func.coalesce(CheckIn.note + "\n", "") + note
         moved = rows_changed(
             session,
             update(CheckIn)
             .where(CheckIn.id == checkin_id, CheckIn.state == CheckInState.SENT)
-            .values(
-                state=CheckInState.ANSWERED,
-                answer=answer,
-                answered_by=user_id,
-                answered_at=now,
-                note=note,
-                remind_at=None,
-                closes_at=None,
-            ),
+            .values(values),
         )
         if moved != 1:
             return NotRecorded("This check-in was already answered a moment ago. Nothing was changed.")
@@ -168,11 +172,9 @@ def answer_checkin(
         ):
             # A commitment due by a date is finished once its owner says it is done.
             commitment.status = CommitmentStatus.DONE
-        text = (
-            f"{ANSWER_LABELS[answer]} — “{commitment.action}” (check-in of {checkin.scheduled_at:%Y-%m-%d})."
-        )
+        text = f"{ANSWER_LABELS[answer]} — “{escape(commitment.action)}” (check-in of {checkin.scheduled_at:%Y-%m-%d})."
         if note:
-            text += f" Note: {note}"
+            text += f" Note: {escape(note)}"
         diary.record_checkin(
             session,
             checkin,
@@ -218,7 +220,7 @@ def snooze_checkin(
             session,
             checkin,
             kind="checkin_snoozed",
-            text=f"Check-in for “{commitment.action}” snoozed until {again.astimezone(tz):%a %d %b %H:%M}.",
+            text=f"Check-in for “{escape(commitment.action)}” snoozed until {again.astimezone(tz):%a %d %b %H:%M}.",
             at=now,
             actor_user_id=user_id,
             dedupe_key=f"checkin:{checkin.id}:snooze:{checkin.snoozes}",

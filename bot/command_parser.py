@@ -6,7 +6,6 @@ was wrong and shows the right form, so the handler can answer it ephemerally and
 
 from __future__ import annotations
 
-import html
 import re
 import shlex
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as date_parser
 
+from bot.mrkdwn import clean, escape, unescape
 from bot.recurrence import (
     DATE_FORMS,
     RECURRENCE_FORMS,
@@ -293,7 +293,7 @@ def tokenize(text: str) -> list[str]:
             "Shorten the agreed action or the outcome."
         )
     try:
-        return shlex.split(text.translate(_SMART_QUOTES), posix=True)
+        return shlex.split(clean(text).translate(_SMART_QUOTES), posix=True)
     except ValueError as exc:
         raise CommandError(
             'A quotation mark is not closed. Put the text in a pair of double quotes: "like this".'
@@ -382,7 +382,7 @@ def channel_id(token: str, *, option: str, usage: str) -> str:
 def account_name(token: str | None, usage: str) -> str:
     if token is None or ":" in token or token.startswith("<"):
         raise CommandError("Start with the account name (one word, or a name in double quotes).", usage)
-    name = html.unescape(token).strip()
+    name = unescape(token).strip()
     if not name:
         raise CommandError("The account name is empty.", usage)
     if len(name) > MAX_ACCOUNT_NAME:
@@ -433,7 +433,7 @@ def option_value(key: str, raw: str, usage: str) -> str:
             raise CommandError("reminders: is how many reminders an unanswered check-in gets, 0 to 3.", usage)
         return raw
     if key == "outcome":
-        outcome = html.unescape(raw).strip()
+        outcome = unescape(raw).strip()
         if len(outcome) > MAX_OUTCOME:
             raise CommandError(f"The Desired Outcome can be at most {MAX_OUTCOME} characters.", usage)
         return outcome
@@ -495,7 +495,7 @@ def parse_commit(tokens: list[str], *, today: date) -> Commit:
     if side_word not in ("customer", "vendor"):
         raise CommandError(f"The side must be customer or vendor, not “{_clip(tokens[1])}”.", usage)
     owner = user_id(tokens[2], option="The owner", usage=usage)
-    action = html.unescape(tokens[3]).strip()
+    action = unescape(tokens[3]).strip()
     if not action or action.lower() in ("every", "by"):
         raise CommandError('Put the agreed action in double quotes: "Send the weekly usage report".', usage)
     if len(action) > MAX_ACTION:
@@ -553,7 +553,7 @@ def _only_account(tokens: list[str], usage: str) -> str:
 
 
 def _note(token: str, usage: str) -> str | None:
-    note = html.unescape(token).strip()
+    note = unescape(token).strip()
     if len(note) > MAX_NOTE:
         raise CommandError(f"A note can be at most {MAX_NOTE} characters.", usage)
     return note or None
@@ -665,11 +665,13 @@ def _parse_diary(tokens: list[str], *, today: date) -> DiaryView:
 def _past_month_day(phrase: str, *, today: date) -> date:
     """ "dec 1" in a `since` means the latest Dec 1 that has passed, not the next one."""
     if not re.search(r"[a-z]", phrase.lower()) or len(phrase) > 40:
-        raise ScheduleError(f"“{phrase}” is not a date I understand. Use 2026-12-01 or dec 1.")
+        raise ScheduleError(f"“{escape(phrase)}” is not a date I understand. Use 2026-12-01 or dec 1.")
     try:
         parsed = date_parser.parse(phrase, default=datetime(today.year, 1, 1))  # noqa: DTZ001 (a calendar date)
     except (ValueError, OverflowError) as exc:
-        raise ScheduleError(f"“{phrase}” is not a date I understand. Use 2026-12-01 or dec 1.") from exc
+        raise ScheduleError(
+            f"“{escape(phrase)}” is not a date I understand. Use 2026-12-01 or dec 1."
+        ) from exc
     since = parsed.date()
     return since.replace(year=since.year - 1) if since > today else since
 
@@ -693,7 +695,9 @@ def _parse_pause(tokens: list[str], *, today: date) -> Pause:
 
 
 def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """What the person typed, quoted back in a refusal: Slack's escaping undone, cut, escaped again."""
+    raw = unescape(text)
+    return escape(raw if len(raw) <= limit else raw[: limit - 1] + "…")
 
 
 def help_text() -> str:

@@ -50,6 +50,7 @@ from bot.export import diary_csv
 from bot.forms import FORMS
 from bot.installation import Installation
 from bot.listing import list_commitments
+from bot.mrkdwn import escape
 from bot.people import fetch_profiles, identify, quick_actor, upsert_person
 from bot.permissions import CUSTOMER_REFUSAL, Actor, manage_refusal, may_manage
 from bot.plan_version import plan_changed
@@ -233,9 +234,9 @@ def _export(
         filename=filename,
         content=content,
         title=f"Accountability diary — {name}",
-        initial_comment=f"The accountability diary of {name}: {count} entries.",
+        initial_comment=f"The accountability diary of {escape(name)}: {count} entries.",
     )
-    return f"Exported {count} diary entries of {name} as {filename}: it's in your DM with me."
+    return f"Exported {count} diary entries of {escape(name)} as {filename}: it's in your DM with me."
 
 
 def _autopsy(
@@ -271,7 +272,7 @@ def _autopsy(
             session, data=data, account=account, user_id=actor.user_id, now=now, corrective_ids=corrective_ids
         )
         fixes = f" Corrective commitment #{corrective_ids[0]} recorded." if corrective_ids else ""
-        return f"Autopsy recorded for {account.name}: {len(data.causes)} causes.{fixes}"
+        return f"Autopsy recorded for {escape(account.name)}: {len(data.causes)} causes.{fixes}"
 
 
 def diary_turn(
@@ -344,7 +345,7 @@ def _execute(
         manager = f"manager <@{account.manager_user_id}>, " if account.manager_user_id else ""
         digest = f", digest in <#{account.digest_channel_id}>" if account.digest_channel_id else ""
         return (
-            f"Account *{account.name}* created. Champion <@{account.champion_user_id}>, "
+            f"Account *{escape(account.name)}* created. Champion <@{account.champion_user_id}>, "
             f"CSM <@{account.csm_user_id}>, {manager}diary in <#{account.shared_channel_id}>, "
             f"escalations in <#{account.escalation_channel_id}>{digest}.\n"
             f'Next: `/accountability commit {_quoted(account.name)} customer|vendor @owner "agreed action" '
@@ -362,8 +363,8 @@ def _execute(
         tz_name = created.next_checkins[0].tzinfo if created.next_checkins else owner.tz
         when = ", ".join(f"{t:%a %d %b %H:%M}" for t in created.next_checkins) or "none scheduled"
         return (
-            f"Recorded {commitment.label} on *{account.name}* ({command.side.value} side): "
-            f"<@{owner.user_id}> — “{commitment.action}”, {commitment.schedule_text}.\n"
+            f"Recorded {commitment.label} on *{escape(account.name)}* ({command.side.value} side): "
+            f"<@{owner.user_id}> — “{escape(commitment.action)}”, {escape(commitment.schedule_text)}.\n"
             f"Next check-ins ({tz_name}, <@{owner.user_id}>'s time): {when}"
             + (
                 f"\nCustomer check-ins start once <@{account.champion_user_id}> agrees to the plan: "
@@ -375,7 +376,7 @@ def _execute(
     if isinstance(command, PolicyCommand):
         if not command.changes:
             account = find_readable_account(session, actor=actor, name=command.account)
-            return f"*Escalation policy for {account.name}*\n{policy_of(account).text()}"
+            return f"*Escalation policy for {escape(account.name)}*\n{policy_of(account).text()}"
         account = find_account(session, team_id=actor.team_id, name=command.account)
         if not may_manage(actor, account):
             raise Refusal(manage_refusal(account))
@@ -392,7 +393,7 @@ def _execute(
             actor_user_id=actor.user_id,
         )
         plan_changed(session, account)
-        return f"Escalation policy for {account.name} updated:\n{policy.text()}"
+        return f"Escalation policy for {escape(account.name)} updated:\n{policy.text()}"
     if isinstance(command, Correct):
         entry = session.get(DiaryEntry, command.entry_id)
         if entry is None or entry.team_id != actor.team_id:
@@ -406,10 +407,10 @@ def _execute(
             session, entry=entry, account=account, text=command.text, actor_user_id=actor.user_id, at=now
         )
         session.flush()
-        return f"Recorded correction #{correction.id} to entry #{entry.id} of {account.name}; the original stays in the diary."
+        return f"Recorded correction #{correction.id} to entry #{entry.id} of {escape(account.name)}; the original stays in the diary."
     if isinstance(command, AccountEdit):
         account = edit_account(session, command, actor=actor, now=now)
-        return f"Account *{account.name}* updated."
+        return f"Account *{escape(account.name)}* updated."
     if isinstance(command, ListCommitments):
         return list_commitments(
             session, account_name=command.account, team_id=actor.team_id, actor=actor, now=now
@@ -449,4 +450,5 @@ def _execute(
 
 
 def _quoted(name: str) -> str:
-    return f'"{name}"' if " " in name else name
+    escaped = escape(name)
+    return f'"{escaped}"' if " " in name else escaped

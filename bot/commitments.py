@@ -12,6 +12,7 @@ from bot import diary
 from bot.accounts import find_account
 from bot.command_parser import Commit
 from bot.errors import Refusal
+from bot.mrkdwn import escape
 from bot.permissions import Actor, manage_refusal, may_manage
 from bot.plan_version import plan_changed
 from bot.schedule import upcoming, zone
@@ -72,7 +73,7 @@ def create_commitment(
         account=account,
         kind="commitment_created",
         text=f"{commitment.label} ({command.side.value} side, owner <@{owner.user_id}>): "
-        f"“{commitment.action}”, {schedule_text} ({tz.key}).",
+        f"“{escape(commitment.action)}”, {escape(schedule_text)} ({tz.key}).",
         at=now,
         actor_user_id=actor.user_id,
         side=command.side,
@@ -123,7 +124,7 @@ def _targets(
     account = find_account(session, team_id=team_id, name=account_name)
     if not may_manage(actor, account):
         raise Refusal(manage_refusal(account))
-    return f"every commitment of {account.name}", list(account.commitments)
+    return f"every commitment of {escape(account.name)}", list(account.commitments)
 
 
 def pause(
@@ -154,7 +155,7 @@ def pause(
             session,
             account=commitment.account,
             kind="commitment_paused",
-            text=f"{commitment.label} “{commitment.action}” paused"
+            text=f"{commitment.label} “{escape(commitment.action)}” paused"
             + (f" until {until:%a %d %b %Y}." if until else " until resumed.")
             + " No check-ins or escalations meanwhile.",
             at=now,
@@ -198,7 +199,7 @@ def resume_commitment(
         session,
         account=commitment.account,
         kind="commitment_resumed",
-        text=f"{commitment.label} “{commitment.action}” resumed"
+        text=f"{commitment.label} “{escape(commitment.action)}” resumed"
         + ("." if actor_user_id else " at the end of its pause."),
         at=at,
         actor_user_id=actor_user_id,
@@ -231,10 +232,11 @@ def close(
         session,
         account=commitment.account,
         kind=f"commitment_{status.value}",
-        text=f"{commitment.label} “{commitment.action}” {verb}." + (f" {note}" if note else ""),
+        text=f"{commitment.label} “{escape(commitment.action)}” {verb}."
+        + (f" {escape(note)}" if note else ""),
         at=now,
         actor_user_id=actor.user_id,
         side=commitment.side,
         commitment_id=commitment.id,
     )
-    return f"{commitment.label} “{commitment.action}” is {verb}; its check-ins have stopped."
+    return f"{commitment.label} “{escape(commitment.action)}” is {verb}; its check-ins have stopped."

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.mrkdwn import escape
 from models import Account, CheckIn, DiaryEntry, Side
 
 
@@ -97,7 +98,7 @@ def correct(
         session,
         account=account,
         kind="correction",
-        text=f"Correction to #{entry.id}: {text}",
+        text=f"Correction to #{entry.id}: {escape(text)}",
         at=at,
         actor_user_id=actor_user_id,
         side=entry.side,

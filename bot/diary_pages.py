@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.checkin_message import SECTION_LIMIT, truncate
 from bot.errors import Refusal
+from bot.mrkdwn import defuse, escape
 from bot.permissions import Actor
 from bot.visibility import may_view, sees_private, view_refusal
 from models import Account, DiaryEntry
@@ -40,7 +41,7 @@ def entry_line(entry: DiaryEntry) -> str:
     side = f" ({entry.side.value})" if entry.side else ""
     lock = "🔒 " if entry.private else ""
     corrects = f" _(corrects #{entry.corrects_id})_" if entry.corrects_id else ""
-    return f"{lock}`#{entry.id} {entry.occurred_at:%a %d %b %H:%M} UTC` {who}{side} — {entry.text}{corrects}"
+    return f"{lock}`#{entry.id} {entry.occurred_at:%a %d %b %H:%M} UTC` {who}{side} — {defuse(entry.text)}{corrects}"
 
 
 def diary_page(session: Session, *, account: Account, actor: Actor, since: date | None, page: int) -> Page:
@@ -61,7 +62,7 @@ def diary_page(session: Session, *, account: Account, actor: Actor, since: date 
             .limit(PAGE_SIZE)
         )
     )
-    title = f"Accountability diary — {account.name}"
+    title = f"Accountability diary — {escape(account.name)}"
     scope = f" since {since:%d %b %Y}" if since else ""
     lines = [entry_line(e) for e in entries] or ["_Nothing recorded yet._"]
     blocks: list[Block] = [

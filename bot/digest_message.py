@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 from bot.checkin_message import SECTION_LIMIT, TEXT_LIMIT, truncate
 from bot.digest import TREND_THRESHOLD, TREND_WEEKS, AccountScore, DigestReport, SideScore
 from bot.escalation_message import KIND_TITLES
+from bot.mrkdwn import escape
 from models import Side
 
 MAX_ACCOUNTS_SHOWN = 15
@@ -75,7 +76,7 @@ def _account_line(score: AccountScore) -> str:
     if score.open_escalations:
         n = score.open_escalations
         flags.append(f"{n} open escalation{'s' if n != 1 else ''}")
-    head = f"*{score.name}*" + (" · " + " · ".join(flags) if flags else "")
+    head = f"*{escape(score.name)}*" + (" · " + " · ".join(flags) if flags else "")
     return f"{head}\n    Customer {rate_words(score.customer)} · Vendor {rate_words(score.vendor)}"
 
 
@@ -106,7 +107,7 @@ def _listed(
 
 
 def _person(report: DigestReport, user_id: str) -> str:
-    return report.people.get(user_id) or user_id
+    return escape(report.people.get(user_id) or user_id)
 
 
 def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[dict[str, Any]]:
@@ -145,8 +146,12 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
             "Open escalations",
             report.episodes,
             lambda e: (
-                f"{e.account} — {KIND_TITLES.get(e.kind, e.kind)}"
-                + (f" (#{e.commitment_id} “{truncate(e.action or '', 60)}”)" if e.commitment_id else "")
+                f"{escape(e.account)} — {KIND_TITLES.get(e.kind, e.kind)}"
+                + (
+                    f" (#{e.commitment_id} “{escape(truncate(e.action or '', 60))}”)"
+                    if e.commitment_id
+                    else ""
+                )
                 + f", {_days(e.age_days(now))}"
                 + (", raised to the manager" if e.level >= 2 else "")
                 + (
@@ -156,17 +161,19 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
                 )
             ),
         ),
-        _listed("Accounts at risk", report.at_risk, lambda a: a.name),
+        _listed("Accounts at risk", report.at_risk, lambda a: escape(a.name)),
         _listed(
             "Champions unresponsive",
             report.champions_unresponsive,
-            lambda e: f"{e.account} — {_person(report, e.champion_user_id)}, {_days(e.age_days(now))}",
+            lambda e: (
+                f"{escape(e.account)} — {_person(report, e.champion_user_id)}, {_days(e.age_days(now))}"
+            ),
         ),
         _listed(
             "Agreements awaiting the champion",
             report.awaiting,
             lambda a: (
-                f"{a.account} — version {a.version}, posted {_days(max(0, (now - a.posted_at).days))} ago"
+                f"{escape(a.account)} — version {a.version}, posted {_days(max(0, (now - a.posted_at).days))} ago"
                 + (" (asked to discuss)" if a.discuss else "")
             ),
         ),
@@ -174,7 +181,7 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
             "No check-in this week",
             report.silent,
             lambda c: (
-                f"{c.account} #{c.commitment_id} ({c.side.value}, {_person(report, c.owner_user_id)}) — "
+                f"{escape(c.account)} #{c.commitment_id} ({c.side.value}, {_person(report, c.owner_user_id)}) — "
                 f"{c.reason}"
             ),
         ),
@@ -209,7 +216,9 @@ def _pattern_lines(report: DigestReport) -> list[str]:
     if patterns.causes:
         autopsies = f"{patterns.autopsies} autops{'ies' if patterns.autopsies != 1 else 'y'}"
         lines.append(f"Root causes named in {autopsies} (accounts naming each):")
-        lines += [f"• {c.cause} ({c.side.value}) — {c.accounts}" for c in patterns.causes[:MAX_LIST_SHOWN]]
+        lines += [
+            f"• {escape(c.cause)} ({c.side.value}) — {c.accounts}" for c in patterns.causes[:MAX_LIST_SHOWN]
+        ]
         if len(patterns.causes) > MAX_LIST_SHOWN:
             lines.append(f"…and {len(patterns.causes) - MAX_LIST_SHOWN} more causes.")
     else:
@@ -225,7 +234,7 @@ def digest_text(report: DigestReport, *, heading: str) -> str:
     """The notification and screen-reader text: the headline figures only."""
     open_count = len(report.episodes)
     return truncate(
-        f"{heading}: {len(report.accounts)} accounts. Customer side {rate_words(report.portfolio[Side.CUSTOMER])}; "
+        f"{escape(heading)}: {len(report.accounts)} accounts. Customer side {rate_words(report.portfolio[Side.CUSTOMER])}; "
         f"vendor side {rate_words(report.portfolio[Side.VENDOR])}. {open_count} open escalation"
         f"{'s' if open_count != 1 else ''}, {len(report.at_risk)} at risk.",
         TEXT_LIMIT,

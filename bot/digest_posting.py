@@ -23,6 +23,7 @@ from bot.digest import DigestReport, build_digest
 from bot.digest_chart import chart_png
 from bot.digest_message import digest_blocks, digest_csv, digest_text, needs_table
 from bot.errors import Refusal
+from bot.mrkdwn import escape
 from bot.permissions import Actor, manage_refusal, may_manage
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
 from bot.workspace_settings import DigestSchedule, load_schedules
@@ -296,7 +297,7 @@ def post_digest_now(
                 )
         targets, homeless = _targets(session, accounts)
     if not targets:
-        names = ", ".join(a.name for a in homeless)
+        names = ", ".join(escape(a.name) for a in homeless)
         raise Refusal(f"{names} {'has' if len(homeless) == 1 else 'have'} no digest channel. {NO_CHANNEL}")
     heading = f"Accountability digest — {accounts[0].name}" if account_name else "Accountability digest"
     posted: list[str] = []
@@ -322,5 +323,7 @@ def post_digest_now(
             "Check that I am a member of the channel, then try again."
         )
     if homeless:
-        lines.append(f"Not included, no digest channel: {', '.join(a.name for a in homeless)}. {NO_CHANNEL}")
+        lines.append(
+            f"Not included, no digest channel: {', '.join(escape(a.name) for a in homeless)}. {NO_CHANNEL}"
+        )
     return "\n".join(lines)

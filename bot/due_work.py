@@ -21,6 +21,7 @@ from bot.checkins import load, streak, view_of
 from bot.commitments import resume_commitment
 from bot.digest_posting import post_due_digests
 from bot.escalation import run_rules
+from bot.mrkdwn import escape
 from bot.reminders import after_sending, close_unanswered, send_reminders
 from bot.schedule import is_working_day, occurrences, upcoming, zone
 from bot.shared_diary import share_pending
@@ -173,7 +174,7 @@ def _schedule_one(
                 session,
                 account=commitment.account,
                 kind="checkin_skipped",
-                text=f"Check-in of {instant.astimezone(tz):%a %d %b %H:%M} for “{commitment.action}” was skipped: "
+                text=f"Check-in of {instant.astimezone(tz):%a %d %b %H:%M} for “{escape(commitment.action)}” was skipped: "
                 "the bot was down. It does not count against anyone.",
                 at=now,
                 side=commitment.side,
@@ -305,7 +306,7 @@ def _record_failure(sessions: sessionmaker[Session], checkin_id: int, *, error: 
             session,
             checkin,
             kind="checkin_failed",
-            text=f"The check-in for “{commitment.action}” could not be delivered to <@{commitment.owner.user_id}> "
+            text=f"The check-in for “{escape(commitment.action)}” could not be delivered to <@{commitment.owner.user_id}> "
             f"({error}).",
             at=now,
             dedupe_key=f"checkin:{checkin_id}:failed",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot import diary
 from bot.escalation_message import EscalationView, escalation_blocks, escalation_text
+from bot.mrkdwn import escape
 from bot.policy import Policy, policy_of
 from bot.schedule import local_instant, zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
@@ -177,7 +178,7 @@ def _nudge(
         session,
         checkin,
         kind="miss_noted",
-        text=f"One check-in of “{commitment.action}” was missed; a friendly nudge was sent. Nothing is escalated.",
+        text=f"One check-in of “{escape(commitment.action)}” was missed; a friendly nudge was sent. Nothing is escalated.",
         at=now,
         dedupe_key=f"checkin:{checkin.id}:nudge",
     )
@@ -185,7 +186,7 @@ def _nudge(
         nudges.append(
             (
                 commitment.owner.user_id,
-                f"No worries about the last check-in for “{commitment.action}” ({commitment.account.name}). "
+                f"No worries about the last check-in for “{escape(commitment.action)}” ({escape(commitment.account.name)}). "
                 "It's noted in the shared diary; if something is in the way, a short note on the next one helps "
                 "everyone help you.",
             )
@@ -212,7 +213,7 @@ def _ensure(
         )
     )
     side = commitment.side if commitment else Side.CUSTOMER
-    what = f" (“{commitment.action}”)" if commitment else ""
+    what = f" (“{escape(commitment.action)}”)" if commitment else ""
     if episode is None:
         episode = Escalation(
             team_id=account.team_id,
@@ -261,7 +262,7 @@ def _ensure(
             session,
             account=account,
             kind="account_at_risk",
-            text=f"{account.name} is marked at risk.",
+            text=f"{escape(account.name)} is marked at risk.",
             at=now,
         )
     return episode.id
@@ -300,7 +301,7 @@ def _resolve(
         session,
         account=account,
         kind="escalation_resolved",
-        text=f"Escalation resolved{who}: {note}",
+        text=f"Escalation resolved{who}: {escape(note)}",
         at=now,
         actor_user_id=by,
         side=episode.side,
@@ -435,7 +436,7 @@ def may_handle(session: Session, episode: Escalation, *, user_id: str, admins: f
     account = session.get_one(Account, episode.account_id)
     if user_id in admins or user_id in (account.csm_user_id, account.manager_user_id):
         return None
-    return f"Escalations on {account.name} are handled by <@{account.csm_user_id}> (CSM), its manager or an admin."
+    return f"Escalations on {escape(account.name)} are handled by <@{account.csm_user_id}> (CSM), its manager or an admin."
 
 
 def _handled_episode(
@@ -582,7 +583,7 @@ def view_of(session: Session, episode: Escalation) -> EscalationView:
         linked=linked,
         acknowledged=f"Acknowledged by <@{episode.acknowledged_by}>." if episode.acknowledged_by else None,
         resolved=(
-            f"Resolved{' by <@' + episode.resolved_by + '>' if episode.resolved_by else ''}: {episode.resolution_note}"
+            f"Resolved{' by <@' + episode.resolved_by + '>' if episode.resolved_by else ''}: {escape(episode.resolution_note or '')}"
             if episode.state is EscalationState.RESOLVED
             else None
         ),

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.checkin_message import SECTION_LIMIT, truncate
+from bot.mrkdwn import escape
 
 ACK = "escalation_ack"
 RESOLVE = "escalation_resolve"
@@ -53,21 +54,21 @@ class EscalationView:
 def escalation_text(view: EscalationView) -> str:
     title = KIND_TITLES.get(view.kind, "Escalation")
     state = {"open": "open", "acknowledged": "acknowledged", "resolved": "resolved"}[view.state]
-    return truncate(f"{title} — {view.account_name} ({state}): {view.summary} {view.mentions}", 3900)
+    return truncate(f"{title} — {escape(view.account_name)} ({state}): {view.summary} {view.mentions}", 3900)
 
 
 def escalation_blocks(view: EscalationView) -> list[dict[str, Any]]:
     title = KIND_TITLES.get(view.kind, "Escalation")
     raised = " — raised to the manager" if view.level >= 2 else ""
-    lines = [f"*{view.account_name}* · {view.side} side{raised}", view.summary]
+    lines = [f"*{escape(view.account_name)}* · {view.side} side{raised}", view.summary]
     if view.owner_user_id and view.action:
-        lines.append(f"Owner <@{view.owner_user_id}> — “{view.action}”")
+        lines.append(f"Owner <@{view.owner_user_id}> — “{escape(view.action)}”")
     if view.marks:
         lines.append(f"History (oldest first): {view.marks}")
     if view.agreed:
         lines.append(view.agreed)
     if view.last_note:
-        lines.append(f"Last note: _{view.last_note}_")
+        lines.append(f"Last note: _{escape(view.last_note)}_")
     if view.linked:
         lines.append(view.linked)
     if view.at_risk:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import Refusal
+from bot.mrkdwn import unescape
 from bot.permissions import Actor
 from bot.visibility import may_view, sees_private, view_refusal
 from models import Account, DiaryEntry
@@ -49,7 +50,7 @@ def diary_csv(session: Session, *, account: Account, actor: Actor) -> tuple[str,
                 entry.checkin_id or "",
                 "yes" if entry.private else "no",
                 entry.corrects_id or "",
-                entry.text,
+                unescape(entry.text),
             ]
         )
         count += 1

@@ -33,6 +33,7 @@ from bot.command_parser import (
     Commit,
     account_name,
 )
+from bot.mrkdwn import clean
 from bot.recurrence import DATE_FORMS, RECURRENCE_FORMS, ScheduleError, parse_due_date, parse_recurrence
 from bot.schedule import known_holiday_country
 from models import Answer, Side
@@ -145,7 +146,7 @@ def field_value(values: dict[str, Any], block_id: str) -> str | None:
     state = (values.get(block_id) or {}).get(VALUE) or {}
     for key in ("value", "selected_user", "selected_conversation", "selected_channel", "selected_time"):
         if state.get(key):
-            return str(state[key]).strip() or None
+            return clean(str(state[key])).strip() or None
     option = state.get("selected_option")
     return str(option["value"]) if option else None
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.checkin_message import SECTION_LIMIT, message_blocks, truncate
 from bot.checkins import streak, view_of
+from bot.mrkdwn import escape
 from bot.policy import policy_of
 from bot.scorecard import SCORE_WINDOW, KeptRate, kept_rates
 from models import Account, CheckIn, CheckInState, Commitment, Escalation, EscalationState, Person, Side
@@ -104,7 +105,7 @@ def home_view(sessions: sessionmaker[Session], *, user_id: str, now: datetime) -
     for account in accounts:
         role = _role(account, user_id)
         outcome = account.desired_outcome or "_no Desired Outcome recorded yet_"
-        text = f"*{account.name}* (you are {role})\n_Desired Outcome:_ {outcome}"
+        text = f"*{escape(account.name)}* (you are {role})\n_Desired Outcome:_ {escape(outcome)}"
         if account.id in managed:
             customer = rates.get((account.id, Side.CUSTOMER), KeptRate(0, 0))
             vendor = rates.get((account.id, Side.VENDOR), KeptRate(0, 0))

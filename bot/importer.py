@@ -30,6 +30,7 @@ from bot.command_parser import (
     option_value,
 )
 from bot.commitments import create_commitment
+from bot.mrkdwn import clean
 from bot.people import fetch_profiles, upsert_person
 from bot.permissions import Actor
 from bot.recurrence import ScheduleError, parse_due_date, parse_recurrence, parse_time_of_day
@@ -73,7 +74,7 @@ def read(text: str, *, today: date, existing: set[str]) -> Plan:
         plan.problems.append(f"line 1: the header lacks {', '.join(missing)} (columns: {', '.join(COLUMNS)})")
         return plan
     for line, row in enumerate(reader, start=2):
-        values = {k: (v or "").strip() for k, v in row.items() if k}
+        values = {k: clean(v or "").strip() for k, v in row.items() if k}
         try:
             _read_row(plan, values, today=today, existing=existing)
         except (CommandError, ScheduleError, ValueError) as exc:

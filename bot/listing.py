@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.accounts import find_account
 from bot.errors import Refusal
+from bot.mrkdwn import escape
 from bot.permissions import Actor
 from bot.schedule import upcoming, zone
 from bot.scorecard import SCORE_WINDOW, KeptRate, kept_rates
@@ -48,9 +49,11 @@ def _next_checkin(commitment: Commitment, account: Account, now: datetime) -> st
 
 
 def account_listing(account: Account, now: datetime, rates: dict[tuple[int, Side], KeptRate]) -> str:
-    lines = [f"*{account.name}* — champion <@{account.champion_user_id}>, CSM <@{account.csm_user_id}>"]
+    lines = [
+        f"*{escape(account.name)}* — champion <@{account.champion_user_id}>, CSM <@{account.csm_user_id}>"
+    ]
     if account.desired_outcome:
-        lines.append(f"Desired Outcome: {account.desired_outcome}")
+        lines.append(f"Desired Outcome: {escape(account.desired_outcome)}")
     empty = KeptRate(0, 0)
     lines.append(
         f"Last 12 weeks: customer side {rates.get((account.id, Side.CUSTOMER), empty)} · "
@@ -60,8 +63,8 @@ def account_listing(account: Account, now: datetime, rates: dict[tuple[int, Side
         lines.append("  _no commitments yet_")
     for commitment in account.commitments:
         lines.append(
-            f"  {commitment.label} {commitment.side.value} · <@{commitment.owner.user_id}> — “{commitment.action}”, "
-            f"{commitment.schedule_text} · *{commitment_state(commitment)}*{_next_checkin(commitment, account, now)}"
+            f"  {commitment.label} {commitment.side.value} · <@{commitment.owner.user_id}> — “{escape(commitment.action)}”, "
+            f"{escape(commitment.schedule_text)} · *{commitment_state(commitment)}*{_next_checkin(commitment, account, now)}"
         )
     return "\n".join(lines)
 

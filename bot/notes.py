@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot import diary
 from bot.checkin_message import truncate
+from bot.mrkdwn import clean, escape, unescape
 from models import CheckIn, CheckInState, Commitment, Person, Side
 
 PRIVATE_PREFIX = "private:"
@@ -49,7 +50,8 @@ def attach_typed_note(
                 "Notes typed here go with your latest open check-in."
             )
         commitment = checkin.commitment
-        note = text.strip()
+        # Slack escapes what was typed (`&lt;` for `<`); the stored note is the raw text, escaped when shown.
+        note = clean(unescape(text)).strip()
         # Vendor-side people may keep a note between themselves; the customer's notes are always shared.
         private = commitment.side is Side.VENDOR and note.lower().startswith(PRIVATE_PREFIX)
         if private:
@@ -61,7 +63,7 @@ def attach_typed_note(
             session,
             checkin,
             kind="note",
-            text=f"Note on “{commitment.action}”: {note}",
+            text=f"Note on “{escape(commitment.action)}”: {escape(note)}",
             at=now,
             actor_user_id=user_id,
             private=private,
@@ -70,4 +72,4 @@ def attach_typed_note(
         if recorded is None:
             return ""  # a redelivery of a note already recorded: say nothing twice
         where = "kept private to the vendor's team" if private else "added to the shared diary"
-        return f"Noted on your check-in for “{commitment.action}” ({commitment.account.name}) — {where}."
+        return f"Noted on your check-in for “{escape(commitment.action)}” ({escape(commitment.account.name)}) — {where}."

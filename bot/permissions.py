@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.mrkdwn import escape
 from models import Account
 
 
@@ -38,8 +39,8 @@ def may_manage(actor: Actor, account: Account) -> bool:
 
 def manage_refusal(account: Account) -> str:
     return (
-        f"Only <@{account.csm_user_id}>, the CSM of {account.name}, or an accountability admin can "
-        f"change {account.name}. Ask them, or ask an admin to make the change."
+        f"Only <@{account.csm_user_id}>, the CSM of {escape(account.name)}, or an accountability admin can "
+        f"change {escape(account.name)}. Ask them, or ask an admin to make the change."
     )
 
 

@@ -14,6 +14,8 @@ from dateutil import parser as date_parser
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta, weekday
 from dateutil.rrule import rrulestr
 
+from bot.mrkdwn import escape
+
 WEEKDAYS: dict[str, tuple[str, weekday]] = {}
 for _names, _code, _wd in (
     (("monday", "mon", "mondays"), "MO", MO),
@@ -53,7 +55,7 @@ def parse_recurrence(phrase: str) -> Recurrence:
     if lowered.startswith("rrule:"):
         return _raw_rule(words[len("rrule:") :])
     if not lowered.startswith("every "):
-        raise ScheduleError(f"“{words}” is not a recurrence. Use one of: {RECURRENCE_FORMS}")
+        raise ScheduleError(f"“{escape(words)}” is not a recurrence. Use one of: {RECURRENCE_FORMS}")
     rest = lowered[len("every ") :].strip()
     if rest in ("day", "weekday", "working day", "workday"):
         return Recurrence(f"FREQ=WEEKLY;BYDAY={WORKING_DAYS}", "every working day")
@@ -82,7 +84,7 @@ def _raw_rule(body: str) -> Recurrence:
     try:
         rrulestr(body, dtstart=datetime(2026, 1, 1))  # noqa: DTZ001  (validation only; zone added later)
     except (ValueError, TypeError) as exc:
-        raise ScheduleError(f"RRULE:{body} is not a valid RFC 5545 rule ({exc}).") from exc
+        raise ScheduleError(f"RRULE:{escape(body)} is not a valid RFC 5545 rule ({exc}).") from exc
     if "DTSTART" in body or "COUNT=0" in body:
         raise ScheduleError("Give the RRULE without DTSTART; the check-in time comes from `at HH:MM`.")
     if not body.startswith("FREQ=") and ";FREQ=" not in body:
@@ -106,7 +108,7 @@ def _weekday_codes(phrase: str) -> list[str]:
     codes: list[str] = []
     for part in parts:
         if part not in WEEKDAYS:
-            raise ScheduleError(f"“{part}” is not a day of the week. Use one of: {RECURRENCE_FORMS}")
+            raise ScheduleError(f"“{escape(part)}” is not a day of the week. Use one of: {RECURRENCE_FORMS}")
         code = WEEKDAYS[part][0]
         if code not in codes:
             codes.append(code)
@@ -141,7 +143,7 @@ def parse_due_date(phrase: str, *, today: date) -> date:
     if relative:
         amount = int(relative.group(1))
         if amount > 3650:
-            raise ScheduleError(f"“{phrase}” is too far ahead.")
+            raise ScheduleError(f"“{escape(phrase)}” is too far ahead.")
         if relative.group(2).startswith("day"):
             return today + relativedelta(days=amount)
         return today + relativedelta(weeks=amount)
@@ -152,28 +154,34 @@ def parse_due_date(phrase: str, *, today: date) -> date:
         try:
             due = date.fromisoformat(words)
         except ValueError as exc:
-            raise ScheduleError(f"{phrase} is not a real date. Use one of: {DATE_FORMS}") from exc
+            raise ScheduleError(f"{escape(phrase)} is not a real date. Use one of: {DATE_FORMS}") from exc
         if due < today:
-            raise ScheduleError(f"{phrase} is in the past. Give a date from today on ({today.isoformat()}).")
+            raise ScheduleError(
+                f"{escape(phrase)} is in the past. Give a date from today on ({today.isoformat()})."
+            )
         return due
     return _month_day(phrase, today=today)
 
 
 def _month_day(phrase: str, *, today: date) -> date:
     if not re.search(r"[a-z]", phrase.lower()) or len(phrase) > 40:
-        raise ScheduleError(f"“{phrase}” is not a date I understand. Use one of: {DATE_FORMS}")
+        raise ScheduleError(f"“{escape(phrase)}” is not a date I understand. Use one of: {DATE_FORMS}")
     default = datetime(today.year, today.month, 1)  # noqa: DTZ001  (a calendar date, no instant)
     try:
         parsed, leftover = date_parser.parse(phrase, default=default, fuzzy_with_tokens=True)
     except (ValueError, OverflowError) as exc:
-        raise ScheduleError(f"“{phrase}” is not a date I understand. Use one of: {DATE_FORMS}") from exc
+        raise ScheduleError(
+            f"“{escape(phrase)}” is not a date I understand. Use one of: {DATE_FORMS}"
+        ) from exc
     if any(token.strip() for token in leftover):
-        raise ScheduleError(f"“{phrase}” is not a date I understand. Use one of: {DATE_FORMS}")
+        raise ScheduleError(f"“{escape(phrase)}” is not a date I understand. Use one of: {DATE_FORMS}")
     due = parsed.date()
     has_year = bool(re.search(r"\b\d{4}\b", phrase))
     if due < today:
         if has_year:
-            raise ScheduleError(f"{phrase} is in the past. Give a date from today on ({today.isoformat()}).")
+            raise ScheduleError(
+                f"{escape(phrase)} is in the past. Give a date from today on ({today.isoformat()})."
+            )
         due = due.replace(year=due.year + 1)
     return due
 
@@ -182,12 +190,18 @@ def parse_time_of_day(phrase: str) -> time:
     words = phrase.strip().lower().replace(".", ":")
     match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", words)
     if not match:
-        raise ScheduleError(f"“{phrase}” is not a time of day. Use HH:MM, for example 09:30 or 14:00.")
+        raise ScheduleError(
+            f"“{escape(phrase)}” is not a time of day. Use HH:MM, for example 09:30 or 14:00."
+        )
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     if match.group(3):
         if not 1 <= hour <= 12:
-            raise ScheduleError(f"“{phrase}” is not a time of day. Use HH:MM, for example 09:30 or 14:00.")
+            raise ScheduleError(
+                f"“{escape(phrase)}” is not a time of day. Use HH:MM, for example 09:30 or 14:00."
+            )
         hour = hour % 12 + (12 if match.group(3) == "pm" else 0)
     if hour > 23 or minute > 59:
-        raise ScheduleError(f"“{phrase}” is not a time of day. Use HH:MM, for example 09:30 or 14:00.")
+        raise ScheduleError(
+            f"“{escape(phrase)}” is not a time of day. Use HH:MM, for example 09:30 or 14:00."
+        )
     return time(hour, minute)

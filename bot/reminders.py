@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from bot import diary
 from bot.checkin_message import MAX_CHECKINS_PER_MESSAGE, CheckInView, message_blocks, message_text
 from bot.checkins import load, message_views, streak, view_of
+from bot.mrkdwn import escape
 from bot.schedule import zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
 from bot.working_days import end_of_working_day, working_morning_after
@@ -205,7 +206,7 @@ def _record(
                 session,
                 checkin,
                 kind=kind,
-                text=f"{text} (“{commitment.action}”, <@{commitment.owner.user_id}>)",
+                text=f"{text} (“{escape(commitment.action)}”, <@{commitment.owner.user_id}>)",
                 at=now,
                 dedupe_key=f"checkin:{checkin_id}:{kind}:{checkin.reminders_sent}",
             )
@@ -234,7 +235,7 @@ def close_unanswered(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
                 checkin,
                 kind="no_response",
                 text=f"No response to the check-in of {checkin.scheduled_at.astimezone(zone(commitment.owner.tz)):%a %d %b} "
-                f"for “{commitment.action}”.",
+                f"for “{escape(commitment.action)}”.",
                 at=now,
                 dedupe_key=f"checkin:{checkin_id}:no_response",
             )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import Refusal
+from bot.mrkdwn import escape
 from bot.permissions import Actor
 from models import Account, Commitment, Person
 
@@ -44,14 +45,14 @@ def sees_private(actor: Actor) -> bool:
 
 def view_refusal(account: Account) -> str:
     return (
-        f"Only the people on {account.name} (its CSM <@{account.csm_user_id}>, champion, manager and commitment "
+        f"Only the people on {escape(account.name)} (its CSM <@{account.csm_user_id}>, champion, manager and commitment "
         "owners) and accountability admins can read its diary."
     )
 
 
 def list_refusal(account: Account) -> str:
     return (
-        f"Only {account.name}'s CSM <@{account.csm_user_id}>, its manager, the vendor's owners of its "
+        f"Only {escape(account.name)}'s CSM <@{account.csm_user_id}>, its manager, the vendor's owners of its "
         "commitments and accountability admins can list it."
     )
 
@@ -59,4 +60,4 @@ def list_refusal(account: Account) -> str:
 def not_found(name: str) -> Refusal:
     """What an outsider hears about an account they are not on: the same as for no account at all,
     so one customer cannot learn the names of the vendor's other customers."""
-    return Refusal(f"There is no account called “{name}” that you are part of.")
+    return Refusal(f"There is no account called “{escape(name)}” that you are part of.")

@@ -263,6 +263,19 @@ def test_typed_reply_becomes_a_note_on_the_open_checkin_once(
     assert rows(sessions)[0].note == "Running late — the report goes out Tuesday"
 
 
+def test_a_typed_note_followed_by_a_done_click_keeps_the_note(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    one_commitment(sessions)
+    run_due_work(sessions, gateway, now=MON_10)
+    web.slack.event(dm_event(emulator, "Sent to finance first"))
+    emulator.wait_for("chat.postMessage", where=lambda c: "Noted on your check-in" in c.params["text"])
+    click(web, emulator, dms(emulator)[0], "checkin_answer_done")
+    emulator.wait_for("chat.update")
+    [row] = rows(sessions)
+    assert (row.answer, row.note) == (Answer.DONE, "Sent to finance first")
+
+
 def test_typed_reply_with_nothing_open_is_answered_and_not_recorded(
     web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
 ) -> None:
