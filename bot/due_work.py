@@ -7,9 +7,12 @@ send each check-in once.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
@@ -19,22 +22,30 @@ from bot.agreements import remind_pending
 from bot.checkin_message import MAX_CHECKINS_PER_MESSAGE, message_blocks, message_text
 from bot.checkins import load, streak, view_of
 from bot.commitments import resume_commitment
+from bot.delivery_errors import Failure, classify, plain
 from bot.digest_posting import post_due_digests
-from bot.escalation import run_rules
+from bot.escalation import retry_pending_posts, run_rules
 from bot.mrkdwn import escape
 from bot.reminders import after_sending, close_unanswered, send_reminders
 from bot.schedule import is_working_day, occurrences, upcoming, zone
 from bot.shared_diary import share_pending
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
-from models import CheckIn, CheckInState, ClockPass, Commitment, CommitmentStatus
+from bot.working_days import end_of_working_day, working_morning_after
+from models import Account, CheckIn, CheckInState, ClockPass, Commitment, CommitmentStatus, Person
 from models.db import insert_once, rows_changed
+
+log = logging.getLogger(__name__)
 
 # An occurrence later than this when the clock reaches it fell while the bot was down.
 DOWNTIME_GRACE = timedelta(hours=2)
 # The bound for a commitment with no occurrence left (a due date that has passed).
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)
-# A claim this old belongs to a pass that died mid-send: whether Slack got the DM is unknown.
+# A claim this old belongs to a pass that died mid-send (a send takes seconds, retries included):
+# whether Slack got the DM is unknown until the bot's DM history is read.
 ABANDONED_CLAIM = timedelta(minutes=10)
+RETRY_FLOOR = timedelta(minutes=1)
+RETRY_CEILING = timedelta(hours=1)
+CHECKIN_EVENT = "accountability_checkin"
 
 
 @dataclass
@@ -48,6 +59,10 @@ class PassReport:
     shared: int = 0
     escalations: int = 0
     digests: int = 0
+    deferred: int = 0
+    reconciled_sent: int = 0
+    reconciled_unsent: int = 0
+    errors: list[str] = field(default_factory=list)
 
 
 def run_due_work(
@@ -57,17 +72,44 @@ def run_due_work(
     now: datetime,
     grace: timedelta = DOWNTIME_GRACE,
 ) -> PassReport:
+    """Every step in order; a step that fails is logged and recorded on the pass, and the steps after
+    it still run — a broken digest must not stop check-ins, nor a crashed rule the reminders."""
     started = datetime.now(UTC)
     report = PassReport()
-    end_finished_pauses(sessions, now=now)
-    schedule_occurrences(sessions, now=now, grace=grace, report=report)
-    send_due(sessions, gateway, now=now, report=report)
-    report.reminded = send_reminders(sessions, gateway, now=now)
-    report.closed = close_unanswered(sessions, gateway, now=now)
-    report.escalations = run_rules(sessions, gateway, now=now)
-    remind_pending(sessions, gateway, now=now)
-    report.shared = share_pending(sessions, gateway, now=now)
-    report.digests = post_due_digests(sessions, gateway, now=now)
+
+    def reminders() -> None:
+        report.reminded = send_reminders(sessions, gateway, now=now)
+
+    def closing() -> None:
+        report.closed = close_unanswered(sessions, gateway, now=now)
+
+    def rules() -> None:
+        report.escalations = run_rules(sessions, gateway, now=now)
+
+    def shared() -> None:
+        report.shared = share_pending(sessions, gateway, now=now)
+
+    def digests() -> None:
+        report.digests = post_due_digests(sessions, gateway, now=now)
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("pauses", lambda: end_finished_pauses(sessions, now=now)),
+        ("scheduling", lambda: schedule_occurrences(sessions, now=now, grace=grace, report=report)),
+        ("sending", lambda: send_due(sessions, gateway, now=now, report=report)),
+        ("reminders", reminders),
+        ("closing", closing),
+        ("escalation rules", rules),
+        ("escalation posts", lambda: retry_pending_posts(sessions, gateway, now=now)),
+        ("agreement reminders", lambda: remind_pending(sessions, gateway, now=now)),
+        ("shared diary", shared),
+        ("digests", digests),
+    ]
+    for name, step in steps:
+        try:
+            step()
+        except Exception as exc:
+            log.exception("clock pass as of %s: the %s step failed", now.isoformat(), name)
+            report.errors.append(f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
     with sessions.begin() as session:
         session.add(
             ClockPass(
@@ -78,6 +120,7 @@ def run_due_work(
                 sent=report.sent,
                 skipped=report.skipped,
                 failed=report.failed,
+                errors="\n".join(report.errors) or None,
             )
         )
     return report
@@ -204,13 +247,20 @@ def _schedule_one(
 def send_due(
     sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, report: PassReport
 ) -> None:
-    """One DM per person per instant: check-ins of several commitments due together arrive as one message."""
-    _close_abandoned_claims(sessions, now=now, report=report)
+    """One DM per person per instant: check-ins of several commitments due together arrive as one message.
+
+    A send that fails for a passing reason is tried again on a later pass (back-off, or Slack's
+    Retry-After) until the check-in's own closing time; a refusal that can never succeed is recorded
+    and the CSM told; a refused token stops this pass's sending and keeps everything due.
+    """
+    _reconcile_abandoned_claims(sessions, gateway, now=now, report=report)
+    _close_undeliverable(sessions, now=now, report=report)
     with sessions() as session:
         due = session.execute(
             select(CheckIn.id, Commitment.owner_id, CheckIn.scheduled_at)
             .join(CheckIn.commitment)
             .where(CheckIn.state == CheckInState.DUE, CheckIn.scheduled_at <= now)
+            .where((CheckIn.next_attempt_at.is_(None)) | (CheckIn.next_attempt_at <= now))
             .order_by(CheckIn.scheduled_at, CheckIn.id)
         ).all()
     groups: dict[tuple[int, datetime], list[int]] = defaultdict(list)
@@ -219,9 +269,11 @@ def send_due(
     for checkin_ids in groups.values():
         claimed = [checkin_id for checkin_id in checkin_ids if _claim(sessions, checkin_id, now=now)]
         for start in range(0, len(claimed), MAX_CHECKINS_PER_MESSAGE):
-            _send_group(
-                sessions, gateway, claimed[start : start + MAX_CHECKINS_PER_MESSAGE], now=now, report=report
-            )
+            batch = claimed[start : start + MAX_CHECKINS_PER_MESSAGE]
+            if _send_group(sessions, gateway, batch, now=now, report=report) is Failure.WORKSPACE:
+                # Nothing will go out with this token: release what is claimed and stop, keeping it due.
+                _defer(sessions, claimed[start + MAX_CHECKINS_PER_MESSAGE :], error="", now=now, wait=None)
+                return
 
 
 def _send_group(
@@ -231,34 +283,94 @@ def _send_group(
     *,
     now: datetime,
     report: PassReport,
-) -> None:
+) -> Failure | None:
+    if not checkin_ids:
+        return None
     with sessions() as session:
         rows = [row for row in (load(session, checkin_id) for checkin_id in checkin_ids) if row is not None]
         views = [view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows]
         follow_up = {row.id: after_sending(row, sent_at=now) for row in rows}
+        owner_id = rows[0].commitment.owner_id
     try:
         posted = gateway.send_dm(
-            views[0].owner_user_id, text=message_text(views), blocks=message_blocks(views)
+            views[0].owner_user_id,
+            text=message_text(views),
+            blocks=message_blocks(views),
+            metadata=checkin_metadata(checkin_ids),
         )
     except SlackDeliveryError as exc:
-        for checkin_id in checkin_ids:
-            if _record_failure(sessions, checkin_id, error=exc.error, now=now):
-                report.failed += 1
-        return
+        failure = classify(exc.error)
+        if failure is Failure.PERMANENT:
+            for checkin_id in checkin_ids:
+                if _record_failure(sessions, checkin_id, error=exc.error, now=now):
+                    report.failed += 1
+            tell_csm_undeliverable(sessions, gateway, owner_id=owner_id, error=exc.error, now=now)
+        else:
+            _defer(sessions, checkin_ids, error=exc.error, now=now, wait=exc.retry_after)
+            report.deferred += len(checkin_ids)
+        return failure
+    _record_sent(sessions, checkin_ids, channel=posted.channel, ts=posted.ts, now=now, follow_up=follow_up)
+    with sessions.begin() as session:
+        session.execute(
+            update(Person)
+            .where(Person.id == owner_id, Person.delivery_problem.is_not(None))
+            .values(delivery_problem=None)
+        )
+    report.sent += len(checkin_ids)
+    return None
+
+
+def checkin_metadata(checkin_ids: list[int]) -> dict[str, Any]:
+    """Slack message metadata naming the check-ins a DM carries, so a clock that died between
+    posting and recording can find out afterwards whether the DM went out (`reconcile`)."""
+    return {"event_type": CHECKIN_EVENT, "event_payload": {"checkin_ids": [str(i) for i in checkin_ids]}}
+
+
+def _record_sent(
+    sessions: sessionmaker[Session],
+    checkin_ids: list[int],
+    *,
+    channel: str,
+    ts: str,
+    now: datetime,
+    follow_up: dict[int, dict[str, datetime | None]],
+) -> None:
     with sessions.begin() as session:
         for checkin_id in checkin_ids:
             session.execute(
                 update(CheckIn)
-                .where(CheckIn.id == checkin_id)
+                .where(CheckIn.id == checkin_id, CheckIn.state == CheckInState.SENDING)
                 .values(
                     state=CheckInState.SENT,
                     sent_at=now,
-                    channel_id=posted.channel,
-                    message_ts=posted.ts,
+                    channel_id=channel,
+                    message_ts=ts,
+                    next_attempt_at=None,
                     **follow_up[checkin_id],
                 )
             )
-    report.sent += len(checkin_ids)
+
+
+def retry_wait(attempts: int) -> timedelta:
+    """Back-off between passes: 1, 2, 4 … minutes, at most an hour apart."""
+    seconds = RETRY_FLOOR.total_seconds() * 2 ** min(max(0, attempts - 1), 12)
+    return timedelta(seconds=min(RETRY_CEILING.total_seconds(), seconds))
+
+
+def _defer(
+    sessions: sessionmaker[Session], checkin_ids: list[int], *, error: str, now: datetime, wait: int | None
+) -> None:
+    """Back to due, for a later pass: `wait` seconds if Slack said so, otherwise the back-off."""
+    with sessions.begin() as session:
+        for checkin_id in checkin_ids:
+            checkin = session.get(CheckIn, checkin_id)
+            if checkin is None or checkin.state is not CheckInState.SENDING:
+                continue
+            delay = timedelta(seconds=wait) if wait is not None else retry_wait(checkin.send_attempts)
+            checkin.state = CheckInState.DUE
+            checkin.next_attempt_at = now + delay
+            if error:
+                checkin.last_error = error[:200]
 
 
 def _claim(sessions: sessionmaker[Session], checkin_id: int, *, now: datetime) -> bool:
@@ -272,43 +384,155 @@ def _claim(sessions: sessionmaker[Session], checkin_id: int, *, now: datetime) -
     return claimed == 1
 
 
-def _close_abandoned_claims(sessions: sessionmaker[Session], *, now: datetime, report: PassReport) -> None:
-    """Record a send interrupted by a crash as failed rather than resend it: a possible double DM is worse
-    than a visible failure, and leaving it `sending` would hide it."""
+def _reconcile_abandoned_claims(
+    sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, report: PassReport
+) -> None:
+    """A claim this old belongs to a pass that died between claiming and recording: whether Slack got
+    the DM is unknown, so ask Slack. The bot's DM history carries each check-in's ID in the message
+    metadata: found, it was delivered (recorded as sent, with its message, so it can be answered);
+    not found, it never left, and goes back to due. Each move is a guarded UPDATE from `sending`, so
+    two clocks reconciling the same claim settle it once."""
     with sessions() as session:
-        stale = list(
+        stale = session.execute(
+            select(CheckIn.id, Person.user_id)
+            .join(CheckIn.commitment)
+            .join(Commitment.owner)
+            .where(CheckIn.state == CheckInState.SENDING, CheckIn.claimed_at < now - ABANDONED_CLAIM)
+            .order_by(CheckIn.id)
+        ).all()
+    by_owner: dict[str, list[int]] = defaultdict(list)
+    for checkin_id, user_id in stale:
+        by_owner[user_id].append(checkin_id)
+    for user_id, claims in by_owner.items():
+        try:
+            found = gateway.find_checkin_messages(user_id)
+        except SlackDeliveryError as exc:
+            log.warning("could not reconcile %d check-in(s) of %s: %s", len(claims), user_id, exc.error)
+            continue
+        for checkin_id in claims:
+            message = found.get(checkin_id)
+            if message is None:
+                _defer(sessions, [checkin_id], error="", now=now, wait=0)
+                report.reconciled_unsent += 1
+                continue
+            with sessions() as session:
+                row = load(session, checkin_id)
+                follow_up = {checkin_id: after_sending(row, sent_at=now)} if row is not None else {}
+            if follow_up:
+                _record_sent(
+                    sessions,
+                    [checkin_id],
+                    channel=message.channel,
+                    ts=message.ts,
+                    now=now,
+                    follow_up=follow_up,
+                )
+                report.reconciled_sent += 1
+
+
+def _close_undeliverable(sessions: sessionmaker[Session], *, now: datetime, report: PassReport) -> None:
+    """A check-in still undelivered when it would have closed unanswered is recorded as not
+    delivered: visible in the diary, counted against no one (it is not a miss)."""
+    with sessions() as session:
+        candidates = list(
             session.scalars(
                 select(CheckIn.id).where(
-                    CheckIn.state == CheckInState.SENDING, CheckIn.claimed_at < now - ABANDONED_CLAIM
+                    CheckIn.state == CheckInState.DUE,
+                    CheckIn.send_attempts > 0,
+                    CheckIn.scheduled_at <= now - timedelta(hours=9),
                 )
             )
         )
-    for checkin_id in stale:
-        if _record_failure(sessions, checkin_id, error="interrupted while sending", now=now):
+    for checkin_id in candidates:
+        with sessions() as session:
+            checkin = load(session, checkin_id)
+            if checkin is None:
+                continue
+            tz = zone(checkin.commitment.owner.tz)
+            holidays = checkin.commitment.account.holiday_country
+            deadline = end_of_working_day(
+                working_morning_after(checkin.scheduled_at, 1, tz=tz, holiday_country=holidays),
+                tz=tz,
+                holiday_country=holidays,
+            )
+            error = checkin.last_error or "unreachable"
+        if now >= deadline and _record_failure(
+            sessions, checkin_id, error=error, now=now, from_state=CheckInState.DUE
+        ):
             report.failed += 1
 
 
-def _record_failure(sessions: sessionmaker[Session], checkin_id: int, *, error: str, now: datetime) -> bool:
-    """Slack's retries are spent: keep the failure visible on the row and in the diary, never drop it."""
+def _record_failure(
+    sessions: sessionmaker[Session],
+    checkin_id: int,
+    *,
+    error: str,
+    now: datetime,
+    from_state: CheckInState = CheckInState.SENDING,
+) -> bool:
+    """Keep the failure visible on the row and in the diary, in plain words, never drop it."""
     with sessions.begin() as session:
         moved = rows_changed(
             session,
             update(CheckIn)
-            .where(CheckIn.id == checkin_id, CheckIn.state == CheckInState.SENDING)
-            .values(state=CheckInState.FAILED, last_error=error[:200]),
+            .where(CheckIn.id == checkin_id, CheckIn.state == from_state)
+            .values(state=CheckInState.FAILED, last_error=error[:200], next_attempt_at=None),
         )
         if moved != 1:
             return False
         checkin = load(session, checkin_id)
         assert checkin is not None
         commitment = checkin.commitment
+        why = (
+            plain(error)
+            if classify(error) is Failure.PERMANENT
+            else "Slack stayed unreachable until it closed"
+        )
         diary.record_checkin(
             session,
             checkin,
             kind="checkin_failed",
-            text=f"The check-in for “{escape(commitment.action)}” could not be delivered to <@{commitment.owner.user_id}> "
-            f"({error}).",
+            text=f"The check-in for “{escape(commitment.action)}” could not be delivered to "
+            f"<@{commitment.owner.user_id}>: {why}. It does not count against anyone.",
             at=now,
             dedupe_key=f"checkin:{checkin_id}:failed",
         )
     return True
+
+
+def tell_csm_undeliverable(
+    sessions: sessionmaker[Session], gateway: SlackGateway, *, owner_id: int, error: str, now: datetime
+) -> None:
+    """The CSM hears once per person and cause, with what to do; a later success clears it."""
+    reason = plain(error)
+    with sessions.begin() as session:
+        person = session.get(Person, owner_id)
+        if person is None:
+            return
+        marked = rows_changed(
+            session,
+            update(Person)
+            .where(Person.id == owner_id)
+            .where((Person.delivery_problem.is_(None)) | (Person.delivery_problem != error[:200]))
+            .values(delivery_problem=error[:200]),
+        )
+        if marked != 1:
+            return
+        accounts = session.scalars(
+            select(Account)
+            .join(Commitment, Commitment.account_id == Account.id)
+            .where(Commitment.owner_id == owner_id)
+        ).unique()
+        notices = {account.csm_user_id: account.name for account in accounts}
+        user_id = person.user_id
+    for csm, account_name in notices.items():
+        try:
+            gateway.send_dm(
+                csm,
+                text=f"I can't deliver check-ins to <@{user_id}> ({escape(account_name)}): {reason}. "
+                "Their check-ins are recorded as not delivered and count against no one until this is fixed "
+                "— for example invite me to a channel you share with them, or give the commitment a new owner.",
+                blocks=[],
+            )
+        except SlackDeliveryError as exc:
+            log.warning("could not tell %s that %s is unreachable: %s", csm, user_id, exc.error)

@@ -8,12 +8,15 @@ acknowledged or resolved; every step is a neutrally worded diary entry.
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot import diary
+from bot.delivery_errors import Failure, classify, plain
 from bot.escalation_message import EscalationView, escalation_blocks, escalation_text
 from bot.mrkdwn import escape
 from bot.policy import Policy, policy_of
@@ -32,6 +35,11 @@ from models import (
     Side,
 )
 from models.db import rows_changed
+
+log = logging.getLogger(__name__)
+
+# A first post claimed this long ago by a pass that never recorded it: that pass died.
+ABANDONED_POST = timedelta(minutes=10)
 
 CLOSED = (CheckInState.ANSWERED, CheckInState.NO_RESPONSE)
 MISSED_ANSWERS = (Answer.NOT_YET, Answer.BLOCKED)
@@ -228,20 +236,25 @@ def _ensure(
             opened_at=now,
             raised_at=now if level >= 2 else None,
             summary=summary,
+            post_pending=True,
         )
-        session.add(episode)
-        session.flush()
-        diary.record(
-            session,
-            account=account,
-            kind="escalation_opened",
-            text=f"{summary}{what} Raised with the vendor's team"
-            + (", manager included." if level >= 2 else "."),
-            at=now,
-            side=side,
-            commitment_id=episode.commitment_id,
-            escalation_id=episode.id,
-        )
+        try:
+            # Several clocks may judge the same deadline at once: the partial unique index lets one
+            # open the episode, and the others find it instead of crashing their pass.
+            with session.begin_nested():
+                session.add(episode)
+                session.flush()
+        except IntegrityError:
+            episode = session.scalar(
+                select(Escalation).where(
+                    Escalation.account_id == account.id,
+                    Escalation.episode_key == key,
+                    Escalation.state != EscalationState.RESOLVED,
+                )
+            )
+            if episode is None:
+                raise
+            return episode.id
     elif level > episode.level:
         episode.level = level
         episode.raised_at = now
@@ -591,10 +604,35 @@ def view_of(session: Session, episode: Escalation) -> EscalationView:
     )
 
 
-def publish(sessions: sessionmaker[Session], gateway: SlackGateway, escalation_id: int) -> None:
-    """Post the episode once; every later change updates that same message."""
-    with sessions() as session:
+def publish(
+    sessions: sessionmaker[Session], gateway: SlackGateway, escalation_id: int, *, now: datetime | None = None
+) -> bool:
+    """Post the episode once; every later change updates that same message. True when Slack has it.
+
+    A post Slack refuses is never dropped: the episode stays `post_pending` and every clock pass
+    tries again; a permanent refusal (not in the channel, archived…) is also told to the CSM by DM
+    and written in the diary. The first post is claimed with a guarded UPDATE, so two clocks never
+    post one episode twice; only a clock that dies between posting and recording can (the post is
+    then made again once the claim is ten minutes old — a second copy beats none).
+    """
+    now = now or datetime.now(UTC)
+    with sessions.begin() as session:
         episode = session.get_one(Escalation, escalation_id)
+        if episode.message_ts is None:
+            claimed = rows_changed(
+                session,
+                update(Escalation)
+                .where(Escalation.id == escalation_id, Escalation.message_ts.is_(None))
+                .where(
+                    (Escalation.post_claimed_at.is_(None))
+                    | (Escalation.post_claimed_at < now - ABANDONED_POST)
+                    | (Escalation.post_pending.is_(True))
+                )
+                .values(post_claimed_at=now, post_pending=False, post_attempts=Escalation.post_attempts + 1),
+            )
+            if claimed != 1:
+                return False  # another pass is posting it right now
+            session.refresh(episode)
         view = view_of(session, episode)
         channel = episode.channel_id or session.get_one(Account, episode.account_id).escalation_channel_id
         ts = episode.message_ts
@@ -602,13 +640,99 @@ def publish(sessions: sessionmaker[Session], gateway: SlackGateway, escalation_i
     try:
         if ts is None:
             posted = gateway.post_message(channel, text=text, blocks=blocks)
+            _posted(sessions, escalation_id, channel=posted.channel, ts=posted.ts, now=now)
+        else:
+            gateway.update_message(channel=channel, ts=ts, text=text, blocks=blocks)
             with sessions.begin() as session:
                 session.execute(
                     update(Escalation)
-                    .where(Escalation.id == escalation_id, Escalation.message_ts.is_(None))
-                    .values(channel_id=posted.channel, message_ts=posted.ts)
+                    .where(Escalation.id == escalation_id)
+                    .values(post_pending=False, post_error=None)
                 )
-        else:
-            gateway.update_message(channel=channel, ts=ts, text=text, blocks=blocks)
-    except SlackDeliveryError:
-        return  # the episode is in the database and the diary; the post is retried on its next change
+    except SlackDeliveryError as exc:
+        _post_failed(sessions, gateway, escalation_id, error=exc.error, now=now)
+        return False
+    return True
+
+
+def _posted(
+    sessions: sessionmaker[Session], escalation_id: int, *, channel: str, ts: str, now: datetime
+) -> None:
+    """Recorded with its message; only now does the diary say the vendor's team was told."""
+    with sessions.begin() as session:
+        session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.message_ts.is_(None))
+            .values(channel_id=channel, message_ts=ts, post_pending=False, post_error=None)
+        )
+        episode = session.get_one(Escalation, escalation_id)
+        account = session.get_one(Account, episode.account_id)
+        commitment = session.get(Commitment, episode.commitment_id) if episode.commitment_id else None
+        what = f" (“{escape(commitment.action)}”)" if commitment else ""
+        diary.record(
+            session,
+            account=account,
+            kind="escalation_opened",
+            text=f"{episode.summary or ''}{what} Raised with the vendor's team"
+            + (", manager included." if episode.level >= 2 else "."),
+            at=now,
+            side=episode.side,
+            commitment_id=episode.commitment_id,
+            escalation_id=episode.id,
+            dedupe_key=f"escalation:{episode.id}:opened",
+        )
+
+
+def _post_failed(
+    sessions: sessionmaker[Session], gateway: SlackGateway, escalation_id: int, *, error: str, now: datetime
+) -> None:
+    with sessions.begin() as session:
+        episode = session.get_one(Escalation, escalation_id)
+        episode.post_pending = True
+        episode.post_error = error[:200]
+        account = session.get_one(Account, episode.account_id)
+        channel = episode.channel_id or account.escalation_channel_id
+        tell = classify(error) is not Failure.TRANSIENT and not episode.post_problem_reported
+        if tell:
+            episode.post_problem_reported = True
+            diary.record(
+                session,
+                account=account,
+                kind="escalation_unposted",
+                text=f"{episode.summary or ''} An escalation was opened but could not be posted for the vendor's "
+                f"team in <#{channel}> ({plain(error)}); the CSM was told and it is retried every minute.",
+                at=now,
+                side=episode.side,
+                commitment_id=episode.commitment_id,
+                escalation_id=episode.id,
+                dedupe_key=f"escalation:{episode.id}:unposted",
+            )
+        csm, name = account.csm_user_id, account.name
+    log.warning("escalation %s not posted in %s: %s", escalation_id, channel, error)
+    if tell:
+        try:
+            gateway.post_message(
+                csm,
+                text=f"I couldn't post an escalation about {escape(name)} in <#{channel}>: {plain(error)}. "
+                "Invite me to the channel (or set another with `/accountability account edit`); I keep "
+                "trying every minute, and it is in the diary meanwhile.",
+            )
+        except SlackDeliveryError as exc:
+            log.warning("could not tell %s about escalation %s: %s", csm, escalation_id, exc.error)
+
+
+def retry_pending_posts(sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime) -> int:
+    """Every pass: the posts and updates Slack refused before, and first posts a dead clock left."""
+    with sessions() as session:
+        pending = list(
+            session.scalars(
+                select(Escalation.id)
+                .where(
+                    (Escalation.post_pending.is_(True))
+                    | (Escalation.message_ts.is_(None) & (Escalation.post_claimed_at < now - ABANDONED_POST))
+                )
+                .where(~((Escalation.state == EscalationState.RESOLVED) & Escalation.message_ts.is_(None)))
+                .order_by(Escalation.id)
+            )
+        )
+    return sum(1 for escalation_id in pending if publish(sessions, gateway, escalation_id, now=now))

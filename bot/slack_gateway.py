@@ -17,15 +17,23 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+# A person gets at most a few check-in DMs a day; ten pages of 200 cover any stale claim.
+HISTORY_PAGES = 10
 
 
 class SlackDeliveryError(Exception):
     """Slack refused a call, or stayed unreachable after every retry."""
 
-    def __init__(self, method: str, error: str) -> None:
+    def __init__(self, method: str, error: str, *, retry_after: int | None = None) -> None:
         super().__init__(f"{method}: {error}")
         self.method = method
         self.error = error
+        # Seconds Slack asked us to wait (429), so the caller can come back then instead of sleeping.
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -48,16 +56,41 @@ class SlackProfile:
     enterprise_id: str | None = None
 
 
-def retry_handlers() -> list[RetryHandler]:
-    return [
-        RateLimitErrorRetryHandler(max_retry_count=3),
-        ServerErrorRetryHandler(max_retry_count=2),
+class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
+    """slack_sdk's handler retries only 500 and 503; a 502 or 504 from Slack's edge is just as
+    passing, and not retrying it lost check-ins."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and 500 <= response.status_code <= 599
+
+
+def retry_handlers(*, wait_on_rate_limit: bool = True) -> list[RetryHandler]:
+    """The web process waits out a short 429 (a person is waiting for the answer); the clock does
+    not: one rate-limited person must not hold up everyone else's check-ins, so it gets the 429 back
+    and comes back to that message on a later pass."""
+    handlers: list[RetryHandler] = [
+        AnyServerErrorRetryHandler(max_retry_count=2),
         ConnectionErrorRetryHandler(max_retry_count=2),
     ]
+    if wait_on_rate_limit:
+        handlers.insert(0, RateLimitErrorRetryHandler(max_retry_count=3))
+    return handlers
 
 
-def make_client(*, token: str | None, api_url: str) -> WebClient:
-    return WebClient(token=token, base_url=api_url, retry_handlers=retry_handlers(), timeout=10)
+def make_client(*, token: str | None, api_url: str, wait_on_rate_limit: bool = True) -> WebClient:
+    return WebClient(
+        token=token,
+        base_url=api_url,
+        retry_handlers=retry_handlers(wait_on_rate_limit=wait_on_rate_limit),
+        timeout=10,
+    )
 
 
 class SlackGateway:
@@ -72,17 +105,49 @@ class SlackGateway:
             else:
                 response = self.client.api_call(method, json=kwargs)
         except SlackApiError as exc:
-            raise SlackDeliveryError(method, _error_code(exc)) from exc
+            raise SlackDeliveryError(method, _error_code(exc), retry_after=_retry_after(exc)) from exc
         except (SlackClientError, OSError) as exc:
             raise SlackDeliveryError(method, type(exc).__name__) from exc
         data = response.data
         assert isinstance(data, dict)
         return data
 
-    def send_dm(self, user_id: str, *, text: str, blocks: list[dict[str, Any]]) -> PostedMessage:
+    def send_dm(
+        self,
+        user_id: str,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]],
+        metadata: dict[str, Any] | None = None,
+    ) -> PostedMessage:
         """Posting to a user ID lands in the app's DM with them without a `conversations.open` per message."""
-        data = self._call("chat.postMessage", channel=user_id, text=text, blocks=blocks, unfurl_links=False)
+        extra: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
+        data = self._call(
+            "chat.postMessage", channel=user_id, text=text, blocks=blocks, unfurl_links=False, **extra
+        )
         return PostedMessage(channel=str(data["channel"]), ts=str(data["ts"]))
+
+    def find_checkin_messages(self, user_id: str) -> dict[int, PostedMessage]:
+        """The bot's recent DMs to this person, by the check-in IDs their metadata carries."""
+        channel = self.open_dm(user_id)
+        found: dict[int, PostedMessage] = {}
+        cursor: str | None = None
+        for _page in range(HISTORY_PAGES):
+            # Not bounded by `oldest`: check-in IDs are unique, so the newest pages are enough and
+            # no clock (a clock run for a past instant included) has to agree with Slack's time.
+            form: dict[str, Any] = {"channel": channel, "include_all_metadata": "true", "limit": "200"}
+            if cursor:
+                form["cursor"] = cursor
+            data = self._call("conversations.history", form=form)
+            for message in data.get("messages") or []:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                for checkin_id in payload.get("checkin_ids") or []:
+                    if str(checkin_id).isdigit():
+                        found[int(checkin_id)] = PostedMessage(channel=channel, ts=str(message["ts"]))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return found
 
     def post_message(
         self,
@@ -155,6 +220,16 @@ class SlackGateway:
             is_restricted=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
             enterprise_id=(user.get("enterprise_user") or {}).get("enterprise_id"),
         )
+
+
+def _retry_after(exc: SlackApiError) -> int | None:
+    if exc.response.status_code != 429:
+        return None
+    for name, value in (exc.response.headers or {}).items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            return int(raw) if str(raw).isdigit() else None
+    return None
 
 
 def _error_code(exc: SlackApiError) -> str:

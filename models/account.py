@@ -71,3 +71,5 @@ class Person(Base):
     profile_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Reminders to one person are capped at one message an hour, across all their commitments.
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the bot can't reach this person (a permanent Slack refusal), so the CSM is told once.
+    delivery_problem: Mapped[str | None] = mapped_column(String(200))

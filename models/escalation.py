@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import SLACK_ID
@@ -49,6 +50,13 @@ class Escalation(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # The post (or its last update) has not reached the escalation channel yet: retried every pass.
+    post_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    post_error: Mapped[str | None] = mapped_column(String(200))
+    post_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    post_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The CSM was told the post can't be made (a permanent refusal), so they are told once.
+    post_problem_reported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Agreement(Base):

@@ -7,6 +7,9 @@ Every function runs with the state lock held and either returns the success payl
 from __future__ import annotations
 
 import copy
+import json
+import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -292,8 +295,32 @@ def chat_post_message(state: EmulatorState, params: Payload) -> Payload:
         stored["thread_ts"] = thread_ts
     if attachments:
         stored["attachments"] = attachments
+    metadata = _metadata(params)
+    if metadata is not None:
+        stored["metadata"] = metadata
     state.messages.setdefault(channel_id, []).append(stored)
     return {"channel": channel_id, "ts": stored["ts"], "message": _wire_message(state, stored)}
+
+
+_EVENT_TYPE = re.compile(r"^[a-zA-Z0-9_.-]{1,255}$")
+
+
+def _metadata(params: Payload) -> dict[str, Any] | None:
+    """Message metadata as Slack checks it: an object with an `event_type` name and an object payload."""
+    raw = params.get("metadata")
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise SlackError("invalid_metadata_format") from None
+    if not isinstance(raw, dict):
+        raise SlackError("invalid_metadata_format")
+    event_type, payload = raw.get("event_type"), raw.get("event_payload")
+    if not isinstance(event_type, str) or not _EVENT_TYPE.match(event_type) or not isinstance(payload, dict):
+        raise SlackError("invalid_metadata_schema")
+    return {"event_type": event_type, "event_payload": copy.deepcopy(payload)}
 
 
 @_method("chat.update")
@@ -384,6 +411,46 @@ def conversations_open(state: EmulatorState, params: Payload) -> Payload:
                 id=channel_id, name=name, is_private=True, is_mpim=True, members=members
             )
     return {"channel": _conversation_object(state, channel_id)}
+
+
+HISTORY_MAX_LIMIT = 999
+
+
+@_method("conversations.history")
+def conversations_history(state: EmulatorState, params: Payload) -> Payload:
+    """Top-level messages, newest first, paged by cursor; metadata only when asked for, as Slack does."""
+    channel = _text_arg(params, "channel")
+    if channel is None:
+        raise SlackError("channel_not_found")
+    channel_id = _resolve_conversation(state, channel, accept_user_id=False)
+    limit = _int_arg(params, "limit") or 100
+    if limit < 1:
+        raise SlackError("invalid_limit")
+    limit = min(limit, HISTORY_MAX_LIMIT)
+    oldest = float(_text_arg(params, "oldest") or 0)
+    latest_arg = _text_arg(params, "latest")
+    latest = float(latest_arg) if latest_arg else math.inf
+    with_metadata = str(params.get("include_all_metadata", "")).lower() in ("true", "1")
+    messages = [
+        m
+        for m in reversed(state.messages.get(channel_id, []))
+        if "thread_ts" not in m and oldest < float(m["ts"]) < latest
+    ]
+    cursor = _text_arg(params, "cursor")
+    start = int(cursor) if cursor and cursor.isdigit() else 0
+    page = messages[start : start + limit]
+    wire = []
+    for stored in page:
+        message = _wire_message(state, stored)
+        if with_metadata and "metadata" in stored:
+            message["metadata"] = copy.deepcopy(stored["metadata"])
+        wire.append(message)
+    more = start + limit < len(messages)
+    return {
+        "messages": wire,
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
 
 
 @_method("conversations.info")

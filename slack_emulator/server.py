@@ -38,7 +38,7 @@ from .state import Conversation, EmulatorState, Fault
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
 # Slack takes these as JSON inside form fields; decoding them lets tests index into them directly.
-JSON_ENCODED_FIELDS = ("blocks", "view", "files", "attachments")
+JSON_ENCODED_FIELDS = ("blocks", "view", "files", "attachments", "metadata")
 RESPONSE_URL_MAX_USES = 5
 RATE_LIMIT_WINDOW_SECONDS = 60.0
 SUMMARY_MAX_CALLS = 40

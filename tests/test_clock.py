@@ -12,12 +12,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.due_work import run_due_work
+from bot.due_work import checkin_metadata, run_due_work
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_client
 from models import CheckIn, CheckInState, ClockPass, DiaryEntry
 from slack_emulator import Call, SlackEmulator
-from tests.conftest import CHAMPION
+from tests.conftest import CHAMPION, TOKEN
 from tests.factories import make_account, make_commitment
 
 CREATED = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday afternoon
@@ -120,17 +120,22 @@ def test_latest_occurrence_from_an_earlier_day_is_skipped_not_sent(
     assert checkin_dms(emulator) == []
 
 
-def test_rate_limited_send_is_retried_after_the_wait_slack_asks_for(
-    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+def test_rate_limited_send_is_retried_on_a_later_pass_after_the_wait_slack_asks_for(
+    sessions: sessionmaker[Session], emulator: SlackEmulator
 ) -> None:
+    """The clock does not sleep through a 429 (everyone else's check-ins would wait): that person's
+    DM is deferred by Retry-After and sent by the first pass after it."""
+    clock_gateway = SlackGateway(make_client(token=TOKEN, api_url=emulator.api_url, wait_on_rate_limit=False))
     make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
-    emulator.rate_limit_next("chat.postMessage", retry_after=1)
-    report = run_due_work(sessions, gateway, now=FIRST_CHECKIN)
-    attempts = checkin_dms(emulator)
-    assert len(attempts) == 2
-    assert attempts[1].received_at - attempts[0].received_at >= 1.0
-    assert report.sent == 1
+    emulator.rate_limit_next("chat.postMessage", retry_after=120)
+    report = run_due_work(sessions, clock_gateway, now=FIRST_CHECKIN)
+    assert (report.sent, report.deferred, len(checkin_dms(emulator))) == (0, 1, 1)
+    [row] = checkins(sessions)
+    assert row.state is CheckInState.DUE and row.next_attempt_at == FIRST_CHECKIN + timedelta(seconds=120)
+    assert run_due_work(sessions, clock_gateway, now=FIRST_CHECKIN + timedelta(seconds=60)).sent == 0
+    assert run_due_work(sessions, clock_gateway, now=FIRST_CHECKIN + timedelta(seconds=120)).sent == 1
     assert checkins(sessions)[0].state is CheckInState.SENT
+    assert len(checkin_dms(emulator)) == 2
 
 
 def test_server_errors_are_retried_then_the_send_succeeds(
@@ -158,7 +163,7 @@ def test_send_that_keeps_failing_is_recorded_as_failed_and_in_the_diary(
         assert "could not be delivered" in entry.text and CHAMPION in entry.text
     # A later pass does not resend it silently: the failure stays on record.
     run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=5))
-    assert len(checkin_dms(emulator)) == 1
+    assert len([c for c in checkin_dms(emulator) if c.params["channel"] == CHAMPION]) == 1
 
 
 def test_each_pass_is_recorded_for_the_health_check(
@@ -202,22 +207,48 @@ def test_scheduler_tick_refuses_an_instant_without_offset(repo_root: Path, setti
     assert "has no offset" in done.stderr
 
 
-def test_send_interrupted_by_a_crash_is_recorded_failed_not_resent(
-    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
-) -> None:
-    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
-    # A pass created and claimed the check-in, then died before Slack answered.
-    emulator.error_next("chat.postMessage", "internal_error")
-    run_due_work(sessions, gateway, now=FIRST_CHECKIN)
+def claim_then_die(sessions: sessionmaker[Session], *, posted: bool, gateway: SlackGateway) -> int:
+    """A pass that claimed the check-in and died — after Slack took the DM, or before it did."""
     with sessions.begin() as session:
         row = session.scalars(select(CheckIn)).one()
-        row.state, row.last_error = CheckInState.SENDING, None
+        row.state, row.claimed_at, row.send_attempts = CheckInState.SENDING, FIRST_CHECKIN, 1
+        checkin_id = row.id
+    if posted:
+        gateway.send_dm(CHAMPION, text="Check-in", blocks=[], metadata=checkin_metadata([checkin_id]))
+    return checkin_id
+
+
+def created_only(sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator) -> None:
+    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
+    emulator.error_next("chat.postMessage", "internal_error", count=3)
+    run_due_work(sessions, gateway, now=FIRST_CHECKIN)
     emulator.reset()
 
+
+def test_a_send_interrupted_before_slack_had_it_is_sent_once_after_the_claim_expires(
+    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+) -> None:
+    created_only(sessions, gateway, emulator)
+    claim_then_die(sessions, posted=False, gateway=gateway)
     soon = run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=5))
-    assert soon.failed == 0 and checkins(sessions)[0].state is CheckInState.SENDING
+    assert soon.sent == 0 and checkins(sessions)[0].state is CheckInState.SENDING
     later = run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=11))
-    assert later.failed == 1
+    assert (later.reconciled_unsent, later.sent) == (1, 1)
+    assert checkins(sessions)[0].state is CheckInState.SENT
+    assert len(checkin_dms(emulator)) == 1
+
+
+def test_a_send_interrupted_after_slack_had_it_is_recorded_sent_and_not_resent(
+    sessions: sessionmaker[Session], gateway: SlackGateway, emulator: SlackEmulator
+) -> None:
+    created_only(sessions, gateway, emulator)
+    checkin_id = claim_then_die(sessions, posted=True, gateway=gateway)
+    later = run_due_work(sessions, gateway, now=FIRST_CHECKIN + timedelta(minutes=11))
+    assert (later.reconciled_sent, later.sent) == (1, 0)
     [row] = checkins(sessions)
-    assert (row.state, row.last_error) == (CheckInState.FAILED, "interrupted while sending")
-    assert checkin_dms(emulator) == []
+    dm = emulator.messages(CHAMPION)[0]
+    assert (row.id, row.state, row.message_ts) == (checkin_id, CheckInState.SENT, dm["ts"])
+    assert row.remind_at is not None  # answerable and reminded like any delivered check-in
+    assert len(checkin_dms(emulator)) == 1
+    history = emulator.calls_to("conversations.history")
+    assert history and history[0].params["include_all_metadata"] == "true"

@@ -16,6 +16,8 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
     "conversations.open": "im:write",
+    # Read only on the bot's own DMs, to reconcile a check-in whose sending a crash interrupted.
+    "conversations.history": "im:history",
     "users.info": "users:read",
     "views.open": None,
     "views.publish": None,

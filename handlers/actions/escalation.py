@@ -61,6 +61,6 @@ def on_escalation(body: dict[str, Any], action: dict[str, Any], client: WebClien
             deps.sessions, escalation_id=escalation_id, user_id=user_id, admins=deps.admins, now=deps.clock()
         )
         if refusal is None:
-            publish(deps.sessions, gateway, escalation_id)
+            publish(deps.sessions, gateway, escalation_id, now=deps.clock())
     if refusal is not None and channel_id:
         gateway.post_ephemeral(channel=channel_id, user=user_id, text=refusal)

@@ -46,7 +46,7 @@ def record_resolution(body: dict[str, Any], view: dict[str, Any], client: WebCli
     if refusal is not None:
         gateway.post_message(user_id, text=refusal)
         return
-    publish(deps.sessions, gateway, escalation_id)
+    publish(deps.sessions, gateway, escalation_id, now=deps.clock())
 
 
 def _account_name(deps: Deps, view: dict[str, Any]) -> str:

@@ -1,0 +1,91 @@
+"""What a failed Slack call means for the work behind it: try again later, give up and tell someone,
+or stop sending for the whole workspace until it is fixed. One table, used by every sender.
+
+Slack answers an error in three ways: HTTP 5xx or a dropped connection (its side, passing), 429
+with `Retry-After` (ours, passing), and `ok: false` with an error code. The codes below are from
+Slack's Web API reference for `chat.postMessage`, `chat.update` and `conversations.open`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Failure(StrEnum):
+    TRANSIENT = "transient"  # retry on a later pass, with back-off
+    PERMANENT = "permanent"  # this message can never go there: record it and tell a person
+    WORKSPACE = "workspace"  # the token itself is refused: stop this pass's sending, keep all of it due
+
+
+# The recipient or the place can't take the message: retrying only repeats the refusal.
+PERMANENT_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "user_not_visible",
+        "user_disabled",
+        "cannot_dm_bot",
+        "invalid_user_combination",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "ekm_access_denied",
+        "not_allowed_token_type",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "no_text",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "too_many_attachments",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+    }
+)
+
+# The workspace's token no longer works: nothing for anyone will go out until an admin acts, and
+# nothing that fell due meanwhile may be lost.
+WORKSPACE_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "team_access_not_granted",
+        "missing_scope",
+        "org_login_required",
+        "team_is_restricted",
+    }
+)
+
+# What a person is told, in plain words, instead of an error code.
+PLAIN_WORDS = {
+    "user_not_found": "Slack can't find this person any more",
+    "user_not_visible": "this person is not visible to the bot",
+    "user_disabled": "this person's Slack account is deactivated",
+    "cannot_dm_bot": "this person is a bot",
+    "invalid_user_combination": "the bot can't send direct messages to this person (another organisation)",
+    "channel_not_found": "the channel no longer exists or the bot can't see it",
+    "not_in_channel": "the bot is not a member of the channel",
+    "is_archived": "the channel is archived",
+    "restricted_action": "the workspace's settings don't let the bot post there",
+}
+
+
+def classify(error: str) -> Failure:
+    """Unknown codes count as passing: retried until the work's deadline, then recorded."""
+    if error in PERMANENT_ERRORS:
+        return Failure.PERMANENT
+    if error in WORKSPACE_ERRORS:
+        return Failure.WORKSPACE
+    return Failure.TRANSIENT
+
+
+def plain(error: str) -> str:
+    return PLAIN_WORDS.get(error, f"Slack refused it ({error})")
