@@ -78,6 +78,12 @@ PLAIN_WORDS = {
 }
 
 
+def ambiguous(error: str) -> bool:
+    """Slack may or may not have acted: a 5xx, or the connection dropped (reported by exception name,
+    not by an error code). Sending again blindly could post twice, so the caller asks Slack first."""
+    return error.startswith("http_5") or error[:1].isupper()
+
+
 def classify(error: str) -> Failure:
     """Unknown codes count as passing: retried until the work's deadline, then recorded."""
     if error in PERMANENT_ERRORS:

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts import find_account
+from bot.delivery_errors import Failure, classify
 from bot.digest import DigestReport, build_digest
 from bot.digest_chart import chart_png
 from bot.digest_message import digest_blocks, digest_csv, digest_text, needs_table
@@ -83,7 +84,7 @@ def _targets(session: Session, accounts: list[Account]) -> tuple[list[Target], l
 
 def post_due_digests(sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime) -> int:
     """The clock's step: post each channel's weekly digest once its hour has come. Returns posts made."""
-    _give_up_abandoned(sessions, now=now)
+    _retry_abandoned(sessions, now=now)
     with sessions() as session:
         targets, _ = _targets(session, list(session.scalars(select(Account))))
         due = [(t, t.schedule.latest_due(now)) for t in targets]
@@ -102,15 +103,18 @@ def post_due_digests(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
     return posted
 
 
-def _give_up_abandoned(sessions: sessionmaker[Session], *, now: datetime) -> None:
-    """Read first, write only when there is something to mark: an idle pass takes no write lock."""
+def _retry_abandoned(sessions: sessionmaker[Session], *, now: datetime) -> None:
+    """A post whose clock died mid-flight is made again: whether Slack got it can't be known without
+    reading the channel (a scope the bot does not ask for), and a manager missing a week's digest is
+    worse than seeing it twice. Read first, write only when there is something to mark: an idle pass
+    takes no write lock."""
     stale = Digest.state == "claimed", Digest.claimed_at < now - ABANDONED_CLAIM
     with sessions() as session:
         if session.scalar(select(Digest.id).where(*stale).limit(1)) is None:
             return
     with sessions.begin() as session:
-        session.execute(update(Digest).where(*stale).values(state="interrupted"))
-        log.warning("a digest post was interrupted mid-flight; it is not posted again")
+        session.execute(update(Digest).where(*stale).values(state="failed", last_error="interrupted"))
+        log.warning("a digest post was interrupted mid-flight; it is posted again")
 
 
 def _settled(session: Session, ends: list[datetime]) -> set[tuple[str, str, datetime]]:
@@ -203,11 +207,14 @@ def _publish(
             blocks=digest_blocks(report, now=now, heading=heading),
         )
     except SlackDeliveryError as exc:
+        # Only refusals that can't pass by themselves count towards giving up; a 5xx, a dropped
+        # connection or a 429 is tried again on every pass until the digest is too late to matter.
+        counted = 1 if classify(exc.error) is not Failure.TRANSIENT else 0
         with sessions.begin() as session:
             session.execute(
                 update(Digest)
                 .where(Digest.id == digest_id)
-                .values(state="failed", attempts=Digest.attempts + 1, last_error=exc.error[:200])
+                .values(state="failed", attempts=Digest.attempts + counted, last_error=exc.error[:200])
             )
         log.warning("digest %s to %s not posted: %s", digest_id, target.channel_id, exc.error)
         return False

@@ -22,7 +22,7 @@ from bot.agreements import remind_pending
 from bot.checkin_message import MAX_CHECKINS_PER_MESSAGE, message_blocks, message_text
 from bot.checkins import load, streak, view_of
 from bot.commitments import resume_commitment
-from bot.delivery_errors import Failure, classify, plain
+from bot.delivery_errors import Failure, ambiguous, classify, plain
 from bot.digest_posting import post_due_digests
 from bot.escalation import retry_pending_posts, run_rules
 from bot.mrkdwn import escape
@@ -300,7 +300,17 @@ def _send_group(
         )
     except SlackDeliveryError as exc:
         failure = classify(exc.error)
-        if failure is Failure.PERMANENT:
+        if ambiguous(exc.error):
+            _settle_ambiguous(
+                sessions,
+                gateway,
+                checkin_ids,
+                owner=views[0].owner_user_id,
+                error=exc.error,
+                now=now,
+                report=report,
+            )
+        elif failure is Failure.PERMANENT:
             for checkin_id in checkin_ids:
                 if _record_failure(sessions, checkin_id, error=exc.error, now=now):
                     report.failed += 1
@@ -318,6 +328,39 @@ def _send_group(
         )
     report.sent += len(checkin_ids)
     return None
+
+
+def _settle_ambiguous(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    checkin_ids: list[int],
+    *,
+    owner: str,
+    error: str,
+    now: datetime,
+    report: PassReport,
+) -> None:
+    """Slack answered 5xx or the connection dropped: the DM may be there. Its history says; if even
+    that can't be read, the claim stays and the abandoned-claim reconciliation settles it later."""
+    try:
+        found = gateway.find_checkin_messages(owner)
+    except SlackDeliveryError as exc:
+        log.warning("send to %s failed (%s) and its DM history is unreadable (%s)", owner, error, exc.error)
+        return
+    delivered = [checkin_id for checkin_id in checkin_ids if checkin_id in found]
+    for checkin_id in delivered:
+        with sessions() as session:
+            row = load(session, checkin_id)
+            follow_up = {checkin_id: after_sending(row, sent_at=now)} if row is not None else {}
+        if follow_up:
+            message = found[checkin_id]
+            _record_sent(
+                sessions, [checkin_id], channel=message.channel, ts=message.ts, now=now, follow_up=follow_up
+            )
+            report.sent += 1
+    undelivered = [checkin_id for checkin_id in checkin_ids if checkin_id not in found]
+    _defer(sessions, undelivered, error=error, now=now, wait=None)
+    report.deferred += len(undelivered)
 
 
 def checkin_metadata(checkin_ids: list[int]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ acknowledged or resolved; every step is a neutrally worded diary entry.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -86,7 +86,7 @@ def run_rules(sessions: sessionmaker[Session], gateway: SlackGateway, *, now: da
         except SlackDeliveryError:
             continue  # the nudge is courtesy; the miss itself is already in the diary
     for escalation_id in sorted(touched):
-        publish(sessions, gateway, escalation_id)
+        publish(sessions, gateway, escalation_id, now=now)
     return len(touched)
 
 
@@ -605,7 +605,7 @@ def view_of(session: Session, episode: Escalation) -> EscalationView:
 
 
 def publish(
-    sessions: sessionmaker[Session], gateway: SlackGateway, escalation_id: int, *, now: datetime | None = None
+    sessions: sessionmaker[Session], gateway: SlackGateway, escalation_id: int, *, now: datetime
 ) -> bool:
     """Post the episode once; every later change updates that same message. True when Slack has it.
 
@@ -615,7 +615,6 @@ def publish(
     post one episode twice; only a clock that dies between posting and recording can (the post is
     then made again once the claim is ten minutes old — a second copy beats none).
     """
-    now = now or datetime.now(UTC)
     with sessions.begin() as session:
         episode = session.get_one(Escalation, escalation_id)
         if episode.message_ts is None:

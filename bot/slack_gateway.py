@@ -71,24 +71,26 @@ class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
         return response is not None and 500 <= response.status_code <= 599
 
 
-def retry_handlers(*, wait_on_rate_limit: bool = True) -> list[RetryHandler]:
-    """The web process waits out a short 429 (a person is waiting for the answer); the clock does
-    not: one rate-limited person must not hold up everyone else's check-ins, so it gets the 429 back
-    and comes back to that message on a later pass."""
-    handlers: list[RetryHandler] = [
+def retry_handlers(*, clock: bool = False) -> list[RetryHandler]:
+    """The web process retries in place: a person is waiting for the answer. The clock retries
+    nothing blindly: one rate-limited person must not hold up everyone else's check-ins (it gets the
+    429 back and comes back to that message on a later pass), and after a 5xx or a dropped
+    connection Slack may already have posted the DM, so the clock reads its DM history before
+    sending again rather than risk a second copy."""
+    if clock:
+        return []
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=3),
         AnyServerErrorRetryHandler(max_retry_count=2),
         ConnectionErrorRetryHandler(max_retry_count=2),
     ]
-    if wait_on_rate_limit:
-        handlers.insert(0, RateLimitErrorRetryHandler(max_retry_count=3))
-    return handlers
 
 
-def make_client(*, token: str | None, api_url: str, wait_on_rate_limit: bool = True) -> WebClient:
+def make_client(*, token: str | None, api_url: str, clock: bool = False) -> WebClient:
     return WebClient(
         token=token,
         base_url=api_url,
-        retry_handlers=retry_handlers(wait_on_rate_limit=wait_on_rate_limit),
+        retry_handlers=retry_handlers(clock=clock),
         timeout=10,
     )
 

@@ -38,9 +38,11 @@ def main(argv: list[str] | None = None) -> int:
             report = one_pass(settings, at=args.at)
             print(
                 f"created {report.created}, sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
-                f"digests {report.digests}"
+                f"deferred {report.deferred}, digests {report.digests}"
             )
-            return 0
+            for error in report.errors:
+                print(f"step failed — {error}", file=sys.stderr)
+            return 1 if report.errors else 0
         run_forever(settings)
     except ClockConfigError as exc:
         print(exc, file=sys.stderr)

@@ -27,9 +27,7 @@ def one_pass(settings: Settings, *, at: datetime | None = None) -> PassReport:
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)
-        gateway = SlackGateway(
-            make_client(token=settings.bot_token, api_url=settings.api_url, wait_on_rate_limit=False)
-        )
+        gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url, clock=True))
         return run_due_work(session_factory(engine), gateway, now=at or datetime.now(UTC))
     finally:
         engine.dispose()
@@ -42,10 +40,8 @@ def run_forever(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     sessions = session_factory(engine)
-    # The clock defers a rate-limited person to a later pass instead of sleeping through the 429.
-    gateway = SlackGateway(
-        make_client(token=settings.bot_token, api_url=settings.api_url, wait_on_rate_limit=False)
-    )
+    # The clock retries nothing blindly: see bot.slack_gateway.retry_handlers.
+    gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url, clock=True))
 
     def tick() -> None:
         report = run_due_work(sessions, gateway, now=datetime.now(UTC))

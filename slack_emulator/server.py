@@ -13,6 +13,7 @@ import copy
 import json
 import math
 import os
+import random
 import socket
 import socketserver
 import sys
@@ -33,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .methods import METHODS, SlackError
 from .records import Call, EmulatedUser, Headers
-from .state import Conversation, EmulatorState, Fault
+from .state import Conversation, EmulatorState, Fault, RandomFaults
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -162,10 +163,12 @@ def _bearer_token(headers: Headers) -> str | None:
 # -- request handling (all under the state lock) ----------------------------------------------
 
 
-def _fault_reply(state: EmulatorState, method: str) -> _Reply | None:
+def _fault_reply(state: EmulatorState, method: str, params: dict[str, Any] | None = None) -> _Reply | None:
     queue = state.faults.get(method)
-    if queue:
-        fault = queue.popleft()
+    channel = (params or {}).get("channel")
+    fault = next((f for f in queue if f.channel is None or f.channel == channel), None) if queue else None
+    if queue and fault is not None:
+        queue.remove(fault)
         if fault.kind == "http_error":
             return _text_reply(fault.status, f"{fault.status} {_status_phrase(fault.status)}")
         if fault.kind == "rate_limited":
@@ -207,9 +210,21 @@ def _handle_api(state: EmulatorState, method: str, request: _Request) -> _Reply:
     params, param_token, well_formed = _api_params(request)
     with state.cond:
         _record(state, method, params, request)
-        reply = _fault_reply(state, method) or _api_reply(
-            state, method, params, param_token, well_formed, request
-        )
+        chance = state.random_faults.get(method)
+        roll = chance.rng.random() if chance is not None else 1.0
+        after = chance is not None and roll < chance.rate and chance.rng.random() < chance.after_effect
+        reply = None if after else _fault_reply(state, method, params)
+        if reply is None and chance is not None and roll < chance.rate and not after:
+            chance.injected += 1
+            status = chance.rng.choice(chance.statuses)
+            reply = _text_reply(status, f"{status} {_status_phrase(status)}")
+        if reply is None:
+            reply = _api_reply(state, method, params, param_token, well_formed, request)
+            if after and chance is not None:
+                chance.injected += 1
+                chance.injected_after_effect += 1
+                status = chance.rng.choice(chance.statuses)
+                reply = _text_reply(status, f"{status} {_status_phrase(status)}")
         return replace(reply, delay=state.delays.get(method, 0.0))
 
 
@@ -659,8 +674,35 @@ class SlackEmulator:
             raise ValueError("retry_after must not be negative")
         self._queue_faults(method, [Fault(kind="rate_limited", retry_after=retry_after)] * count)
 
-    def error_next(self, method: str, error: str, *, count: int = 1) -> None:
-        self._queue_faults(method, [Fault(kind="error", error=error)] * count)
+    def error_next(self, method: str, error: str, *, count: int = 1, channel: str | None = None) -> None:
+        """The next `count` calls answer `ok: false` with `error`; with `channel`, only calls to it."""
+        self._queue_faults(method, [Fault(kind="error", error=error, channel=channel)] * count)
+
+    def fail_randomly(
+        self,
+        method: str,
+        *,
+        rate: float,
+        statuses: tuple[int, ...] = (500, 502, 503, 504),
+        after_effect: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        """Answer `rate` of the method's calls with one of `statuses`; `after_effect` of those only
+        after the call took effect (posted, then the answer lost). Seeded, so a run can be repeated."""
+        if not 0 <= rate <= 1 or not 0 <= after_effect <= 1:
+            raise ValueError("rate and after_effect are shares between 0 and 1")
+        if any(not 500 <= status <= 599 for status in statuses):
+            raise ValueError("fail_randomly simulates server errors (5xx)")
+        with self._state.cond:
+            self._state.random_faults[method] = RandomFaults(
+                rate=rate, statuses=statuses, after_effect=after_effect, rng=random.Random(seed)
+            )
+
+    def random_faults_injected(self, method: str) -> tuple[int, int]:
+        """(5xx answers injected, of which after the call took effect) so far for a method."""
+        with self._state.cond:
+            chance = self._state.random_faults.get(method)
+            return (chance.injected, chance.injected_after_effect) if chance is not None else (0, 0)
 
     def set_rate_limit(self, method: str, *, per_minute: int | None) -> None:
         if per_minute is not None and per_minute < 0:

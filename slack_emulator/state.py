@@ -7,6 +7,7 @@ while holding it, so a test that has seen a call recorded also sees that call's 
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 import time
 from collections import deque
@@ -24,6 +25,20 @@ class Fault:
     status: int = 500
     retry_after: int = 1
     error: str = ""
+    channel: str | None = None
+
+
+@dataclass
+class RandomFaults:
+    """A share of a method's calls answered with a 5xx; of those, a share only after the call took
+    effect (the message is posted, the answer is lost on the way back), as a busy edge can do."""
+
+    rate: float
+    statuses: tuple[int, ...]
+    after_effect: float
+    rng: random.Random
+    injected: int = 0
+    injected_after_effect: int = 0
 
 
 @dataclass
@@ -68,6 +83,7 @@ class EmulatorState:
 
         self.calls: list[Call] = []
         self.faults: dict[str, deque[Fault]] = {}
+        self.random_faults: dict[str, RandomFaults] = {}
         self.rate_limits: dict[str, int] = {}
         self.windows: dict[str, deque[float]] = {}
         self.delays: dict[str, float] = {}
@@ -84,6 +100,7 @@ class EmulatorState:
         """Forget what requests did while keeping the workspace (users, channels, token) intact."""
         self.calls.clear()
         self.faults.clear()
+        self.random_faults.clear()
         self.rate_limits.clear()
         self.windows.clear()
         self.delays.clear()

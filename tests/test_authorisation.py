@@ -260,7 +260,7 @@ def seed(world: World) -> None:
         session.add(episode)
         session.flush()
         escalation_id = episode.id
-    publish(sessions, gateway, escalation_id)
+    publish(sessions, gateway, escalation_id, now=MON_10)
     scene = world.scene
     with sessions() as session:
         checkin = session.scalars(select(CheckIn).where(CheckIn.commitment_id == customer)).one()

@@ -125,7 +125,7 @@ def test_rate_limited_send_is_retried_on_a_later_pass_after_the_wait_slack_asks_
 ) -> None:
     """The clock does not sleep through a 429 (everyone else's check-ins would wait): that person's
     DM is deferred by Retry-After and sent by the first pass after it."""
-    clock_gateway = SlackGateway(make_client(token=TOKEN, api_url=emulator.api_url, wait_on_rate_limit=False))
+    clock_gateway = SlackGateway(make_client(token=TOKEN, api_url=emulator.api_url, clock=True))
     make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
     emulator.rate_limit_next("chat.postMessage", retry_after=120)
     report = run_due_work(sessions, clock_gateway, now=FIRST_CHECKIN)

@@ -21,10 +21,10 @@ from bot.digest_chart import HEIGHT_PX, WIDTH_PX
 from bot.digest_posting import post_due_digests
 from bot.due_work import NEVER, run_due_work
 from bot.settings import Settings
-from bot.slack_gateway import SlackGateway
+from bot.slack_gateway import SlackGateway, make_client
 from models import Account, Commitment, Digest, Escalation, EscalationState, Side, WorkspaceSettings
 from slack_emulator import SlackEmulator
-from tests.conftest import ADMIN, CSM, OUTSIDER_VENDOR, VENDOR_TEAM, Clock, RunningApp
+from tests.conftest import ADMIN, CSM, OUTSIDER_VENDOR, TOKEN, VENDOR_TEAM, Clock, RunningApp
 from tests.factories import add_history, make_account, make_commitment
 from tests.flows import ADD_ACME, run
 
@@ -154,7 +154,7 @@ def test_a_post_slack_refuses_is_tried_again_on_the_next_pass(
     assert len(emulator.messages(DESK)) == 1
 
 
-def test_a_digest_a_dead_clock_left_mid_post_is_not_posted_twice(
+def test_a_digest_a_dead_clock_left_mid_post_is_posted_again_once(
     sessions: sessionmaker[Session], emulator: SlackEmulator, gateway: SlackGateway
 ) -> None:
     portfolio(sessions)
@@ -172,10 +172,26 @@ def test_a_digest_a_dead_clock_left_mid_post_is_not_posted_twice(
                 accounts=2,
             )
         )
-    assert post_due_digests(sessions, gateway, now=DIGEST_AT + timedelta(minutes=20)) == 0
-    assert digest_posts(emulator) == []
+    assert (
+        post_due_digests(sessions, gateway, now=DIGEST_AT + timedelta(minutes=5)) == 0
+    )  # maybe still posting
+    assert post_due_digests(sessions, gateway, now=DIGEST_AT + timedelta(minutes=20)) == 1
+    assert post_due_digests(sessions, gateway, now=DIGEST_AT + timedelta(minutes=21)) == 0
+    assert len(digest_posts(emulator)) == 1
     with sessions() as session:
-        assert session.scalars(select(Digest.state)).one() == "interrupted"
+        assert session.scalars(select(Digest.state)).one() == "posted"
+
+
+def test_a_digest_slack_keeps_answering_5xx_is_tried_on_every_pass_until_it_goes_through(
+    sessions: sessionmaker[Session], emulator: SlackEmulator
+) -> None:
+    portfolio(sessions)
+    clock = SlackGateway(make_client(token=TOKEN, api_url=emulator.api_url, clock=True))
+    emulator.fail_next("chat.postMessage", status=502, count=5)
+    for minute in range(5):
+        assert post_due_digests(sessions, clock, now=DIGEST_AT + timedelta(minutes=minute)) == 0
+    assert post_due_digests(sessions, clock, now=DIGEST_AT + timedelta(minutes=5)) == 1
+    assert len(emulator.messages(DESK)) == 1
 
 
 def test_a_weekly_digest_more_than_two_days_late_is_left_for_the_next_week(

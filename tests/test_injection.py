@@ -173,7 +173,7 @@ def journey(
         session.add(episode)
         session.flush()
         escalation_id = episode.id
-    publish(sessions, gateway, escalation_id)
+    publish(sessions, gateway, escalation_id, now=MONDAY_10)
     seen["escalation post (owner's action, last note)"] = since(mark)
 
     mark = len(emulator.calls)
