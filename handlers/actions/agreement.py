@@ -1,4 +1,4 @@
-"""I agree / Let's discuss on the joint plan: record the champion's answer, then show it on the plan."""
+"""I agree / Let's discuss on the joint plan: written before Slack is acknowledged, then shown on the plan."""
 
 from __future__ import annotations
 
@@ -8,28 +8,29 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.agreements import Responded, respond
+from bot.recording import attempt
 from bot.slack_gateway import SlackGateway
 from handlers.deps import Deps
 
 
-def ack_agreement(ack: Ack) -> None:
-    ack()
-
-
-def record_agreement(body: dict[str, Any], action: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
-    gateway = SlackGateway(client)
+def on_agreement(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, *, deps: Deps
+) -> None:
     user_id = body["user"]["id"]
     channel_id = (body.get("channel") or {}).get("id")
     value = str(action.get("value", ""))
     if not value.isdigit():
+        ack()
         return
-    outcome = respond(
-        deps.sessions,
-        agreement_id=int(value),
-        user_id=user_id,
-        action_id=action["action_id"],
-        now=deps.clock(),
+    now = deps.clock()
+    outcome = attempt(
+        lambda: respond(
+            deps.sessions, agreement_id=int(value), user_id=user_id, action_id=action["action_id"], now=now
+        ),
+        what="agreement",
     )
+    ack()
+    gateway = SlackGateway(client)
     if isinstance(outcome, Responded):
         gateway.update_message(
             channel=outcome.channel_id, ts=outcome.message_ts, text=outcome.text, blocks=outcome.blocks

@@ -14,39 +14,39 @@ from bot import command_runner
 from bot.autopsy import read_autopsy_form, read_resolve_form
 from bot.escalation import publish, resolve
 from bot.forms import FormError
+from bot.recording import Unrecorded, attempt
 from bot.slack_gateway import SlackGateway
 from handlers.deps import Deps, installation_of
 from models import Account
 
 
-def ack_resolve(ack: Ack, view: dict[str, Any]) -> None:
+def on_resolve(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, *, deps: Deps
+) -> None:
+    """Written before the ack; a refusal or a database that didn't answer keeps the form open, saying so."""
     try:
-        read_resolve_form(view)
+        escalation_id, note = read_resolve_form(view)
     except FormError as exc:
         ack(response_action="errors", errors={exc.block_id: exc.problem})
         return
-    ack()
-
-
-def record_resolution(body: dict[str, Any], view: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
-    try:
-        escalation_id, note = read_resolve_form(view)
-    except FormError:
-        return
-    gateway = SlackGateway(client)
-    user_id = body["user"]["id"]
-    refusal = resolve(
-        deps.sessions,
-        escalation_id=escalation_id,
-        user_id=user_id,
-        note=note,
-        admins=deps.admins,
-        now=deps.clock(),
+    user_id, now = body["user"]["id"], deps.clock()
+    written = attempt(
+        lambda: resolve(
+            deps.sessions,
+            escalation_id=escalation_id,
+            user_id=user_id,
+            note=note,
+            admins=deps.admins,
+            now=now,
+        ),
+        what="resolution",
     )
+    refusal = written.reason if isinstance(written, Unrecorded) else written
     if refusal is not None:
-        gateway.post_message(user_id, text=refusal)
+        ack(response_action="errors", errors={"note": refusal})
         return
-    publish(deps.sessions, gateway, escalation_id, now=deps.clock())
+    ack()
+    publish(deps.sessions, SlackGateway(client), escalation_id, now=now)
 
 
 def _account_name(deps: Deps, view: dict[str, Any]) -> str:

@@ -1,0 +1,40 @@
+"""Writing a person's answer while Slack waits for the acknowledgement, and saying so when we can't.
+
+An answer is acknowledged to Slack only once it is written: the write is one short transaction (a
+guarded UPDATE and its diary entry), well inside Slack's three seconds, so a web worker killed after
+the acknowledgement can't lose it. When the database does not answer, nothing is pretended: the
+person is told the answer was not recorded and to try again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+NOT_RECORDED = (
+    "I couldn't record that just now — the accountability database did not answer, so nothing was saved. "
+    "Please try again in a minute."
+)
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """The write failed; `reason` is what the person is told."""
+
+    reason: str = NOT_RECORDED
+
+
+def attempt(write: Callable[[], T], *, what: str) -> T | Unrecorded:
+    try:
+        return write()
+    except SQLAlchemyError:
+        log.exception("could not record %s", what)
+        return Unrecorded()
