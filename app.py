@@ -6,6 +6,7 @@ when SLACK_APP_TOKEN is set, otherwise a local development server on PORT.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socketserver
@@ -13,10 +14,12 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,13 +53,29 @@ def create_bolt_app(settings: Settings, deps: Deps) -> App:
 
 @dataclass
 class WebApp:
-    """Routes `/healthz` itself and hands everything else to Bolt's WSGI adapter (which 404s the rest)."""
+    """Routes `/healthz` itself and hands everything else to Bolt's WSGI adapter (which 404s the rest).
+
+    Before Bolt sees a POST, `gate` refuses what is not a well-formed signed Slack request with a 4xx
+    (Bolt would answer some of them 500): too big (never read, never logged), badly signed or timed,
+    not UTF-8, or with a payload that is not JSON.
+    """
 
     slack: SlackRequestHandler
     sessions: sessionmaker[Session]
     clock: Callable[..., Any] = utc_now
+    signing_secret: str = ""
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "POST" and self.signing_secret:
+            refusal = gate(environ, signing_secret=self.signing_secret)
+            if refusal is not None:
+                refused_status, message = refusal
+                payload = json.dumps({"error": message}).encode()
+                start_response(
+                    refused_status,
+                    [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+                )
+                return [payload]
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             status, body = health(self.sessions, now=self.clock())
             payload = json.dumps(body).encode()
@@ -69,12 +88,57 @@ class WebApp:
         return self.slack(environ, start_response)
 
 
+MAX_BODY = 1024 * 1024
+
+
+def gate(environ: WSGIEnvironment, *, signing_secret: str) -> tuple[str, str] | None:
+    """None when the request may go on to Bolt (its body put back for it); otherwise the refusal.
+
+    Slack's own requests are a few kilobytes; a body over 1 MB is refused from its Content-Length
+    before a byte is read, and a chunked one as soon as it passes the limit.
+    """
+    length_header = environ.get("CONTENT_LENGTH") or ""
+    if length_header and (not length_header.isdigit() or int(length_header) > MAX_BODY):
+        return "413 Payload Too Large", "request body over 1 MB"
+    stream = environ["wsgi.input"]
+    body = stream.read(int(length_header)) if length_header else stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        return "413 Payload Too Large", "request body over 1 MB"
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    try:
+        # Slack signs UTF-8 text; slack_sdk's verifier would fail on anything else with an exception.
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "400 Bad Request", "body is not UTF-8"
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+    if not timestamp.isdigit() or not signature:
+        return "401 Unauthorized", "invalid request"
+    if not SignatureVerifier(signing_secret).is_valid(body=text, timestamp=timestamp, signature=signature):
+        return "401 Unauthorized", "invalid request"
+    media_type = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+    try:
+        if media_type == "application/json":
+            json.loads(text)
+        elif "payload" in (form := dict(parse_qsl(text, keep_blank_values=True))):
+            json.loads(form["payload"])
+    except ValueError:
+        return "400 Bad Request", "payload is not JSON"
+    return None
+
+
 def create_web_app(settings: Settings, *, engine: Engine | None = None, deps: Deps | None = None) -> WebApp:
     engine = engine or make_engine(settings.database_url)
     upgrade(engine)
     deps = deps or Deps(sessions=session_factory(engine), admins=settings.admins)
     bolt = create_bolt_app(settings, deps)
-    return WebApp(slack=SlackRequestHandler(bolt), sessions=deps.sessions, clock=deps.clock)
+    return WebApp(
+        slack=SlackRequestHandler(bolt),
+        sessions=deps.sessions,
+        clock=deps.clock,
+        signing_secret=settings.signing_secret or "",
+    )
 
 
 def wsgi_from_env() -> WebApp:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deliveries import first_delivery
 from handlers.deps import Deps, bind
@@ -25,5 +27,28 @@ def skip_redelivered_events(
     return next()
 
 
+def skip_replayed_requests(
+    request: BoltRequest, next: Callable[[], BoltResponse], logger: logging.Logger, *, deps: Deps
+) -> BoltResponse:
+    """A command, click or form sent again with its signature (anyone who saw one request can
+    replay it for five minutes) is acknowledged and not executed twice. Slack never sends one
+    interaction twice, so the signed timestamp and body identify it."""
+    if request.body.get("type") in ("event_callback", "url_verification"):
+        return next()
+    timestamp = (request.headers.get("x-slack-request-timestamp") or [""])[0]
+    digest = hashlib.sha256(f"{timestamp}:{request.raw_body}".encode()).hexdigest()
+    try:
+        first = first_delivery(deps.sessions, event_id=f"req:{digest[:60]}", team_id=None, now=deps.clock())
+    except SQLAlchemyError:
+        # Nothing can be written now anyway: the listener tells the person their answer wasn't recorded.
+        logger.exception("could not check for a replayed request")
+        return next()
+    if not first:
+        logger.warning("a signed request was replayed; acknowledged and ignored")
+        return BoltResponse(status=200, body="")
+    return next()
+
+
 def register(app: App, deps: Deps) -> None:
     app.use(bind(skip_redelivered_events, deps))
+    app.use(bind(skip_replayed_requests, deps))

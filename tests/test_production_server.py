@@ -69,6 +69,14 @@ def test_gunicorn_serves_health_and_signed_commands(
         assert sender.command("help", user_id=CSM).status == 200
         assert "/accountability commit" in emulator.wait_for("response_url", timeout=10)[0].params["text"]
         assert sender.post("{}", content_type="application/json", signature="v0=bad").status == 401
+        stamp = {"X-Slack-Request-Timestamp": "soon"}
+        assert sender.post("{}", content_type="application/json", extra_headers=stamp).status == 401
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 5000000\r\nX-Slack-Request-Timestamp: 1\r\nX-Slack-Signature: v0=0\r\n\r\n"
+            )
+            assert b" 413 " in sock.recv(4096).split(b"\r\n")[0]
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -1,0 +1,155 @@
+"""Anything that is not a well-formed signed Slack request gets a 4xx, never a 500, and changes nothing;
+a signed request replayed within Slack's five minutes is carried out once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Account
+from slack_emulator import SlackEmulator
+from slack_emulator.outbound import HttpResult
+from tests.conftest import CSM, RunningApp
+from tests.faults import FaultResult, record
+
+ACCOUNT_ADD = "account add Acme channel:<#C0SHARED|s> escalations:<#C0ESCAL|e> champion:<@U0CHAMP|jo>"
+FORM = "application/x-www-form-urlencoded"
+MARKER = "zzz-request-body-marker"
+
+
+def accounts(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(Account)) or 0)
+
+
+@dataclass(frozen=True)
+class Bad:
+    name: str
+    send: Callable[[RunningApp], HttpResult]
+    status: int
+
+
+def unsigned(web: RunningApp, body: str, content_type: str = FORM, **headers: str) -> HttpResult:
+    return web.slack.post(body, content_type=content_type, signature="v0=" + "0" * 64, extra_headers=headers)
+
+
+def signed(web: RunningApp, body: str, content_type: str = FORM) -> HttpResult:
+    return web.slack.post(body, content_type=content_type)
+
+
+BAD = [
+    Bad("a non-numeric timestamp", lambda web: web.slack.post(
+        web.slack.command_body(ACCOUNT_ADD, user_id=CSM), content_type=FORM, timestamp=None,
+        extra_headers={"X-Slack-Request-Timestamp": "soon"}), 401),
+    Bad("a bad signature", lambda web: unsigned(web, web.slack.command_body(ACCOUNT_ADD, user_id=CSM)), 401),
+    Bad("a signature from six minutes ago", lambda web: web.slack.post(
+        web.slack.command_body(ACCOUNT_ADD, user_id=CSM), content_type=FORM, timestamp=int(time.time()) - 360), 401),
+    Bad("unsigned, with a payload that is not JSON", lambda web: unsigned(
+        web, urllib.parse.urlencode({"payload": "{not json " + MARKER})), 401),
+    Bad("signed, with a payload that is not JSON", lambda web: signed(
+        web, urllib.parse.urlencode({"payload": "{not json " + MARKER})), 400),
+    Bad("signed, with a JSON body that is not JSON", lambda web: signed(
+        web, "{not json " + MARKER, "application/json"), 400),
+]  # fmt: skip
+
+
+def raw_post(web: RunningApp, head: bytes, body: bytes = b"") -> bytes:
+    """A request written by hand on a socket: what urllib won't send (non-UTF-8, a body never sent)."""
+    port = web.server.server_address[1]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head + body)
+        return sock.recv(4096)
+
+
+@pytest.mark.reliability
+def test_requests_that_are_not_slacks_get_a_4xx_change_nothing_and_are_not_logged(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    outcome: dict[str, int] = {}
+    for bad in BAD:
+        result = bad.send(web)
+        assert result.status == bad.status, (bad.name, result.status, result.body)
+        outcome[bad.name] = result.status
+    ts = str(int(time.time())).encode()
+    not_utf8 = raw_post(
+        web,
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\n"
+        b"X-Slack-Request-Timestamp: " + ts + b"\r\nX-Slack-Signature: v0=00\r\n\r\n",
+        b"\xff\xfe\x00a",
+    )
+    assert not_utf8.startswith(b"HTTP/1.") and b" 400 " in not_utf8.split(b"\r\n")[0]
+    outcome["a body that is not UTF-8"] = 400
+    # Announced at 5 MB and never sent: refused from the headers alone, before a byte is read.
+    too_big = raw_post(
+        web,
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n"
+        b"X-Slack-Request-Timestamp: " + ts + b"\r\nX-Slack-Signature: v0=00\r\n\r\n",
+    )
+    assert b" 413 " in too_big.split(b"\r\n")[0]
+    outcome["a body over 1 MB"] = 413
+    assert accounts(sessions) == 0
+    assert [c for c in emulator.calls if c.method != "auth.test"] == []
+    assert MARKER not in caplog.text
+    record(
+        FaultResult(
+            fault="requests that are not well-formed signed Slack requests",
+            tried=len(outcome),
+            outcome={
+                "refused with 4xx": sum(1 for s in outcome.values() if 400 <= s < 500),
+                "answered 500": sum(1 for s in outcome.values() if s >= 500),
+                "changed something": accounts(sessions),
+            },
+            notes="; ".join(f"{name}: {status}" for name, status in outcome.items()),
+        ),
+        area="Requests that are not Slack's",
+    )
+
+
+def settle(emulator: SlackEmulator, *, quiet: float = 0.5, limit: float = 10.0) -> None:
+    """Wait until the app has made no Web API call for `quiet` seconds: a replay that slipped through
+    would answer after its 200, so the count is read only once the app has gone quiet."""
+    deadline = time.monotonic() + limit
+    seen, since = len(emulator.calls), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if len(emulator.calls) != seen:
+            seen, since = len(emulator.calls), time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+
+
+@pytest.mark.reliability
+def test_a_signed_command_or_click_replayed_within_five_minutes_is_carried_out_once(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
+) -> None:
+    body = web.slack.command_body(ACCOUNT_ADD, user_id=CSM)
+    stamp = int(time.time())
+    replays = 5
+    statuses = [web.slack.post(body, content_type=FORM, timestamp=stamp).status for _ in range(replays)]
+    assert statuses == [200] * replays
+    emulator.wait_for("response_url")
+    settle(emulator)
+    replies = emulator.calls_to("response_url")
+    created = accounts(sessions)
+    record(
+        FaultResult(
+            fault="a correctly signed command replayed within Slack's five minutes",
+            tried=replays,
+            outcome={"carried out": created, "acknowledged and ignored": replays - created},
+        ),
+        area="Requests that are not Slack's",
+    )
+    assert created == 1 and len(replies) == 1, json.dumps([r.params for r in replies])
