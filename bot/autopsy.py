@@ -43,12 +43,17 @@ CAUSES: dict[str, str] = {
     "support_root_cause": "Support closing without root cause",
     "cs_missed_signals": "CS missed the signals",
     "customer_capacity": "Customer capacity or sponsor change",
-    "other": "Other (describe below)",
+    "other": "Other",
 }
 
 
+OTHER = "other"
+
+
 def autopsy_form(*, account_id: int, escalation_id: int | None, account_name: str) -> dict[str, Any]:
-    options = [Option(value=key, text=label) for key, label in CAUSES.items()]
+    # Slack allows ten options per checkbox group: the ten named causes are ticked, and any other
+    # cause is written out below with the side that owns it.
+    options = [Option(value=key, text=label) for key, label in CAUSES.items() if key != OTHER]
     sides = [Option(value=s.value, text=s.value.capitalize()) for s in Side]
     blocks = [
         SectionBlock(text=MarkdownTextObject(text=f"Why is *{escape(account_name)}* at risk? Tick every cause and say which side owns it.")),
@@ -56,8 +61,10 @@ def autopsy_form(*, account_id: int, escalation_id: int | None, account_name: st
                    element=CheckboxesElement(action_id=VALUE, options=options)),
         InputBlock(block_id="customer_causes", label="Causes owned by the customer", optional=True,
                    element=CheckboxesElement(action_id=VALUE, options=options)),
-        InputBlock(block_id="other", label="Other cause", optional=True,
+        InputBlock(block_id="other", label="Another cause, in your words", optional=True,
                    element=PlainTextInputElement(action_id=VALUE, max_length=MAX_TEXT)),
+        InputBlock(block_id="other_side", label="Whose is that cause?", optional=True,
+                   element=StaticSelectElement(action_id=VALUE, options=sides)),
         InputBlock(block_id="fix_action", label="Corrective action (becomes a commitment)", optional=True,
                    element=PlainTextInputElement(action_id=VALUE, max_length=MAX_ACTION)),
         InputBlock(block_id="fix_side", label="Its side", optional=True,
@@ -125,13 +132,18 @@ class AutopsyInput:
 def read_autopsy_form(view: dict[str, Any], *, account_name: str, today: date) -> AutopsyInput:
     values = view["state"]["values"]
     meta = json.loads(view["private_metadata"])
-    causes = [{"cause": c, "side": "vendor"} for c in _selected(values, "vendor_causes")]
-    causes += [{"cause": c, "side": "customer"} for c in _selected(values, "customer_causes")]
-    if not causes:
-        raise FormError("vendor_causes", "Tick at least one cause, on either side.")
+    causes = [{"cause": c, "side": "vendor"} for c in _selected(values, "vendor_causes") if c != OTHER]
+    causes += [{"cause": c, "side": "customer"} for c in _selected(values, "customer_causes") if c != OTHER]
     other = field_value(values, "other")
-    if any(c["cause"] == "other" for c in causes) and not other:
-        raise FormError("other", "You ticked Other: describe the cause here.")
+    other_side = field_value(values, "other_side")
+    if other and other_side not in ("vendor", "customer"):
+        raise FormError("other_side", "Say whose cause that is: the vendor's or the customer's.")
+    if other_side and not other:
+        raise FormError("other", "Describe the other cause here, or clear its side.")
+    if other and other_side:
+        causes.append({"cause": OTHER, "side": other_side})
+    if not causes:
+        raise FormError("vendor_causes", "Tick at least one cause, on either side, or describe another.")
     fields = {
         key: field_value(values, key) for key in ("fix_action", "fix_side", "fix_owner", "fix_schedule")
     }

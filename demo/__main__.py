@@ -558,6 +558,7 @@ def running_demo(*, database_url: str, output: Path) -> Iterator[Demo]:
                     team_id=VENDOR,
                     response_url=slack.new_response_url,
                     user_team=slack.team_of,
+                    trigger_id=slack.new_trigger_id,
                 ),
                 clock=clock,
                 sessions=sessions,

@@ -10,6 +10,7 @@ import copy
 import json
 import math
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -56,11 +57,13 @@ _TZ_LABELS = {
 
 
 class SlackError(Exception):
-    """An ``{"ok": false}`` answer; carries Slack's error string."""
+    """An ``{"ok": false}`` answer; carries Slack's error string, and its explanations when Slack
+    gives some (`response_metadata.messages`, as for a block over a limit)."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, messages: list[str] | None = None) -> None:
         super().__init__(error)
         self.error = error
+        self.messages = messages or []
 
 
 def _method(name: str) -> Callable[[MethodHandler], MethodHandler]:
@@ -111,26 +114,104 @@ def _text_of(obj: Any) -> str:
     return obj.get("text", "") if isinstance(obj, dict) and isinstance(obj.get("text"), str) else ""
 
 
-def _block_is_valid(block: Any) -> bool:
+# Element limits (docs.slack.dev Block Kit reference; SLACK_FACTS.md).
+OPTIONS_LIMITS = {"checkboxes": (1, 10), "radio_buttons": (1, 10), "overflow": (2, 5),
+                  "static_select": (1, 100), "multi_static_select": (1, 100)}  # fmt: skip
+OPTION_TEXT_LIMIT = 75
+OPTION_VALUE_LIMIT = 150
+BUTTON_TEXT_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+ID_LIMIT = 255
+ACTIONS_ELEMENTS_LIMIT = 25
+LABEL_LIMIT = 2000
+
+
+def _plain(obj: Any, where: str, limit: int, problems: list[str]) -> None:
+    if not isinstance(obj, dict) or obj.get("type") != "plain_text":
+        problems.append(f"[ERROR] must be a plain_text object [json-pointer:{where}]")
+    elif not 0 < len(_text_of(obj)) <= limit:
+        problems.append(f"[ERROR] must be between 1 and {limit} characters [json-pointer:{where}/text]")
+
+
+def _element_problems(element: Any, where: str, problems: list[str]) -> None:
+    if not isinstance(element, dict) or not isinstance(element.get("type"), str):
+        problems.append(f"[ERROR] missing element type [json-pointer:{where}]")
+        return
+    kind = element["type"]
+    if len(str(element.get("action_id", ""))) > ID_LIMIT:
+        problems.append(
+            f"[ERROR] must be less than {ID_LIMIT + 1} characters [json-pointer:{where}/action_id]"
+        )
+    if kind == "button":
+        _plain(element.get("text"), f"{where}/text", BUTTON_TEXT_LIMIT, problems)
+        if len(str(element.get("value", ""))) > BUTTON_VALUE_LIMIT:
+            problems.append(
+                f"[ERROR] must be less than {BUTTON_VALUE_LIMIT + 1} characters [json-pointer:{where}/value]"
+            )
+    if kind in OPTIONS_LIMITS:
+        low, high = OPTIONS_LIMITS[kind]
+        options = element.get("options") or []
+        if not low <= len(options) <= high:
+            problems.append(
+                f"[ERROR] must provide between {low} and {high} items [json-pointer:{where}/options]"
+            )
+        for index, option in enumerate(options):
+            text = _text_of(option.get("text")) if isinstance(option, dict) else ""
+            value = str(option.get("value", "")) if isinstance(option, dict) else ""
+            if not 0 < len(text) <= OPTION_TEXT_LIMIT:
+                problems.append(
+                    f"[ERROR] must be between 1 and {OPTION_TEXT_LIMIT} characters [json-pointer:{where}/options/{index}/text]"
+                )
+            if len(value) > OPTION_VALUE_LIMIT:
+                problems.append(
+                    f"[ERROR] must be less than {OPTION_VALUE_LIMIT + 1} characters [json-pointer:{where}/options/{index}/value]"
+                )
+
+
+def _block_problems(block: Any, where: str) -> list[str]:
+    problems: list[str] = []
     if not isinstance(block, dict) or not isinstance(block.get("type"), str):
-        return False
+        return [f"[ERROR] missing block type [json-pointer:{where}]"]
     kind = block["type"]
+    if len(str(block.get("block_id", ""))) > ID_LIMIT:
+        problems.append(
+            f"[ERROR] must be less than {ID_LIMIT + 1} characters [json-pointer:{where}/block_id]"
+        )
     if kind == "section":
         fields = block.get("fields") or []
-        return (
-            len(_text_of(block.get("text"))) <= SECTION_TEXT_LIMIT
-            and len(fields) <= SECTION_FIELDS_LIMIT
-            and all(len(_text_of(f)) <= 2000 for f in fields)
-        )
-    if kind == "header":
-        return 0 < len(_text_of(block.get("text"))) <= HEADER_TEXT_LIMIT
-    if kind == "context":
-        return 0 < len(block.get("elements") or []) <= CONTEXT_ELEMENTS_LIMIT
-    return True
+        if len(_text_of(block.get("text"))) > SECTION_TEXT_LIMIT:
+            problems.append(
+                f"[ERROR] must be less than {SECTION_TEXT_LIMIT + 1} characters [json-pointer:{where}/text/text]"
+            )
+        if len(fields) > SECTION_FIELDS_LIMIT or any(len(_text_of(f)) > 2000 for f in fields):
+            problems.append(f"[ERROR] fields over Slack's limits [json-pointer:{where}/fields]")
+        if "accessory" in block:
+            _element_problems(block["accessory"], f"{where}/accessory", problems)
+    elif kind == "header":
+        _plain(block.get("text"), f"{where}/text", HEADER_TEXT_LIMIT, problems)
+    elif kind == "context":
+        if not 0 < len(block.get("elements") or []) <= CONTEXT_ELEMENTS_LIMIT:
+            problems.append(
+                f"[ERROR] must provide between 1 and {CONTEXT_ELEMENTS_LIMIT} items [json-pointer:{where}/elements]"
+            )
+    elif kind == "actions":
+        elements = block.get("elements") or []
+        if not 0 < len(elements) <= ACTIONS_ELEMENTS_LIMIT:
+            problems.append(
+                f"[ERROR] must provide between 1 and {ACTIONS_ELEMENTS_LIMIT} items [json-pointer:{where}/elements]"
+            )
+        for index, element in enumerate(elements):
+            _element_problems(element, f"{where}/elements/{index}", problems)
+    elif kind == "input":
+        _plain(block.get("label"), f"{where}/label", LABEL_LIMIT, problems)
+        if "hint" in block:
+            _plain(block.get("hint"), f"{where}/hint", LABEL_LIMIT, problems)
+        _element_problems(block.get("element"), f"{where}/element", problems)
+    return problems
 
 
-def _blocks_are_valid(blocks: list[Any]) -> bool:
-    return all(_block_is_valid(block) for block in blocks)
+def _blocks_problems(blocks: list[Any], where: str) -> list[str]:
+    return [p for index, block in enumerate(blocks) for p in _block_problems(block, f"{where}/{index}")]
 
 
 def _message_blocks(params: Payload) -> list[dict[str, Any]] | None:
@@ -140,8 +221,14 @@ def _message_blocks(params: Payload) -> list[dict[str, Any]] | None:
     if not isinstance(raw, list):
         # Still a string here means it was not valid JSON.
         raise SlackError("invalid_blocks_format")
-    if len(raw) > MAX_BLOCKS_PER_MESSAGE or not _blocks_are_valid(raw):
-        raise SlackError("invalid_blocks")
+    if len(raw) > MAX_BLOCKS_PER_MESSAGE:
+        raise SlackError(
+            "invalid_blocks",
+            [f"[ERROR] no more than {MAX_BLOCKS_PER_MESSAGE} items allowed [json-pointer:/blocks]"],
+        )
+    problems = _blocks_problems(raw, "/blocks")
+    if problems:
+        raise SlackError("invalid_blocks", problems)
     return copy.deepcopy(raw)
 
 
@@ -503,11 +590,44 @@ def _validated_view(params: Payload, expected_type: str) -> dict[str, Any]:
     if not isinstance(view, dict) or view.get("type") != expected_type:
         raise SlackError("invalid_arguments")
     blocks = view.get("blocks")
-    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS_PER_VIEW or not _blocks_are_valid(blocks):
-        raise SlackError("invalid_arguments")
-    if expected_type == "modal" and not isinstance(view.get("title"), dict):
-        raise SlackError("invalid_arguments")
+    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS_PER_VIEW:
+        raise SlackError(
+            "invalid_arguments", ["[ERROR] must provide between 0 and 100 items [json-pointer:/view/blocks]"]
+        )
+    problems = _blocks_problems(blocks, "/view/blocks")
+    if expected_type == "modal":
+        _plain(view.get("title"), "/view/title", MODAL_TEXT_LIMIT, problems)
+        for button in ("submit", "close"):
+            if button in view:
+                _plain(view.get(button), f"/view/{button}", MODAL_TEXT_LIMIT, problems)
+    if len(str(view.get("private_metadata", ""))) > PRIVATE_METADATA_LIMIT:
+        problems.append(
+            f"[ERROR] must be less than {PRIVATE_METADATA_LIMIT + 1} characters [json-pointer:/view/private_metadata]"
+        )
+    if len(str(view.get("callback_id", ""))) > ID_LIMIT:
+        problems.append(
+            f"[ERROR] must be less than {ID_LIMIT + 1} characters [json-pointer:/view/callback_id]"
+        )
+    if problems:
+        raise SlackError("invalid_arguments", problems)
     return copy.deepcopy(view)
+
+
+MODAL_TEXT_LIMIT = 24
+PRIVATE_METADATA_LIMIT = 3000
+# A trigger_id is good for three seconds, once (Slack's interactivity docs).
+TRIGGER_LIFETIME_SECONDS = 3.0
+
+
+def _exchange_trigger(state: EmulatorState, trigger_id: str | None) -> None:
+    issued = state.triggers.get(trigger_id or "")
+    if issued is None:
+        raise SlackError("invalid_arguments", ["invalid `trigger_id`"])
+    if issued.used:
+        raise SlackError("exchanged_trigger_id")
+    if time.monotonic() - issued.at > TRIGGER_LIFETIME_SECONDS:
+        raise SlackError("expired_trigger_id")
+    issued.used = True
 
 
 def _stored_view(state: EmulatorState, view: dict[str, Any], view_id: str, root_id: str) -> dict[str, Any]:
@@ -536,6 +656,7 @@ def _open_modal(state: EmulatorState, params: Payload, root_id: str | None) -> P
     if _text_arg(params, "trigger_id") is None:
         raise SlackError("invalid_arguments")
     view = _validated_view(params, "modal")
+    _exchange_trigger(state, _text_arg(params, "trigger_id"))
     view_id = f"V{state.next_number():010d}"
     stored = _stored_view(state, view, view_id, root_id or view_id)
     external_id = stored.get("external_id")

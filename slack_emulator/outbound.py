@@ -47,12 +47,15 @@ class SlackSender:
         team_id: str,
         response_url: Any,
         user_team: Callable[[str], str] | None = None,
+        trigger_id: Callable[[], str] | None = None,
     ) -> None:
         self.app_url = app_url.rstrip("/")
         self.verifier = SignatureVerifier(signing_secret)
         self.team_id = team_id
         self.new_response_url = response_url
         self.user_team = user_team or (lambda _user_id: team_id)
+        # The emulator's factory, so views.open can tell a real, fresh, unused trigger from any other.
+        self.new_trigger_id = trigger_id or (lambda: f"{next(_trigger_ids)}.trigger")
 
     def post(
         self,
@@ -95,7 +98,7 @@ class SlackSender:
                 "text": text,
                 "api_app_id": "A0APP",
                 "response_url": self.new_response_url(),
-                "trigger_id": f"{next(_trigger_ids)}.trigger",
+                "trigger_id": self.new_trigger_id(),
             }
         )
 
@@ -124,7 +127,7 @@ class SlackSender:
             "user": {"id": user_id, "username": user_id.lower(), "team_id": own_team},
             "api_app_id": "A0APP",
             "token": "legacy-verification-token",
-            "trigger_id": f"{next(_trigger_ids)}.trigger",
+            "trigger_id": self.new_trigger_id(),
             "response_url": self.new_response_url(),
             "actions": [
                 {
@@ -162,7 +165,7 @@ class SlackSender:
             "user": {"id": user_id, "username": user_id.lower(), "team_id": own_team},
             "api_app_id": "A0APP",
             "token": "legacy-verification-token",
-            "trigger_id": f"{next(_trigger_ids)}.trigger",
+            "trigger_id": self.new_trigger_id(),
             "view": {
                 "id": "V0FORM",
                 "team_id": own_team,

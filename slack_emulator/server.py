@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .methods import METHODS, SlackError
 from .records import Call, EmulatedUser, Headers
-from .state import Conversation, EmulatorState, Fault, RandomFaults
+from .state import Conversation, EmulatorState, Fault, RandomFaults, Trigger
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -249,7 +249,10 @@ def _api_reply(
     try:
         payload = handler(state, params)
     except SlackError as error:
-        return _json_reply({"ok": False, "error": error.error})
+        body: dict[str, Any] = {"ok": False, "error": error.error}
+        if error.messages:
+            body["response_metadata"] = {"messages": error.messages}
+        return _json_reply(body)
     except Exception:
         # A bug in the emulator, not a Slack answer: make it loud rather than a hung client.
         traceback.print_exc(file=sys.stderr)
@@ -565,6 +568,20 @@ class SlackEmulator:
             self._state.conversations[channel_id] = Conversation(
                 id=channel_id, name=name, is_private=is_private, is_ext_shared=is_ext_shared
             )
+
+    def new_trigger_id(self) -> str:
+        """A trigger_id as Slack hands one out with an interaction: good once, for three seconds."""
+        with self._state.cond:
+            n = self._state.next_number()
+            trigger_id = f"{n}.{1_700_000_000 + n}.{n * 2_654_435_761 % 2**32:08x}"
+            self._state.triggers[trigger_id] = Trigger(at=time.monotonic())
+        return trigger_id
+
+    def age_triggers(self, seconds: float) -> None:
+        """Make every trigger handed out so far `seconds` older, to show an expired one without waiting."""
+        with self._state.cond:
+            for trigger in self._state.triggers.values():
+                trigger.at -= seconds
 
     def new_response_url(self) -> str:
         with self._state.cond:

@@ -42,6 +42,12 @@ class RandomFaults:
 
 
 @dataclass
+class Trigger:
+    at: float  # time.monotonic() when it was handed out
+    used: bool = False
+
+
+@dataclass
 class Conversation:
     id: str
     name: str
@@ -95,6 +101,7 @@ class EmulatorState:
         self.files: dict[str, PendingFile] = {}
         self.shared_files: list[dict[str, Any]] = []
         self.response_url_uses: dict[str, int] = {}
+        self.triggers: dict[str, Trigger] = {}
 
     def clear_traffic(self) -> None:
         """Forget what requests did while keeping the workspace (users, channels, token) intact."""
@@ -112,6 +119,7 @@ class EmulatorState:
         self.files.clear()
         self.shared_files.clear()
         self.response_url_uses.clear()
+        self.triggers.clear()
         # Conversations opened by conversations.open with several users are traffic, not setup.
         for conversation_id in [c.id for c in self.conversations.values() if c.is_mpim]:
             del self.conversations[conversation_id]

@@ -143,6 +143,7 @@ def web(
         team_id=VENDOR_TEAM,
         response_url=emulator.new_response_url,
         user_team=emulator.team_of,
+        trigger_id=emulator.new_trigger_id,
     )
     yield RunningApp(url=url, server=server, slack=sender)
     server.shutdown()

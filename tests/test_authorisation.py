@@ -645,6 +645,7 @@ def test_a_member_of_the_vendors_grid_organisation_in_another_workspace_is_the_v
             team_id=VENDOR_TEAM,
             response_url=emulator.new_response_url,
             user_team=emulator.team_of,
+            trigger_id=emulator.new_trigger_id,
         )
         for count, (user_id, expected) in enumerate(
             (("U0GRID", "Digest settings"), (CHAMPION, "for the vendor's team")), start=1

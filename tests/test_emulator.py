@@ -518,8 +518,8 @@ def test_add_user_rejects_an_unknown_time_zone(emu: SlackEmulator) -> None:
 # -- views ------------------------------------------------------------------------------------
 
 
-def test_views_open_returns_the_view_with_id_and_hash(client: WebClient) -> None:
-    view = client.views_open(trigger_id="123.456.abc", view=modal(callback_id="checkin"))["view"]
+def test_views_open_returns_the_view_with_id_and_hash(emu: SlackEmulator, client: WebClient) -> None:
+    view = client.views_open(trigger_id=emu.new_trigger_id(), view=modal(callback_id="checkin"))["view"]
     assert view["id"].startswith("V")
     assert view["hash"]
     assert view["callback_id"] == "checkin"
@@ -539,14 +539,16 @@ def test_views_open_requires_a_trigger_id(emu: SlackEmulator) -> None:
     [modal(blocks=101), {**modal(), "type": "home"}, {"type": "modal", "blocks": []}],
     ids=["too-many-blocks", "wrong-type", "no-title"],
 )
-def test_views_open_rejects_invalid_modals(client: WebClient, view: dict[str, Any]) -> None:
+def test_views_open_rejects_invalid_modals(
+    emu: SlackEmulator, client: WebClient, view: dict[str, Any]
+) -> None:
     with pytest.raises(SlackApiError) as excinfo:
-        client.views_open(trigger_id="123.456.abc", view=view)
+        client.views_open(trigger_id=emu.new_trigger_id(), view=view)
     assert slack_error(excinfo) == "invalid_arguments"
 
 
-def test_views_update_by_id_and_by_external_id(client: WebClient) -> None:
-    opened = client.views_open(trigger_id="1.2.3", view=modal(external_id="ext-1"))["view"]
+def test_views_update_by_id_and_by_external_id(emu: SlackEmulator, client: WebClient) -> None:
+    opened = client.views_open(trigger_id=emu.new_trigger_id(), view=modal(external_id="ext-1"))["view"]
     by_id = client.views_update(view_id=opened["id"], view=modal(title="Step 2"))["view"]
     assert by_id["id"] == opened["id"]
     assert by_id["title"]["text"] == "Step 2"
@@ -556,6 +558,73 @@ def test_views_update_by_id_and_by_external_id(client: WebClient) -> None:
     with pytest.raises(SlackApiError) as stale:
         client.views_update(view_id=opened["id"], view=modal(), hash=opened["hash"])
     assert slack_error(stale) == "hash_conflict"
+
+
+def test_a_trigger_id_works_once_within_three_seconds_and_only_if_slack_issued_it(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    def refusal(trigger_id: str) -> str:
+        with pytest.raises(SlackApiError) as excinfo:
+            client.views_open(trigger_id=trigger_id, view=modal())
+        return slack_error(excinfo)
+
+    assert refusal("123.456.made-up") == "invalid_arguments"
+    used = emu.new_trigger_id()
+    client.views_open(trigger_id=used, view=modal())
+    assert refusal(used) == "exchanged_trigger_id"
+    stale = emu.new_trigger_id()
+    emu.age_triggers(3.5)
+    assert refusal(stale) == "expired_trigger_id"
+
+
+SHORT = {"type": "plain_text", "text": "x"}
+
+
+def with_blocks(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**modal(), "blocks": blocks}
+
+
+def checkboxes(n: int) -> dict[str, Any]:
+    return {"type": "input", "block_id": "b", "label": SHORT, "element": {
+        "type": "checkboxes", "action_id": "a",
+        "options": [{"text": SHORT, "value": f"v{i}"} for i in range(n)]}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        with_blocks([checkboxes(11)]),
+        with_blocks([{**checkboxes(2), "element": {**checkboxes(2)["element"], "type": "radio_buttons",
+            "options": [{"text": {"type": "plain_text", "text": "x" * 76}, "value": "v"}]}}]),
+        with_blocks([{**checkboxes(2), "element": {**checkboxes(2)["element"],
+            "options": [{"text": SHORT, "value": "v" * 151}]}}]),
+        with_blocks([{"type": "actions", "elements": [{"type": "overflow", "action_id": "o",
+            "options": [{"text": SHORT, "value": "1"}]}]}]),
+        with_blocks([{"type": "header", "text": {"type": "mrkdwn", "text": "*bold*"}}]),
+        modal(title="A title longer than twenty-four"),
+        modal(private_metadata="x" * 3001),
+    ],
+    ids=["11-checkboxes", "option-text-76", "option-value-151", "overflow-1", "mrkdwn-header", "title-25",
+         "private-metadata-3001"],
+)  # fmt: skip
+def test_views_open_refuses_what_slack_refuses_and_says_where(
+    emu: SlackEmulator, client: WebClient, view: dict[str, Any]
+) -> None:
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id=emu.new_trigger_id(), view=view)
+    assert slack_error(excinfo) == "invalid_arguments"
+    assert "json-pointer:/view/" in excinfo.value.response["response_metadata"]["messages"][0]
+
+
+def test_a_message_with_a_select_of_101_options_is_refused(client: WebClient) -> None:
+    select = {
+        "type": "static_select",
+        "action_id": "s",
+        "options": [{"text": SHORT, "value": str(i)} for i in range(101)],
+    }
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel="C1", text="pick", blocks=[{"type": "actions", "elements": [select]}])
+    assert slack_error(excinfo) == "invalid_blocks"
 
 
 def test_views_update_of_unknown_view_is_not_found(client: WebClient) -> None:

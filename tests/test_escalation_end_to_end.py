@@ -281,6 +281,7 @@ def autopsy_values(**overrides: Any) -> dict[str, Any]:
         "vendor_causes": {"type": "checkboxes", "selected_options": [{"value": "onboarding"}]},
         "customer_causes": {"type": "checkboxes", "selected_options": [{"value": "customer_capacity"}]},
         "other": {"type": "plain_text_input", "value": None},
+        "other_side": {"type": "static_select", "selected_option": None},
         "fix_action": {"type": "plain_text_input", "value": "Run a second onboarding session"},
         "fix_side": {"type": "static_select", "selected_option": {"value": "vendor"}},
         "fix_owner": {"type": "users_select", "selected_user": "U0ENG"},
@@ -312,8 +313,12 @@ def test_autopsy_form_validates_then_stores_causes_and_creates_the_corrective_co
         "at least one cause"
         in submit(autopsy_values(vendor_causes=none, customer_causes=none)).json()["errors"]["vendor_causes"]
     )
-    other = {"type": "checkboxes", "selected_options": [{"value": "other"}]}
-    assert "describe the cause" in submit(autopsy_values(vendor_causes=other)).json()["errors"]["other"]
+    described = {"type": "plain_text_input", "value": "Champion on leave"}
+    assert "Say whose cause" in submit(autopsy_values(other=described)).json()["errors"]["other_side"]
+    vendor_side = {"type": "static_select", "selected_option": {"value": "vendor"}}
+    assert (
+        "Describe the other cause" in submit(autopsy_values(other_side=vendor_side)).json()["errors"]["other"]
+    )
     partial = {"type": "users_select", "selected_user": None}
     assert "leave all four empty" in submit(autopsy_values(fix_owner=partial)).json()["errors"]["fix_owner"]
     bad_date = {"type": "plain_text_input", "value": "by someday"}

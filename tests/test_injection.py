@@ -211,9 +211,10 @@ def journey(
     web.slack.submit_view(
         callback_id=form["callback_id"],
         values={
-            "vendor_causes": {"type": "checkboxes", "selected_options": [{"value": "other"}]},
+            "vendor_causes": {"type": "checkboxes", "selected_options": []},
             "customer_causes": {"type": "checkboxes", "selected_options": []},
             "other": {"type": "plain_text_input", "value": f"Cause {PAYLOAD}"},
+            "other_side": {"type": "static_select", "selected_option": {"value": "customer"}},
             "fix_action": {"type": "plain_text_input", "value": None},
             "fix_side": {"type": "static_select", "selected_option": None},
             "fix_owner": {"type": "users_select", "selected_user": None},

@@ -65,6 +65,7 @@ def test_gunicorn_serves_health_and_signed_commands(
             team_id=VENDOR_TEAM,
             response_url=emulator.new_response_url,
             user_team=emulator.team_of,
+            trigger_id=emulator.new_trigger_id,
         )
         assert sender.command("help", user_id=CSM).status == 200
         assert "/accountability commit" in emulator.wait_for("response_url", timeout=10)[0].params["text"]

@@ -85,6 +85,7 @@ def sender(url: str, emulator: SlackEmulator) -> SlackSender:
         team_id=TEAM,
         response_url=emulator.new_response_url,
         user_team=emulator.team_of,
+        trigger_id=emulator.new_trigger_id,
     )
 
 
