@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import ProcessedEvent
-from models.db import insert_once
+from models.db import insert_once, rows_changed
 
 
 def first_delivery(
@@ -22,3 +23,18 @@ def first_delivery(
             unique=["event_id"],
         )
     return inserted is not None
+
+
+# Slack retries an event for about an hour at most and a signature is good for five minutes: a day
+# of memory is ample, and the table stays small.
+REMEMBERED = timedelta(days=1)
+
+
+def forget_old_deliveries(sessions: sessionmaker[Session], *, now: datetime) -> int:
+    """Read first, delete only when there is something to delete: an idle pass takes no write lock."""
+    old = ProcessedEvent.received_at < now - REMEMBERED
+    with sessions() as session:
+        if session.scalar(select(ProcessedEvent.event_id).where(old).limit(1)) is None:
+            return 0
+    with sessions.begin() as session:
+        return rows_changed(session, delete(ProcessedEvent).where(old))

@@ -22,6 +22,7 @@ from bot.agreements import remind_pending
 from bot.checkin_message import MAX_CHECKINS_PER_MESSAGE, message_blocks, message_text
 from bot.checkins import load, streak, view_of
 from bot.commitments import resume_commitment
+from bot.deliveries import forget_old_deliveries
 from bot.delivery_errors import Failure, ambiguous, classify, plain
 from bot.digest_posting import post_due_digests
 from bot.escalation import retry_pending_posts, run_rules
@@ -103,6 +104,7 @@ def run_due_work(
         ("agreement reminders", lambda: remind_pending(sessions, gateway, now=now)),
         ("shared diary", shared),
         ("digests", digests),
+        ("delivery log", lambda: forget_old_deliveries(sessions, now=now)),
     ]
     for name, step in steps:
         try:

@@ -130,3 +130,15 @@ def test_clock_pass_is_visible_in_healthz(
     status, body = get(f"{web.url}/healthz")
     assert status == 200
     assert body["clock"] == {"last_pass": now.isoformat(), "age_seconds": 60}
+
+
+def test_the_delivery_log_forgets_deliveries_older_than_a_day(
+    web: RunningApp, sessions: sessionmaker[Session], clock: Clock
+) -> None:
+    from bot.deliveries import first_delivery, forget_old_deliveries
+
+    assert first_delivery(sessions, event_id="Ev0OLD", team_id=None, now=clock.now - timedelta(days=2))
+    assert first_delivery(sessions, event_id="Ev0NEW", team_id=None, now=clock.now)
+    assert forget_old_deliveries(sessions, now=clock.now) == 1
+    assert forget_old_deliveries(sessions, now=clock.now) == 0
+    assert not first_delivery(sessions, event_id="Ev0NEW", team_id=None, now=clock.now)
