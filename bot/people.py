@@ -118,6 +118,12 @@ def identify(
             external, tz = True, None
         else:
             external, tz = not installation.employs(profile) or profile.deleted, profile.tz
+    return _actor(installation, user_id=user_id, admins=admins, external=external, tz=tz)
+
+
+def _actor(
+    installation: Installation, *, user_id: str, admins: frozenset[str], external: bool, tz: str | None
+) -> Actor:
     return Actor(
         user_id=user_id,
         team_id=installation.team_id,
@@ -149,11 +155,5 @@ def quick_actor(
     external = not installation.includes(team_id=payload_team_id, enterprise_id=payload_enterprise_id) or (
         person is not None and person.is_external
     )
-    return Actor(
-        user_id=user_id,
-        team_id=installation.team_id,
-        enterprise_id=installation.enterprise_id,
-        is_admin=user_id in admins and not external,
-        is_external=external,
-        tz=person.tz if person is not None else None,
-    )
+    tz = person.tz if person is not None else None
+    return _actor(installation, user_id=user_id, admins=admins, external=external, tz=tz)

@@ -12,7 +12,7 @@ from bot.commitments import create_commitment
 from bot.people import upsert_person
 from bot.permissions import Actor
 from bot.recurrence import parse_recurrence
-from models import Account, Answer, CheckIn, CheckInState, Commitment, Side
+from models import Account, Answer, CheckIn, CheckInState, Commitment, Escalation, EscalationState, Side
 
 VENDOR_TEAM = "T0VENDOR"
 
@@ -119,3 +119,25 @@ def add_history(
                     evaluated=True,
                 )
             )
+
+
+def open_escalation(
+    sessions: sessionmaker[Session],
+    *,
+    account_id: int,
+    opened_at: datetime,
+    commitment_id: int | None = None,
+    kind: str = "customer_slip",
+    summary: str = "Two of the last four check-ins were missed.",
+) -> int:
+    """An open episode, as the escalation rules would open it, not yet posted."""
+    key = f"{commitment_id if commitment_id else 'account'}:{kind}"
+    with sessions.begin() as session:
+        episode = Escalation(
+            team_id=VENDOR_TEAM, account_id=account_id, commitment_id=commitment_id, side=Side.CUSTOMER,
+            kind=kind, episode_key=key, level=1, state=EscalationState.OPEN, opened_at=opened_at,
+            summary=summary, post_pending=True,
+        )  # fmt: skip
+        session.add(episode)
+        session.flush()
+        return episode.id

@@ -43,7 +43,6 @@ from models import (
     CommitmentStatus,
     DiaryEntry,
     Escalation,
-    EscalationState,
     Side,
 )
 from slack_emulator import Call, SlackEmulator
@@ -62,7 +61,7 @@ from tests.conftest import (
     Clock,
     RunningApp,
 )
-from tests.factories import csm_actor, make_commitment
+from tests.factories import csm_actor, make_commitment, open_escalation
 from tests.faults import FaultResult, record
 from tests.test_escalation_end_to_end import autopsy_values
 from tests.test_forms_end_to_end import account_values, commit_values
@@ -244,22 +243,7 @@ def seed(world: World) -> None:
     post_agreement(
         sessions, gateway, team_id=VENDOR_TEAM, account_name="Acme", actor=csm_actor(CSM), now=MON_10
     )
-    with sessions.begin() as session:
-        episode = Escalation(
-            team_id=VENDOR_TEAM,
-            account_id=acme_id,
-            commitment_id=customer,
-            side=Side.CUSTOMER,
-            kind="customer_slip",
-            episode_key=f"{customer}:customer_slip",
-            level=1,
-            state=EscalationState.OPEN,
-            opened_at=MON_10,
-            summary="Two of the last four check-ins were missed.",
-        )
-        session.add(episode)
-        session.flush()
-        escalation_id = episode.id
+    escalation_id = open_escalation(sessions, account_id=acme_id, opened_at=MON_10, commitment_id=customer)
     publish(sessions, gateway, escalation_id, now=MON_10)
     scene = world.scene
     with sessions() as session:

@@ -13,10 +13,10 @@ from bot import due_work
 from bot.due_work import run_due_work
 from bot.escalation import publish
 from bot.slack_gateway import SlackGateway, make_client
-from models import CheckIn, CheckInState, ClockPass, DiaryEntry, Escalation, EscalationState, Person, Side
+from models import CheckIn, CheckInState, ClockPass, DiaryEntry, Escalation, Person
 from slack_emulator import SlackEmulator
-from tests.conftest import CHAMPION, CSM, ESCALATION_CHANNEL, TOKEN, VENDOR_TEAM
-from tests.factories import make_account, make_commitment
+from tests.conftest import CHAMPION, CSM, ESCALATION_CHANNEL, TOKEN
+from tests.factories import make_account, make_commitment, open_escalation
 from tests.faults import record, size
 from tests.faults.delivery import DUE, flaky_slack, killed_clocks, racing_clocks, revoked_token_for_one_pass
 
@@ -207,16 +207,13 @@ def test_a_failing_step_is_recorded_and_the_steps_after_it_still_run(
 
 
 def open_episode(sessions: sessionmaker[Session]) -> int:
-    account_id = make_account(sessions, now=DUE)
-    with sessions.begin() as session:
-        episode = Escalation(
-            team_id=VENDOR_TEAM, account_id=account_id, side=Side.CUSTOMER, kind="champion_unresponsive",
-            episode_key="account:champion_unresponsive", level=1, state=EscalationState.OPEN, opened_at=DUE,
-            summary="Three check-ins in a row had no response.", post_pending=True,
-        )  # fmt: skip
-        session.add(episode)
-        session.flush()
-        return episode.id
+    return open_escalation(
+        sessions,
+        account_id=make_account(sessions, now=DUE),
+        opened_at=DUE,
+        kind="champion_unresponsive",
+        summary="Three check-ins in a row had no response.",
+    )
 
 
 def diary_kinds(sessions: sessionmaker[Session]) -> list[str]:

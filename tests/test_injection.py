@@ -25,9 +25,10 @@ from bot.due_work import run_due_work
 from bot.escalation import publish
 from bot.mrkdwn import escape
 from bot.slack_gateway import SlackGateway
-from models import Account, Answer, CheckIn, Commitment, DiaryEntry, Escalation, EscalationState, Side
+from models import Account, Answer, CheckIn, Commitment, DiaryEntry, Side
 from slack_emulator import Call, SlackEmulator
 from tests.conftest import CHAMPION, CSM, ENGINEER, VENDOR_TEAM, Clock, RunningApp
+from tests.factories import open_escalation
 from tests.faults import FaultResult, record
 from tests.flows import agree_to_plan, buttons
 
@@ -156,23 +157,11 @@ def journey(
     seen["typed DM note and note form: the check-in redrawn"] = since(mark)
 
     mark = len(emulator.calls)
-    with sessions.begin() as session:
+    with sessions() as session:
         customer = session.scalars(select(Commitment).where(Commitment.side == Side.CUSTOMER)).one()
-        episode = Escalation(
-            team_id=VENDOR_TEAM,
-            account_id=customer.account_id,
-            commitment_id=customer.id,
-            side=Side.CUSTOMER,
-            kind="customer_slip",
-            episode_key=f"{customer.id}:customer_slip",
-            level=1,
-            state=EscalationState.OPEN,
-            opened_at=MONDAY_10,
-            summary="Two of the last four check-ins were missed.",
-        )
-        session.add(episode)
-        session.flush()
-        escalation_id = episode.id
+    escalation_id = open_escalation(
+        sessions, account_id=customer.account_id, opened_at=MONDAY_10, commitment_id=customer.id
+    )
     publish(sessions, gateway, escalation_id, now=MONDAY_10)
     seen["escalation post (owner's action, last note)"] = since(mark)
 
