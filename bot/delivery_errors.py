@@ -95,3 +95,8 @@ def classify(error: str) -> Failure:
 
 def plain(error: str) -> str:
     return PLAIN_WORDS.get(error, f"Slack refused it ({error})")
+
+
+def why_not_delivered(error: str) -> str:
+    """For the shared diary: the reason in words, and a passing failure never as a raw code."""
+    return plain(error) if classify(error) is Failure.PERMANENT else "Slack did not take it just then"

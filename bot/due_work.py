@@ -23,7 +23,7 @@ from bot.checkin_message import MAX_CHECKINS_PER_MESSAGE, message_blocks, messag
 from bot.checkins import load, streak, view_of
 from bot.commitments import resume_commitment
 from bot.deliveries import forget_old_deliveries
-from bot.delivery_errors import Failure, ambiguous, classify, plain
+from bot.delivery_errors import Failure, ambiguous, classify, plain, why_not_delivered
 from bot.digest_posting import post_due_digests
 from bot.escalation import retry_pending_posts, run_rules
 from bot.mrkdwn import escape
@@ -529,9 +529,9 @@ def _record_failure(
         assert checkin is not None
         commitment = checkin.commitment
         why = (
-            plain(error)
+            why_not_delivered(error)
             if classify(error) is Failure.PERMANENT
-            else "Slack stayed unreachable until it closed"
+            else "Slack did not take it before it closed"
         )
         diary.record_checkin(
             session,

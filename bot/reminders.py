@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from bot import diary
 from bot.checkin_message import MAX_CHECKINS_PER_MESSAGE, CheckInView, message_blocks, message_text
 from bot.checkins import load, message_views, streak, view_of
+from bot.delivery_errors import why_not_delivered
 from bot.mrkdwn import escape
 from bot.schedule import zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
@@ -153,7 +154,7 @@ def _send_reminder(
             ids,
             kind="reminder_failed",
             now=now,
-            text=f"A reminder could not be delivered ({exc.error}).",
+            text=f"A reminder could not be delivered: {why_not_delivered(exc.error)}. The check-in stays open.",
         )
         return
     with sessions.begin() as session:
