@@ -122,11 +122,15 @@ def _checked(session: Session, checkin_id: int, user_id: str) -> CheckIn | NotRe
     return checkin
 
 
-def _redrawn(session: Session, checkin: CheckIn) -> Answered:
-    if checkin.channel_id is None or checkin.message_ts is None:
-        return Answered(views=[view_of(checkin)], channel_id=None, message_ts=None)
-    views = message_views(session, channel_id=checkin.channel_id, message_ts=checkin.message_ts)
-    return Answered(views=views, channel_id=checkin.channel_id, message_ts=checkin.message_ts)
+def _redrawn(sessions: sessionmaker[Session], checkin_id: int) -> Answered:
+    """Read after the answer's transaction has committed: the write lock is held only for the write."""
+    with sessions() as session:
+        checkin = load(session, checkin_id)
+        assert checkin is not None
+        if checkin.channel_id is None or checkin.message_ts is None:
+            return Answered(views=[view_of(checkin)], channel_id=None, message_ts=None)
+        views = message_views(session, channel_id=checkin.channel_id, message_ts=checkin.message_ts)
+        return Answered(views=views, channel_id=checkin.channel_id, message_ts=checkin.message_ts)
 
 
 def answer_checkin(
@@ -184,7 +188,7 @@ def answer_checkin(
             actor_user_id=user_id,
             dedupe_key=f"checkin:{checkin.id}:answer",
         )
-        return _redrawn(session, checkin)
+    return _redrawn(sessions, checkin_id)
 
 
 def snooze_checkin(
@@ -225,7 +229,7 @@ def snooze_checkin(
             actor_user_id=user_id,
             dedupe_key=f"checkin:{checkin.id}:snooze:{checkin.snoozes}",
         )
-        return _redrawn(session, checkin)
+    return _redrawn(sessions, checkin_id)
 
 
 def _why_closed(checkin: CheckIn) -> str:
