@@ -98,10 +98,17 @@ def gate(environ: WSGIEnvironment, *, signing_secret: str) -> tuple[str, str] | 
     before a byte is read, and a chunked one as soon as it passes the limit.
     """
     length_header = environ.get("CONTENT_LENGTH") or ""
-    if length_header and (not length_header.isdigit() or int(length_header) > MAX_BODY):
+    if length_header and not length_header.isdigit():
+        return "400 Bad Request", "Content-Length is not a number"
+    if length_header and int(length_header) > MAX_BODY:
         return "413 Payload Too Large", "request body over 1 MB"
     stream = environ["wsgi.input"]
-    body = stream.read(int(length_header)) if length_header else stream.read(MAX_BODY + 1)
+    if length_header:
+        body = stream.read(int(length_header))
+    elif environ.get("wsgi.input_terminated"):
+        body = stream.read(MAX_BODY + 1)  # gunicorn ends a chunked body for us; read past the limit
+    else:
+        body = b""  # a server that can't end the body: reading would wait for the client to hang up
     if len(body) > MAX_BODY:
         return "413 Payload Too Large", "request body over 1 MB"
     environ["wsgi.input"] = io.BytesIO(body)
@@ -120,11 +127,52 @@ def gate(environ: WSGIEnvironment, *, signing_secret: str) -> tuple[str, str] | 
     media_type = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
     try:
         if media_type == "application/json":
-            json.loads(text)
-        elif "payload" in (form := dict(parse_qsl(text, keep_blank_values=True))):
-            json.loads(form["payload"])
+            problem = _event_problem(json.loads(text))
+        else:
+            form = dict(parse_qsl(text, keep_blank_values=True))
+            problem = (
+                _interaction_problem(json.loads(form["payload"]))
+                if "payload" in form
+                else _command_problem(form)
+            )
     except ValueError:
         return "400 Bad Request", "payload is not JSON"
+    return ("400 Bad Request", problem) if problem else None
+
+
+def _event_problem(body: Any) -> str | None:
+    """What Slack always sends in an Events API body; anything else would crash further in."""
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        return "not a Slack event"
+    if body["type"] == "event_callback" and not isinstance(body.get("event"), dict):
+        return "event_callback without an event"
+    return None
+
+
+def _interaction_problem(payload: Any) -> str | None:
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return "payload is not a Slack interaction"
+    user = payload.get("user")
+    if payload["type"] in (
+        "block_actions",
+        "view_submission",
+        "view_closed",
+        "shortcut",
+        "message_action",
+    ) and not (isinstance(user, dict) and isinstance(user.get("id"), str)):
+        return "interaction without a user"
+    if payload["type"] == "block_actions" and not isinstance(payload.get("actions"), list):
+        return "block_actions without actions"
+    if payload["type"] in ("view_submission", "view_closed") and not isinstance(payload.get("view"), dict):
+        return "view submission without a view"
+    return None
+
+
+def _command_problem(form: dict[str, str]) -> str | None:
+    if "ssl_check" in form:
+        return None
+    if not form.get("command") or not form.get("user_id"):
+        return "a slash command needs command and user_id"
     return None
 
 

@@ -57,8 +57,6 @@ def attach_typed_note(
         if private:
             note = note[len(PRIVATE_PREFIX) :].strip()
         note = truncate(note, MAX_NOTE)
-        if checkin.state is CheckInState.SENT:
-            checkin.note = note if not checkin.note else truncate(f"{checkin.note}\n{note}", MAX_NOTE)
         recorded = diary.record_checkin(
             session,
             checkin,
@@ -70,6 +68,8 @@ def attach_typed_note(
             dedupe_key=f"event:{event_id}:note",
         )
         if recorded is None:
-            return ""  # a redelivery of a note already recorded: say nothing twice
+            return ""  # a redelivery of a note already recorded: say nothing twice, add nothing twice
+        if checkin.state is CheckInState.SENT:
+            checkin.note = note if not checkin.note else truncate(f"{checkin.note}\n{note}", MAX_NOTE)
         where = "kept private to the vendor's team" if private else "added to the shared diary"
         return f"Noted on your check-in for “{escape(commitment.action)}” ({escape(commitment.account.name)}) — {where}."

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from bot import diary
 from bot.checkin_message import MAX_CHECKINS_PER_MESSAGE, CheckInView, message_blocks, message_text
 from bot.checkins import load, message_views, streak, view_of
-from bot.delivery_errors import why_not_delivered
+from bot.delivery_errors import Failure, classify, why_not_delivered
 from bot.mrkdwn import escape
 from bot.schedule import zone
 from bot.slack_gateway import SlackDeliveryError, SlackGateway
@@ -27,6 +27,8 @@ from models.db import rows_changed
 
 MAX_REMINDERS = 3
 REMINDER_SPACING = timedelta(hours=1)
+# A reminder Slack did not take for a passing reason is tried again this much later.
+RETRY_AFTER = timedelta(minutes=5)
 
 
 def reminder_count(checkin: CheckIn) -> int:
@@ -149,6 +151,10 @@ def _send_reminder(
             blocks=message_blocks(views, reminder=True),
         )
     except SlackDeliveryError as exc:
+        if classify(exc.error) is Failure.TRANSIENT:
+            # Owed, not spent: a check-in must not close as a miss without the reminder it was due.
+            _release(sessions, ids, now=now)
+            return
         _record(
             sessions,
             ids,
@@ -192,6 +198,25 @@ def _redraw_old_messages(
 
 def _as_moved(view: CheckInView) -> CheckInView:
     return replace(view, moved=True)
+
+
+def _release(sessions: sessionmaker[Session], checkin_ids: list[int], *, now: datetime) -> None:
+    """Undo a reminder's claim after a passing failure, so a later pass sends it: the count goes
+    back, nothing closes, and the owner's hourly slot is freed."""
+    with sessions.begin() as session:
+        owners = set(
+            session.scalars(
+                select(Commitment.owner_id).join(CheckIn.commitment).where(CheckIn.id.in_(checkin_ids))
+            )
+        )
+        session.execute(
+            update(CheckIn)
+            .where(
+                CheckIn.id.in_(checkin_ids), CheckIn.state == CheckInState.SENT, CheckIn.reminders_sent > 0
+            )
+            .values(reminders_sent=CheckIn.reminders_sent - 1, remind_at=now + RETRY_AFTER, closes_at=None)
+        )
+        session.execute(update(Person).where(Person.id.in_(owners)).values(last_reminded_at=None))
 
 
 def _record(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -172,6 +172,24 @@ def test_unanswered_checkin_is_reminded_next_morning_then_closes_as_no_response(
     assert len(dms(emulator)) == 2  # no further reminders once closed
     assert len(nudges(emulator)) == 1  # a first miss: a courteous nudge, nothing escalated
     assert not [c for c in emulator.calls_to("chat.postMessage") if c.params["channel"] == "C0ESCAL"]
+
+
+def test_a_reminder_slack_did_not_take_is_sent_on_a_later_pass_before_anything_closes(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    one_commitment(sessions)
+    run_due_work(sessions, gateway, now=MON_10)
+    emulator.error_next("chat.postMessage", "internal_error", channel=CHAMPION)
+    tuesday_9 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    run_due_work(sessions, gateway, now=tuesday_9)
+    [row] = rows(sessions)
+    assert (row.reminders_sent, row.closes_at, row.remind_at) == (0, None, tuesday_9 + timedelta(minutes=5))
+    run_due_work(sessions, gateway, now=tuesday_9 + timedelta(minutes=5))
+    [_, _, reminder] = [c for c in emulator.calls_to("chat.postMessage") if c.params["channel"] == CHAMPION]
+    assert reminder.params["text"].startswith("Gentle reminder")
+    [row] = rows(sessions)
+    assert (row.reminders_sent, row.closes_at) == (1, datetime(2026, 12, 1, 18, 0, tzinfo=UTC))
+    assert "reminder_failed" not in kinds(sessions) and kinds(sessions).count("reminder_sent") == 1
 
 
 def test_reminder_count_is_configurable_per_account(

@@ -59,6 +59,17 @@ BAD = [
         web, urllib.parse.urlencode({"payload": "{not json " + MARKER})), 400),
     Bad("signed, with a JSON body that is not JSON", lambda web: signed(
         web, "{not json " + MARKER, "application/json"), 400),
+    Bad("signed, with a payload that is a list", lambda web: signed(web, urllib.parse.urlencode({"payload": "[1]"})), 400),
+    Bad("signed, with a payload that is null", lambda web: signed(web, urllib.parse.urlencode({"payload": "null"})), 400),
+    Bad("signed, with a JSON body that is a list", lambda web: signed(web, "[1]", "application/json"), 400),
+    Bad("signed, an event_callback without its event", lambda web: signed(
+        web, json.dumps({"type": "event_callback", "event": "x"}), "application/json"), 400),
+    Bad("signed, a click without its user", lambda web: signed(web, urllib.parse.urlencode(
+        {"payload": json.dumps({"type": "block_actions", "actions": []})})), 400),
+    Bad("signed, a click whose actions are not a list", lambda web: signed(web, urllib.parse.urlencode(
+        {"payload": json.dumps({"type": "block_actions", "user": {"id": CSM}, "actions": "x"})})), 400),
+    Bad("signed, a command without its user", lambda web: signed(
+        web, urllib.parse.urlencode({"command": "/accountability", "text": "help"})), 400),
 ]  # fmt: skip
 
 
@@ -100,6 +111,13 @@ def test_requests_that_are_not_slacks_get_a_4xx_change_nothing_and_are_not_logge
     )
     assert b" 413 " in too_big.split(b"\r\n")[0]
     outcome["a body over 1 MB"] = 413
+    odd_length = raw_post(
+        web,
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: lots\r\n"
+        b"X-Slack-Request-Timestamp: " + ts + b"\r\nX-Slack-Signature: v0=00\r\n\r\n",
+    )
+    assert b" 400 " in odd_length.split(b"\r\n")[0]
+    outcome["a Content-Length that is not a number"] = 400
     assert accounts(sessions) == 0
     assert [c for c in emulator.calls if c.method != "auth.test"] == []
     assert MARKER not in caplog.text
