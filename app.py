@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.health import health
 from bot.settings import Settings
-from bot.slack_gateway import make_client
+from bot.slack.gateway import make_client
 from handlers import register
 from handlers.deps import Deps, utc_now
 from models.db import make_engine, session_factory, upgrade

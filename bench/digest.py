@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import Engine, event, insert, select
 
 import models
-from bot.digest import build_digest
-from bot.digest_chart import chart_png
-from bot.digest_message import digest_blocks, digest_csv
-from bot.workspace_settings import DigestSchedule
+from bot.digest.chart import chart_png
+from bot.digest.message import digest_blocks, digest_csv
+from bot.digest.report import build_digest
+from bot.digest.settings import DigestSchedule
 from models import (
     Account,
     Answer,

@@ -5,7 +5,7 @@ export: --account NAME [--team T…] [--format csv|json] [--output FILE]; standa
   CSV columns: occurred_at_utc, account, kind, side, actor_user_id, commitment_id, checkin_id, private,
   corrects_entry_id, text. JSON: {"account", "scorecard": {"customer"|"vendor": {"kept", "total"}},
   "diary": [...same fields...]}.
-import: FILE [--dry-run] [--team T…]; columns are listed in bot/importer.py and the README.
+import: FILE [--dry-run] [--team T…]; columns are listed in bot/commands/importer.py and the README.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot import importer
+from bot.accounts.permissions import Actor
+from bot.commands import importer
+from bot.diary.export import CSV_COLUMNS, diary_csv
+from bot.digest.scorecard import SCORE_WINDOW, kept_rates
 from bot.errors import Refusal
-from bot.export import CSV_COLUMNS, diary_csv
-from bot.permissions import Actor
-from bot.scorecard import SCORE_WINDOW, kept_rates
 from bot.settings import Settings
-from bot.slack_gateway import SlackDeliveryError, SlackGateway, make_client
+from bot.slack.gateway import SlackDeliveryError, SlackGateway, make_client
 from models import Account, Side
 from models.db import make_engine, session_factory, upgrade
 

@@ -18,11 +18,11 @@ from slack_sdk.models.views import View
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from bot.checkin_message import SECTION_LIMIT, message_blocks, truncate
-from bot.checkins import streak, view_of
-from bot.mrkdwn import escape
-from bot.policy import policy_of
-from bot.scorecard import SCORE_WINDOW, KeptRate, kept_rates
+from bot.checkins.answers import streak, view_of
+from bot.checkins.message import SECTION_LIMIT, message_blocks, truncate
+from bot.digest.scorecard import SCORE_WINDOW, KeptRate, kept_rates
+from bot.escalation.policy import policy_of
+from bot.slack.mrkdwn import escape
 from models import Account, CheckIn, CheckInState, Commitment, Escalation, EscalationState, Person, Side
 
 MAX_OPEN_SHOWN = 10

@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_web_app, serve_in_thread
-from bot.due_work import PassReport, run_due_work
+from bot.checkins.sending import PassReport, run_due_work
 from bot.settings import Settings
-from bot.slack_gateway import SlackGateway, make_client
+from bot.slack.gateway import SlackGateway, make_client
 from handlers.deps import Deps
 from models.db import make_engine, session_factory, upgrade
 from slack_emulator import Call, SlackEmulator

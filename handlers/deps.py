@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import BoltContext
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.installation import Installation
+from bot.accounts.installation import Installation
 
 
 def utc_now() -> datetime:

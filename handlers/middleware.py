@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.deliveries import first_delivery
+from bot.slack.deliveries import first_delivery
 from handlers.deps import Deps, bind
 
 

@@ -41,7 +41,7 @@ class Account(Base):
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped whenever the customer's side of the plan changes: each version is agreed to afresh.
     plan_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # JSON of escalation-policy overrides; absent keys take the product's defaults (bot/policy.py).
+    # JSON of escalation-policy overrides; absent keys take the product's defaults (bot/escalation/policy.py).
     policy: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(SLACK_ID))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

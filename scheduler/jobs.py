@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot.due_work import PassReport, run_due_work
+from bot.checkins.sending import PassReport, run_due_work
 from bot.settings import Settings
-from bot.slack_gateway import SlackGateway, make_client
+from bot.slack.gateway import SlackGateway, make_client
 from models.db import make_engine, session_factory, upgrade
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def run_forever(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     sessions = session_factory(engine)
-    # The clock retries nothing blindly: see bot.slack_gateway.retry_handlers.
+    # The clock retries nothing blindly: see bot.slack.gateway.retry_handlers.
     gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url, clock=True))
 
     def tick() -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import models
 from app import ThreadingWSGIServer, create_web_app, serve_in_thread
 from bot.settings import Settings
-from bot.slack_gateway import SlackGateway, make_client
+from bot.slack.gateway import SlackGateway, make_client
 from handlers.deps import Deps
 from models.db import make_engine, session_factory, upgrade
 from slack_emulator import SlackEmulator

@@ -6,12 +6,12 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.accounts import create_account
-from bot.command_parser import AccountAdd, Commit
-from bot.commitments import create_commitment
-from bot.people import upsert_person
-from bot.permissions import Actor
-from bot.recurrence import parse_recurrence
+from bot.accounts.commitments import create_commitment
+from bot.accounts.people import upsert_person
+from bot.accounts.permissions import Actor
+from bot.accounts.registry import create_account
+from bot.checkins.recurrence import parse_recurrence
+from bot.commands.grammar import AccountAdd, Commit
 from models import Account, Answer, CheckIn, CheckInState, Commitment, Escalation, EscalationState, Side
 
 VENDOR_TEAM = "T0VENDOR"

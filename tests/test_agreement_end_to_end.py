@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.due_work import run_due_work
-from bot.slack_gateway import SlackGateway
+from bot.checkins.sending import run_due_work
+from bot.slack.gateway import SlackGateway
 from models import Agreement, CheckIn, Commitment, DiaryEntry, Side
 from slack_emulator import SlackEmulator
 from tests.conftest import CHAMPION, CSM, ENGINEER, SHARED_CHANNEL, Clock, RunningApp

@@ -23,17 +23,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import models
 from app import create_web_app, serve_in_thread
-from bot import diary
-from bot.accounts import create_account
-from bot.agreements import post_agreement
-from bot.command_parser import AccountAdd
-from bot.diary_pages import PAGE_ACTION
-from bot.due_work import run_due_work
-from bot.escalation import publish
-from bot.escalation_message import ACK, AUTOPSY, RESOLVE
-from bot.installation import Installation
+from bot.accounts.agreements import post_agreement
+from bot.accounts.installation import Installation
+from bot.accounts.registry import create_account
+from bot.checkins.sending import run_due_work
+from bot.commands.grammar import AccountAdd
+from bot.diary import entries as diary
+from bot.diary.pages import PAGE_ACTION
+from bot.escalation.message import ACK, AUTOPSY, RESOLVE
+from bot.escalation.rules import publish
 from bot.settings import Settings
-from bot.slack_gateway import SlackGateway, SlackProfile
+from bot.slack.gateway import SlackGateway, SlackProfile
 from handlers.deps import Deps
 from models import (
     Account,

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.due_work import run_due_work
-from bot.slack_gateway import SlackGateway
+from bot.checkins.sending import run_due_work
+from bot.slack.gateway import SlackGateway
 from models import Account, Answer, CheckIn, CheckInState, Commitment, DiaryEntry
 from slack_emulator import Call, SlackEmulator
 from tests.conftest import CHAMPION, CSM, ENGINEER, Clock, RunningApp

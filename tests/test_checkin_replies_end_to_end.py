@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.due_work import run_due_work
-from bot.slack_gateway import SlackGateway
+from bot.checkins.sending import run_due_work
+from bot.slack.gateway import SlackGateway
 from models import Account, Answer, CheckIn, CheckInState, DiaryEntry
 from slack_emulator import Call, SlackEmulator
 from tests.conftest import CHAMPION, RunningApp

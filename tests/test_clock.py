@@ -12,9 +12,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.due_work import checkin_metadata, run_due_work
+from bot.checkins.sending import checkin_metadata, run_due_work
 from bot.settings import Settings
-from bot.slack_gateway import SlackGateway, make_client
+from bot.slack.gateway import SlackGateway, make_client
 from models import CheckIn, CheckInState, ClockPass, DiaryEntry
 from slack_emulator import Call, SlackEmulator
 from tests.conftest import CHAMPION, TOKEN

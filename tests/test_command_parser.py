@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.command_parser import (
+from bot.commands.grammar import (
     COMMAND_REFERENCE,
     AccountAdd,
     AccountEdit,

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.due_work import run_due_work
-from bot.slack_gateway import SlackGateway
+from bot.checkins.sending import run_due_work
+from bot.slack.gateway import SlackGateway
 from models import Account, CheckIn, CheckInState, Commitment, CommitmentStatus, DiaryEntry, Escalation
 from slack_emulator import SlackEmulator
 from tests.conftest import ADMIN, CHAMPION, CSM, ENGINEER, OUTSIDER_VENDOR, Clock, RunningApp

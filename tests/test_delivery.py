@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import due_work
-from bot.due_work import run_due_work
-from bot.escalation import publish
-from bot.slack_gateway import SlackGateway, make_client
+from bot.checkins import sending as due_work
+from bot.checkins.sending import run_due_work
+from bot.escalation.rules import publish
+from bot.slack.gateway import SlackGateway, make_client
 from models import CheckIn, CheckInState, ClockPass, DiaryEntry, Escalation, Person
 from slack_emulator import SlackEmulator
 from tests.conftest import CHAMPION, CSM, ESCALATION_CHANNEL, TOKEN

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.digest_chart import HEIGHT_PX, WIDTH_PX
-from bot.export import CSV_COLUMNS
+from bot.diary.export import CSV_COLUMNS
+from bot.digest.chart import HEIGHT_PX, WIDTH_PX
 
 # One exact line fragment per step of the story, in the order the transcript tells it.
 STEPS = (

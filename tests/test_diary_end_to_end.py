@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import diary
-from bot.due_work import run_due_work
-from bot.slack_gateway import SlackGateway
+from bot.checkins.sending import run_due_work
+from bot.diary import entries as diary
+from bot.slack.gateway import SlackGateway
 from models import Account, DiaryEntry
 from slack_emulator import SlackEmulator
 from tests.conftest import ADMIN, CSM, ENGINEER, OUTSIDER_VENDOR, RunningApp

@@ -11,10 +11,10 @@ from freezegun import freeze_time
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.digest import DigestReport, build_digest
-from bot.digest_message import digest_blocks, digest_csv, digest_text
-from bot.scorecard import KeptRate
-from bot.workspace_settings import DigestSchedule
+from bot.digest.message import digest_blocks, digest_csv, digest_text
+from bot.digest.report import DigestReport, build_digest
+from bot.digest.scorecard import KeptRate
+from bot.digest.settings import DigestSchedule
 from models import Account, Agreement, Autopsy, Escalation, EscalationState, Side
 from tests.factories import VENDOR_TEAM, add_history, make_account, make_commitment
 

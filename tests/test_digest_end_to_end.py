@@ -17,11 +17,11 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.digest_chart import HEIGHT_PX, WIDTH_PX
-from bot.digest_posting import post_due_digests
-from bot.due_work import NEVER, run_due_work
+from bot.checkins.sending import NEVER, run_due_work
+from bot.digest.chart import HEIGHT_PX, WIDTH_PX
+from bot.digest.posting import post_due_digests
 from bot.settings import Settings
-from bot.slack_gateway import SlackGateway, make_client
+from bot.slack.gateway import SlackGateway, make_client
 from models import Account, Commitment, Digest, Escalation, EscalationState, Side, WorkspaceSettings
 from slack_emulator import SlackEmulator
 from tests.conftest import ADMIN, CSM, OUTSIDER_VENDOR, TOKEN, VENDOR_TEAM, Clock, RunningApp

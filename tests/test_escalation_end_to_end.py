@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.due_work import run_due_work
-from bot.escalation import _resolve, resolve
-from bot.slack_gateway import SlackGateway
+from bot.checkins.sending import run_due_work
+from bot.escalation.rules import _resolve, resolve
+from bot.slack.gateway import SlackGateway
 from models import Account, Autopsy, Commitment, DiaryEntry, Escalation, EscalationState
 from slack_emulator import Call, SlackEmulator
 from slack_emulator.outbound import HttpResult

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.due_work import run_due_work
-from bot.slack_gateway import SlackGateway
+from bot.checkins.sending import run_due_work
+from bot.slack.gateway import SlackGateway
 from slack_emulator import SlackEmulator
 from tests.conftest import CHAMPION, CSM, OTHER_CHAMPION, OUTSIDER_VENDOR, Clock, RunningApp
 from tests.flows import ADD_ACME, agree_to_plan, buttons, run

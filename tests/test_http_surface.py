@@ -135,7 +135,7 @@ def test_clock_pass_is_visible_in_healthz(
 def test_the_delivery_log_forgets_deliveries_older_than_a_day(
     web: RunningApp, sessions: sessionmaker[Session], clock: Clock
 ) -> None:
-    from bot.deliveries import first_delivery, forget_old_deliveries
+    from bot.slack.deliveries import first_delivery, forget_old_deliveries
 
     assert first_delivery(sessions, event_id="Ev0OLD", team_id=None, now=clock.now - timedelta(days=2))
     assert first_delivery(sessions, event_id="Ev0NEW", team_id=None, now=clock.now)

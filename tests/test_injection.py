@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import importer
-from bot.due_work import run_due_work
-from bot.escalation import publish
-from bot.mrkdwn import escape
-from bot.slack_gateway import SlackGateway
+from bot.checkins.sending import run_due_work
+from bot.commands import importer
+from bot.escalation.rules import publish
+from bot.slack.gateway import SlackGateway
+from bot.slack.mrkdwn import escape
 from models import Account, Answer, CheckIn, Commitment, DiaryEntry, Side
 from slack_emulator import Call, SlackEmulator
 from tests.conftest import CHAMPION, CSM, ENGINEER, VENDOR_TEAM, Clock, RunningApp

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import diary
+from bot.diary import entries as diary
 from models import Account, Commitment
 from slack_emulator import SlackEmulator
 from tests.factories import make_account

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from bot.schedule import local_instant, occurrences, upcoming, zone
+from bot.checkins.schedule import local_instant, occurrences, upcoming, zone
 
 
 def local(instants: list[datetime], tz: str) -> list[str]:

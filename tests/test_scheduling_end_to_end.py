@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.due_work import run_due_work
-from bot.schedule import zone
-from bot.slack_gateway import SlackGateway, make_client
+from bot.checkins.schedule import zone
+from bot.checkins.sending import run_due_work
+from bot.slack.gateway import SlackGateway, make_client
 from models import CheckIn, CheckInState, Commitment
 from slack_emulator import SlackEmulator
 from tests.conftest import ENGINEER, TOKEN, Clock, RunningApp

@@ -4,10 +4,10 @@ import re
 
 from slack_bolt import App
 
-from bot.agreements import AGREE, DISCUSS
-from bot.checkin_message import ACTION_PREFIX
-from bot.diary_pages import PAGE_ACTION
-from bot.escalation_message import ACK, AUTOPSY, RESOLVE
+from bot.accounts.agreements import AGREE, DISCUSS
+from bot.checkins.message import ACTION_PREFIX
+from bot.diary.pages import PAGE_ACTION
+from bot.escalation.message import ACK, AUTOPSY, RESOLVE
 from handlers.actions.agreement import on_agreement
 from handlers.actions.checkin import on_answer
 from handlers.actions.diary import ack_page, turn_page

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.agreements import Responded, respond
+from bot.accounts.agreements import Responded, respond
 from bot.recording import attempt
-from bot.slack_gateway import SlackGateway
+from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
 
 

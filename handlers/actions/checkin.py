@@ -8,12 +8,25 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.checkin_message import NOTE_ANSWERS, CheckInView, answer_from_action_id, message_blocks, message_text
-from bot.checkins import Answered, AnswerOutcome, NotRecorded, answer_checkin, open_for, snooze_checkin
-from bot.forms import note_form
+from bot.checkins.answers import (
+    Answered,
+    AnswerOutcome,
+    NotRecorded,
+    answer_checkin,
+    open_for,
+    snooze_checkin,
+)
+from bot.checkins.message import (
+    NOTE_ANSWERS,
+    CheckInView,
+    answer_from_action_id,
+    message_blocks,
+    message_text,
+)
+from bot.commands.forms import note_form
 from bot.home import home_view
 from bot.recording import Unrecorded, attempt
-from bot.slack_gateway import SlackGateway
+from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
 from models import Answer
 

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.command_runner import diary_turn
-from bot.slack_gateway import SlackGateway
+from bot.commands.runner import diary_turn
+from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps, installation_of
 
 

@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.autopsy import autopsy_form, resolve_form
-from bot.escalation import acknowledge, handling_refusal, publish
-from bot.escalation_message import AUTOPSY, RESOLVE
+from bot.escalation.autopsy import autopsy_form, resolve_form
+from bot.escalation.message import AUTOPSY, RESOLVE
+from bot.escalation.rules import acknowledge, handling_refusal, publish
 from bot.recording import Unrecorded, attempt
-from bot.slack_gateway import SlackGateway
+from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
 from models import Account, Escalation
 

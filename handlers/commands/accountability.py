@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import command_runner
-from bot.slack_gateway import SlackGateway
+from bot.commands import runner as command_runner
+from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps, installation_of
 
 SOMETHING_WENT_WRONG = "Sorry — something went wrong on our side and nothing was changed. Please try again."

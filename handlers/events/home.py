@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.home import home_view
-from bot.slack_gateway import SlackGateway
+from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
 
 

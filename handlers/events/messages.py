@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.notes import attach_typed_note
-from bot.slack_gateway import SlackGateway
+from bot.checkins.notes import attach_typed_note
+from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.autopsy import AUTOPSY_FORM, RESOLVE_FORM
-from bot.forms import ACCOUNT_FORM, COMMIT_FORM, NOTE_FORM
+from bot.commands.forms import ACCOUNT_FORM, COMMIT_FORM, NOTE_FORM
+from bot.escalation.autopsy import AUTOPSY_FORM, RESOLVE_FORM
 from handlers.deps import Deps, bind
 from handlers.views.escalation import ack_autopsy, on_resolve, record_autopsy_form
 from handlers.views.forms import ack_form, run_form

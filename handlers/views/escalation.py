@@ -10,12 +10,12 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot import command_runner
-from bot.autopsy import read_autopsy_form, read_resolve_form
-from bot.escalation import publish, resolve
-from bot.forms import FormError
+from bot.commands import runner as command_runner
+from bot.commands.forms import FormError
+from bot.escalation.autopsy import read_autopsy_form, read_resolve_form
+from bot.escalation.rules import publish, resolve
 from bot.recording import Unrecorded, attempt
-from bot.slack_gateway import SlackGateway
+from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps, installation_of
 from models import Account
 

@@ -10,9 +10,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot import command_runner
-from bot.forms import FormError, reader
-from bot.slack_gateway import SlackGateway
+from bot.commands import runner as command_runner
+from bot.commands.forms import FormError, reader
+from bot.slack.gateway import SlackGateway
 from handlers.commands.accountability import SOMETHING_WENT_WRONG
 from handlers.deps import Deps, installation_of
 

@@ -8,10 +8,10 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.checkins import NotRecorded, answer_checkin
-from bot.forms import FormError, read_note_form
+from bot.checkins.answers import NotRecorded, answer_checkin
+from bot.commands.forms import FormError, read_note_form
 from bot.recording import Unrecorded, attempt
-from bot.slack_gateway import SlackGateway
+from bot.slack.gateway import SlackGateway
 from handlers.actions.checkin import show_outcome
 from handlers.deps import Deps
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.due_work import CHECKIN_EVENT, run_due_work
-from bot.slack_gateway import SlackGateway, make_client
+from bot.checkins.sending import CHECKIN_EVENT, run_due_work
+from bot.slack.gateway import SlackGateway, make_client
 from models import (
     Account,
     CheckIn,

@@ -1,0 +1,1 @@
+"""Accounts and the people on them: commitments, agreements, plan versions, who may see and do what."""

@@ -1,0 +1,1 @@
+"""Check-ins: when they fall, sending them, answers, notes and reminders."""

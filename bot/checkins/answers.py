@@ -1,0 +1,254 @@
+"""Answering a check-in: one answer per occurrence, from its owner, written with its diary entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from bot.checkins.message import ANSWER_LABELS, CheckInView
+from bot.checkins.schedule import zone
+from bot.checkins.working_days import working_morning_after
+from bot.diary import entries as diary
+from bot.slack.mrkdwn import escape
+from models import Answer, CheckIn, CheckInState, Commitment, CommitmentStatus
+from models.db import rows_changed
+
+STREAK_WINDOW = 6
+MAX_SNOOZES = 2
+CLOSED = (CheckInState.ANSWERED, CheckInState.NO_RESPONSE)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """Recorded now: the message holding the check-in should be redrawn from `views`."""
+
+    views: list[CheckInView]
+    channel_id: str | None
+    message_ts: str | None
+
+
+@dataclass(frozen=True)
+class NotRecorded:
+    """Nothing changed; `reason` is said to the person who clicked."""
+
+    reason: str
+
+
+AnswerOutcome = Answered | NotRecorded
+
+
+def load(session: Session, checkin_id: int) -> CheckIn | None:
+    return session.scalar(
+        select(CheckIn)
+        .where(CheckIn.id == checkin_id)
+        .options(
+            joinedload(CheckIn.commitment).joinedload(Commitment.account),
+            joinedload(CheckIn.commitment).joinedload(Commitment.owner),
+        )
+    )
+
+
+def streak(session: Session, commitment_id: int) -> str | None:
+    """ "done 4 of the last 6": the record the owner and both sides see, skipped occurrences left out."""
+    recent = list(
+        session.scalars(
+            select(CheckIn.answer)
+            .where(CheckIn.commitment_id == commitment_id, CheckIn.state.in_(CLOSED))
+            .order_by(CheckIn.scheduled_at.desc())
+            .limit(STREAK_WINDOW)
+        )
+    )
+    if not recent:
+        return None
+    done = sum(1 for answer in recent if answer is Answer.DONE)
+    return f"done {done} of the last {len(recent)}"
+
+
+def view_of(checkin: CheckIn, *, streak_text: str | None = None, moved: bool = False) -> CheckInView:
+    commitment = checkin.commitment
+    tz = zone(commitment.owner.tz)
+    snoozed = checkin.state is CheckInState.SENT and checkin.snoozes > 0 and checkin.remind_at is not None
+    return CheckInView(
+        checkin_id=checkin.id,
+        commitment_label=commitment.label,
+        account_name=commitment.account.name,
+        desired_outcome=commitment.account.desired_outcome,
+        action=commitment.action,
+        side=commitment.side.value,
+        owner_user_id=commitment.owner.user_id,
+        scheduled_local=checkin.scheduled_at.astimezone(tz),
+        answer=checkin.answer,
+        answered_by=checkin.answered_by,
+        answered_local=checkin.answered_at.astimezone(tz) if checkin.answered_at else None,
+        note=checkin.note,
+        streak=streak_text,
+        snoozed_until_local=checkin.remind_at.astimezone(tz) if snoozed and checkin.remind_at else None,
+        closed_local=checkin.closes_at.astimezone(tz)
+        if checkin.state is CheckInState.NO_RESPONSE and checkin.closes_at
+        else None,
+        moved=moved,
+    )
+
+
+def message_views(session: Session, *, channel_id: str, message_ts: str) -> list[CheckInView]:
+    """Every check-in one message holds, in order, to redraw the whole message after one changes."""
+    rows = session.scalars(
+        select(CheckIn)
+        .where(CheckIn.channel_id == channel_id, CheckIn.message_ts == message_ts)
+        .options(
+            joinedload(CheckIn.commitment).joinedload(Commitment.account),
+            joinedload(CheckIn.commitment).joinedload(Commitment.owner),
+        )
+        .order_by(CheckIn.scheduled_at, CheckIn.id)
+    )
+    return [view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows]
+
+
+def _checked(session: Session, checkin_id: int, user_id: str) -> CheckIn | NotRecorded:
+    checkin = load(session, checkin_id)
+    # No team check here: a customer in a Slack Connect DM clicks from their own workspace, so the
+    # payload's team differs from ours. Slack user IDs are unique across organisations, and only
+    # the owner may answer, which is the check that matters.
+    if checkin is None:
+        return NotRecorded("I can't find that check-in any more.")
+    owner = checkin.commitment.owner.user_id
+    if user_id != owner:
+        return NotRecorded(f"This check-in belongs to <@{owner}>; only they can answer it.")
+    if checkin.state is not CheckInState.SENT:
+        return NotRecorded(_why_closed(checkin))
+    return checkin
+
+
+def _redrawn(sessions: sessionmaker[Session], checkin_id: int) -> Answered:
+    """Read after the answer's transaction has committed: the write lock is held only for the write."""
+    with sessions() as session:
+        checkin = load(session, checkin_id)
+        assert checkin is not None
+        if checkin.channel_id is None or checkin.message_ts is None:
+            return Answered(views=[view_of(checkin)], channel_id=None, message_ts=None)
+        views = message_views(session, channel_id=checkin.channel_id, message_ts=checkin.message_ts)
+        return Answered(views=views, channel_id=checkin.channel_id, message_ts=checkin.message_ts)
+
+
+def answer_checkin(
+    sessions: sessionmaker[Session],
+    *,
+    checkin_id: int,
+    user_id: str,
+    answer: Answer,
+    now: datetime,
+    note: str | None = None,
+) -> AnswerOutcome:
+    with sessions.begin() as session:
+        checkin = _checked(session, checkin_id, user_id)
+        if isinstance(checkin, NotRecorded):
+            return checkin
+        # The state guard makes a double click or a concurrent second request a no-op: only one
+        # UPDATE can move the row out of `sent`. A note typed in the DM before the answer stays: the
+        # form's note, if any, is added after it in the same statement.
+        values: dict[str, object] = {
+            "state": CheckInState.ANSWERED,
+            "answer": answer,
+            "answered_by": user_id,
+            "answered_at": now,
+            "remind_at": None,
+            "closes_at": None,
+        }
+        if note:
+            values["note"] = func.coalesce(CheckIn.note + "\n", "") + note
+        moved = rows_changed(
+            session,
+            update(CheckIn)
+            .where(CheckIn.id == checkin_id, CheckIn.state == CheckInState.SENT)
+            .values(values),
+        )
+        if moved != 1:
+            return NotRecorded("This check-in was already answered a moment ago. Nothing was changed.")
+        session.refresh(checkin)
+        commitment = checkin.commitment
+        if (
+            answer is Answer.DONE
+            and commitment.rrule is None
+            and commitment.status is CommitmentStatus.ACTIVE
+        ):
+            # A commitment due by a date is finished once its owner says it is done.
+            commitment.status = CommitmentStatus.DONE
+        text = f"{ANSWER_LABELS[answer]} — “{escape(commitment.action)}” (check-in of {checkin.scheduled_at:%Y-%m-%d})."
+        if note:
+            text += f" Note: {escape(note)}"
+        diary.record_checkin(
+            session,
+            checkin,
+            kind=f"answer_{answer.value}",
+            text=text,
+            at=now,
+            actor_user_id=user_id,
+            dedupe_key=f"checkin:{checkin.id}:answer",
+        )
+    return _redrawn(sessions, checkin_id)
+
+
+def snooze_checkin(
+    sessions: sessionmaker[Session], *, checkin_id: int, user_id: str, now: datetime
+) -> AnswerOutcome:
+    """Ask again on the next working morning; twice at most, so a snooze never becomes a silent no."""
+    with sessions.begin() as session:
+        checkin = _checked(session, checkin_id, user_id)
+        if isinstance(checkin, NotRecorded):
+            return checkin
+        if checkin.snoozes >= MAX_SNOOZES:
+            return NotRecorded(
+                f"This check-in has been snoozed {MAX_SNOOZES} times already. Please answer it — "
+                "“Not yet” is a fine answer, with a note on what's in the way."
+            )
+        commitment = checkin.commitment
+        tz = zone(commitment.owner.tz)
+        again = working_morning_after(now, 1, tz=tz, holiday_country=commitment.account.holiday_country)
+        moved = rows_changed(
+            session,
+            update(CheckIn)
+            .where(
+                CheckIn.id == checkin_id,
+                CheckIn.state == CheckInState.SENT,
+                CheckIn.snoozes == checkin.snoozes,
+            )
+            .values(snoozes=checkin.snoozes + 1, remind_at=again, closes_at=None),
+        )
+        if moved != 1:
+            return NotRecorded("That check-in changed a moment ago. Nothing was changed.")
+        session.refresh(checkin)
+        diary.record_checkin(
+            session,
+            checkin,
+            kind="checkin_snoozed",
+            text=f"Check-in for “{escape(commitment.action)}” snoozed until {again.astimezone(tz):%a %d %b %H:%M}.",
+            at=now,
+            actor_user_id=user_id,
+            dedupe_key=f"checkin:{checkin.id}:snooze:{checkin.snoozes}",
+        )
+    return _redrawn(sessions, checkin_id)
+
+
+def _why_closed(checkin: CheckIn) -> str:
+    if checkin.state is CheckInState.ANSWERED and checkin.answer is not None:
+        when = (
+            checkin.answered_at.astimezone(zone(checkin.commitment.owner.tz)) if checkin.answered_at else None
+        )
+        stamp = f" on {when:%a %d %b %H:%M}" if when else ""
+        return (
+            f"This check-in was already answered “{ANSWER_LABELS[checkin.answer]}” by <@{checkin.answered_by}>"
+            f"{stamp}. Nothing was changed."
+        )
+    if checkin.state is CheckInState.NO_RESPONSE:
+        return "This check-in has closed with no response. Nothing was changed."
+    return "This check-in can't be answered now. Nothing was changed."
+
+
+def open_for(sessions: sessionmaker[Session], *, checkin_id: int, user_id: str) -> CheckInView | NotRecorded:
+    """A cheap read for the 3-second ack: the check-in if this person may answer it now, else why not."""
+    with sessions() as session:
+        checked = _checked(session, checkin_id, user_id)
+        return checked if isinstance(checked, NotRecorded) else view_of(checked)

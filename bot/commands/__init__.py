@@ -1,0 +1,1 @@
+"""`/accountability`: the grammar, the table of subcommands, the runner, forms and the CSV importer."""

@@ -1,0 +1,1 @@
+"""The accountability diary: entries, pages, the shared channel copy and the export."""

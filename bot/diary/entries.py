@@ -1,0 +1,111 @@
+"""Appending to the accountability diary.
+
+Entries are facts: never updated, never deleted. A `dedupe_key` names the fact ("answer of check-in 7"),
+so a retried request or a double click that tries to write it again writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.slack.mrkdwn import escape
+from models import Account, CheckIn, DiaryEntry, Side
+
+
+def record(
+    session: Session,
+    *,
+    account: Account,
+    kind: str,
+    text: str,
+    at: datetime,
+    actor_user_id: str | None = None,
+    side: Side | None = None,
+    commitment_id: int | None = None,
+    checkin_id: int | None = None,
+    escalation_id: int | None = None,
+    private: bool = False,
+    dedupe_key: str | None = None,
+    corrects_id: int | None = None,
+) -> DiaryEntry | None:
+    """Append one entry; None when an entry with the same `dedupe_key` is already there."""
+    if dedupe_key is not None and session.scalar(
+        select(DiaryEntry.id).where(DiaryEntry.dedupe_key == dedupe_key)
+    ):
+        return None
+    entry = DiaryEntry(
+        team_id=account.team_id,
+        enterprise_id=account.enterprise_id,
+        account_id=account.id,
+        commitment_id=commitment_id,
+        checkin_id=checkin_id,
+        escalation_id=escalation_id,
+        occurred_at=at,
+        actor_user_id=actor_user_id,
+        side=side,
+        kind=kind,
+        text=text,
+        private=private,
+        dedupe_key=dedupe_key,
+        corrects_id=corrects_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        # A concurrent writer recorded the same fact between our check and our insert.
+        return None
+    return entry
+
+
+def record_checkin(
+    session: Session,
+    checkin: CheckIn,
+    *,
+    kind: str,
+    text: str,
+    at: datetime,
+    actor_user_id: str | None = None,
+    private: bool = False,
+    dedupe_key: str | None = None,
+) -> DiaryEntry | None:
+    """An entry about one check-in: its account, side and commitment come from the check-in itself."""
+    commitment = checkin.commitment
+    return record(
+        session,
+        account=commitment.account,
+        kind=kind,
+        text=text,
+        at=at,
+        actor_user_id=actor_user_id,
+        side=commitment.side,
+        commitment_id=commitment.id,
+        checkin_id=checkin.id,
+        private=private,
+        dedupe_key=dedupe_key,
+    )
+
+
+def correct(
+    session: Session, *, entry: DiaryEntry, account: Account, text: str, actor_user_id: str, at: datetime
+) -> DiaryEntry:
+    """A correction is a new entry pointing at the old one: what was recorded stays as it was."""
+    correction = record(
+        session,
+        account=account,
+        kind="correction",
+        text=f"Correction to #{entry.id}: {escape(text)}",
+        at=at,
+        actor_user_id=actor_user_id,
+        side=entry.side,
+        commitment_id=entry.commitment_id,
+        checkin_id=entry.checkin_id,
+        private=entry.private,
+        corrects_id=entry.id,
+    )
+    assert correction is not None
+    return correction

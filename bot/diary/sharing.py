@@ -1,0 +1,133 @@
+"""Copying diary entries into the account's shared channel, one thread a week, so both sides read the
+same record. Private vendor notes stay out. Each copy is claimed in the database before it is posted,
+so several clock passes never post an entry twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.diary.pages import entry_line
+from bot.slack.gateway import SlackDeliveryError, SlackGateway
+from models import Account, DiaryEntry, DiaryShare, DiaryThread
+from models.db import insert_once
+
+BATCH = 50
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def week_start(moment: datetime) -> date:
+    day = moment.date()
+    return day - timedelta(days=day.weekday())
+
+
+def thread_title(start: date) -> str:
+    return f"Accountability diary — week of {start.day} {start:%b}"
+
+
+def share_pending(
+    sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, batch: int = BATCH
+) -> int:
+    with sessions() as session:
+        pending = list(
+            session.execute(
+                select(DiaryEntry.id, DiaryEntry.account_id, DiaryEntry.occurred_at)
+                .outerjoin(DiaryShare, DiaryShare.entry_id == DiaryEntry.id)
+                .where(DiaryShare.entry_id.is_(None), DiaryEntry.private.is_(False))
+                .order_by(DiaryEntry.occurred_at, DiaryEntry.id)
+                .limit(batch)
+            ).all()
+        )
+    shared = 0
+    blocked_accounts: set[int] = set()
+    for entry_id, account_id, occurred_at in pending:
+        if account_id in blocked_accounts:
+            continue  # keep each account's thread in order: stop at its first failure
+        thread = _thread(sessions, gateway, account_id=account_id, start=week_start(occurred_at), now=now)
+        if thread is None or not _share(sessions, gateway, entry_id=entry_id, thread=thread, now=now):
+            blocked_accounts.add(account_id)
+            continue
+        shared += 1
+    return shared
+
+
+def _thread(
+    sessions: sessionmaker[Session], gateway: SlackGateway, *, account_id: int, start: date, now: datetime
+) -> DiaryThread | None:
+    with sessions.begin() as session:
+        session.execute(
+            delete(DiaryThread).where(
+                DiaryThread.account_id == account_id,
+                DiaryThread.week_start == start,
+                DiaryThread.message_ts.is_(None),
+                DiaryThread.claimed_at < now - STALE_CLAIM,
+            )
+        )
+        account = session.get_one(Account, account_id)
+        claimed = insert_once(
+            session,
+            DiaryThread,
+            {
+                "team_id": account.team_id,
+                "enterprise_id": account.enterprise_id,
+                "account_id": account_id,
+                "week_start": start,
+                "channel_id": account.shared_channel_id,
+                "claimed_at": now,
+            },
+            unique=["account_id", "week_start"],
+        )
+        channel = account.shared_channel_id
+    if claimed is None:
+        with sessions() as session:
+            thread = session.scalar(
+                select(DiaryThread).where(
+                    DiaryThread.account_id == account_id, DiaryThread.week_start == start
+                )
+            )
+        return thread if thread is not None and thread.message_ts else None
+    try:
+        posted = gateway.post_message(channel, text=thread_title(start))
+    except SlackDeliveryError:
+        with sessions.begin() as session:
+            session.execute(delete(DiaryThread).where(DiaryThread.id == claimed))
+        return None
+    with sessions.begin() as session:
+        session.execute(update(DiaryThread).where(DiaryThread.id == claimed).values(message_ts=posted.ts))
+        return session.get_one(DiaryThread, claimed)
+
+
+def _share(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    *,
+    entry_id: int,
+    thread: DiaryThread,
+    now: datetime,
+) -> bool:
+    with sessions.begin() as session:
+        claimed = insert_once(
+            session,
+            DiaryShare,
+            {"entry_id": entry_id, "team_id": thread.team_id, "thread_id": thread.id, "claimed_at": now},
+            unique=["entry_id"],
+        )
+        entry = session.get_one(DiaryEntry, entry_id)
+        line = entry_line(entry)
+    if claimed is None:
+        return True  # another pass has it
+    assert thread.message_ts is not None
+    try:
+        posted = gateway.post_message(thread.channel_id, text=line, thread_ts=thread.message_ts)
+    except SlackDeliveryError:
+        with sessions.begin() as session:
+            session.execute(delete(DiaryShare).where(DiaryShare.entry_id == entry_id))
+        return False
+    with sessions.begin() as session:
+        session.execute(
+            update(DiaryShare).where(DiaryShare.entry_id == entry_id).values(message_ts=posted.ts)
+        )
+    return True

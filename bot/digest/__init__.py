@@ -1,0 +1,1 @@
+"""Weekly digests: the report, scorecards, the message, its chart, posting and settings."""

@@ -1,0 +1,58 @@
+"""Kept-rates: a check-in is kept when answered Done (Partly counts half); Blocked, Not yet and no
+response are misses; skipped (bot down) and paused occurrences count for no one. One grouped query for
+any number of accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.escalation.rules import MISSED_ANSWERS
+from models import Answer, CheckIn, CheckInState, Commitment, Side
+
+# The window the App Home, `list` and the export show a kept-rate over; the digest has its own weeks.
+SCORE_WINDOW = timedelta(weeks=12)
+# The check-ins a rate counts: answered, or closed unanswered. Everything else is in neither number.
+COUNTED = (CheckInState.ANSWERED, CheckInState.NO_RESPONSE)
+# The same definitions in SQL, for grouped queries over many accounts.
+KEPT_WEIGHT = case((CheckIn.answer == Answer.DONE, 1.0), (CheckIn.answer == Answer.PARTLY, 0.5), else_=0.0)
+MISSED = or_(CheckIn.state == CheckInState.NO_RESPONSE, CheckIn.answer.in_(MISSED_ANSWERS))
+
+
+@dataclass(frozen=True)
+class KeptRate:
+    kept: float
+    total: int
+    missed: int = 0
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.kept / self.total if self.total else 0.0
+
+    def __str__(self) -> str:
+        if self.total == 0:
+            return "no check-ins yet"
+        kept = f"{self.kept:g}"
+        return f"kept {kept} of {self.total} ({round(100 * self.kept / self.total)} %)"
+
+
+def kept_rates(
+    session: Session, account_ids: list[int], *, since: datetime
+) -> dict[tuple[int, Side], KeptRate]:
+    if not account_ids:
+        return {}
+    kept = func.sum(KEPT_WEIGHT)
+    rows = session.execute(
+        select(Commitment.account_id, Commitment.side, kept, func.count(CheckIn.id))
+        .join(CheckIn.commitment)
+        .where(
+            Commitment.account_id.in_(account_ids),
+            CheckIn.scheduled_at >= since,
+            CheckIn.state.in_(COUNTED),
+        )
+        .group_by(Commitment.account_id, Commitment.side)
+    ).all()
+    return {(account_id, side): KeptRate(float(k or 0), int(n)) for account_id, side, k, n in rows}

@@ -1,0 +1,1 @@
+"""Escalations: rules, handling, the posted message, per-account policy and autopsies."""

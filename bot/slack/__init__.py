@@ -1,0 +1,1 @@
+"""Talking to Slack: the one Web API gateway, mrkdwn escaping, error classes and event deliveries."""
