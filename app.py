@@ -12,7 +12,8 @@ import logging
 import socketserver
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -40,12 +41,14 @@ class SettingsError(RuntimeError):
     pass
 
 
-def create_bolt_app(settings: Settings, deps: Deps) -> App:
+def create_bolt_app(settings: Settings, deps: Deps, *, listeners: ThreadPoolExecutor | None = None) -> App:
+    """`listeners` runs what Bolt does after the ack; passing it lets the owner wait for that work."""
     if not settings.bot_token or not settings.signing_secret:
         raise SettingsError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must both be set to serve Slack.")
     app = App(
         client=make_client(token=settings.bot_token, api_url=settings.api_url),
         signing_secret=settings.signing_secret,
+        listener_executor=listeners or ThreadPoolExecutor(max_workers=10),
     )
     register(app, deps)
     return app
@@ -64,6 +67,11 @@ class WebApp:
     sessions: sessionmaker[Session]
     clock: Callable[..., Any] = utc_now
     signing_secret: str = ""
+    listeners: ThreadPoolExecutor = field(default_factory=ThreadPoolExecutor)
+
+    def close(self) -> None:
+        """Wait for the listeners still running after their ack, so none writes after shutdown."""
+        self.listeners.shutdown(wait=True)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "POST" and self.signing_secret:
@@ -180,12 +188,14 @@ def create_web_app(settings: Settings, *, engine: Engine | None = None, deps: De
     engine = engine or make_engine(settings.database_url)
     upgrade(engine)
     deps = deps or Deps(sessions=session_factory(engine), admins=settings.admins)
-    bolt = create_bolt_app(settings, deps)
+    listeners = ThreadPoolExecutor(max_workers=10, thread_name_prefix="listener")
+    bolt = create_bolt_app(settings, deps, listeners=listeners)
     return WebApp(
         slack=SlackRequestHandler(bolt),
         sessions=deps.sessions,
         clock=deps.clock,
         signing_secret=settings.signing_secret or "",
+        listeners=listeners,
     )
 
 
@@ -202,6 +212,13 @@ class _QuietHandler(WSGIRequestHandler):
 
 class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
+
+    def server_close(self) -> None:
+        """Closing the server also lets the app's after-ack work finish (tests then clear the database)."""
+        super().server_close()
+        app = self.get_app()
+        if isinstance(app, WebApp):
+            app.close()
 
 
 def serve_in_thread(web_app: WebApp, *, host: str = "127.0.0.1", port: int = 0) -> ThreadingWSGIServer:
