@@ -10,7 +10,7 @@ import models
 from slack_emulator import SlackEmulator
 from tests.conftest import CSM, RunningApp
 from tests.flows import ADD_ACME, run
-from tests.test_command_parser import MALFORMED
+from tests.unit.commands.test_command_parser import MALFORMED
 
 # Refused after parsing, by the rules of the domain (the account exists for these).
 REFUSED = [

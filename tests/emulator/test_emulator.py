@@ -26,7 +26,7 @@ from slack_sdk.webhook import WebhookClient
 from slack_emulator import Call, EmulatedUser, SlackEmulator
 
 TOKEN = "xoxb-test-token"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.fixture

@@ -61,10 +61,10 @@ from tests.conftest import (
     Clock,
     RunningApp,
 )
+from tests.e2e.test_escalation_end_to_end import autopsy_values
+from tests.e2e.test_forms_end_to_end import account_values, commit_values
 from tests.factories import csm_actor, make_commitment, open_escalation
 from tests.faults import FaultResult, record
-from tests.test_escalation_end_to_end import autopsy_values
-from tests.test_forms_end_to_end import account_values, commit_values
 
 OTHER_CSM = "U0CSM2"
 MANAGER = "U0MGR"
