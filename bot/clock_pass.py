@@ -32,19 +32,14 @@ Step = tuple[str, str | None, Callable[[], int | None]]
 
 
 @dataclass
-class PassReport:
-    created: int = 0
-    skipped: int = 0
-    sent: int = 0
-    failed: int = 0
+class PassReport(CheckinCounts):
+    """The check-in steps' counts, and what each other step reported."""
+
     reminded: int = 0
     closed: int = 0
     shared: int = 0
     escalations: int = 0
     digests: int = 0
-    deferred: int = 0
-    reconciled_sent: int = 0
-    reconciled_unsent: int = 0
     errors: list[str] = field(default_factory=list)
 
 

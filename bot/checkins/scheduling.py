@@ -7,8 +7,7 @@ bot was down are recorded as skipped, not sent late.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
@@ -103,8 +102,8 @@ def _recurrence_of(commitment: Commitment) -> Recurrence:
 
 def _catch_up(instant: datetime, *, latest: bool, recurrence: Recurrence, now: datetime) -> bool:
     """The latest occurrence is still worth sending late on the same working day; older ones are not."""
-    tz: ZoneInfo = recurrence["tz"]
-    today: date = now.astimezone(tz).date()
+    tz = recurrence["tz"]
+    today = now.astimezone(tz).date()
     return (
         latest
         and instant.astimezone(tz).date() == today

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.checkins.answers import load, streak, view_of
 from bot.checkins.claims import claim, defer, record_sent
 from bot.checkins.counts import CheckinCounts
-from bot.checkins.message import MAX_CHECKINS_PER_MESSAGE, CheckInView, message_blocks, message_text
+from bot.checkins.message import MAX_CHECKINS_PER_MESSAGE, message_blocks, message_text
 from bot.checkins.reconciling import reconcile_abandoned_claims, settle_ambiguous
 from bot.checkins.reminders import after_sending
 from bot.checkins.undelivered import (
@@ -101,9 +101,10 @@ def _send_group(
             metadata=checkin_metadata(checkin_ids),
         )
     except SlackDeliveryError as exc:
-        log.warning("check-in DM to %s failed: %s %s", views[0].owner_user_id, exc.method, exc.error)
+        owner = views[0].owner_user_id
+        log.warning("check-in DM to %s failed: %s %s", owner, exc.method, exc.error)
         return _not_sent(
-            sessions, gateway, checkin_ids, views=views, owner_id=owner_id, exc=exc, now=now, counts=counts
+            sessions, gateway, checkin_ids, owner=owner, owner_id=owner_id, exc=exc, now=now, counts=counts
         )
     record_sent(sessions, checkin_ids, channel=posted.channel, ts=posted.ts, now=now, follow_up=follow_up)
     clear_problem(sessions, owner_id=owner_id)
@@ -116,7 +117,7 @@ def _not_sent(
     gateway: SlackGateway,
     checkin_ids: list[int],
     *,
-    views: list[CheckInView],
+    owner: str,
     owner_id: int,
     exc: SlackDeliveryError,
     now: datetime,
@@ -126,7 +127,6 @@ def _not_sent(
     recorded as not delivered when it never can be, otherwise due again later."""
     failure = classify(exc.error)
     if ambiguous(exc.error):
-        owner = views[0].owner_user_id
         settle_ambiguous(sessions, gateway, checkin_ids, owner=owner, error=exc.error, now=now, counts=counts)
     elif failure is Failure.PERMANENT:
         for checkin_id in checkin_ids:
