@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import models
-from bot.checkins.sending import run_due_work
+from bot.clock_pass import run_due_work
 from bot.slack.gateway import SlackGateway, make_client
 from models import Account, Commitment, CommitmentStatus, Person, Side
 from models.db import make_engine, session_factory, upgrade

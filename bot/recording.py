@@ -15,6 +15,8 @@ from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.errors import Refusal
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -38,3 +40,12 @@ def attempt(write: Callable[[], T], *, what: str) -> T | Unrecorded:
     except SQLAlchemyError:
         log.exception("could not record %s", what)
         return Unrecorded()
+
+
+def recorded(write: Callable[[], T], *, what: str) -> T:
+    """`attempt` for callers that answer through `Refusal`: the person is told nothing was saved."""
+    try:
+        return write()
+    except SQLAlchemyError:
+        log.exception("could not record %s", what)
+        raise Refusal(NOT_RECORDED) from None

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_web_app, serve_in_thread
-from bot.checkins.sending import PassReport, run_due_work
+from bot.clock_pass import PassReport, run_due_work
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, make_client
 from handlers.deps import Deps

@@ -1,1 +1,1 @@
-"""The clock process: APScheduler only triggers; what is due is decided by `bot.checkins.sending` from the database."""
+"""The clock process: APScheduler only triggers; what is due is decided by `bot.clock_pass` from the database."""

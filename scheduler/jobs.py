@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot.checkins.sending import PassReport, run_due_work
+from bot.clock_pass import PassReport, run_due_work
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, make_client
 from models.db import make_engine, session_factory, upgrade

@@ -7,11 +7,13 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm.interfaces import LoaderOption
 
-from bot.checkins.message import ANSWER_LABELS, CheckInView
+from bot.checkins.message import ANSWER_LABELS, CheckInView, Click
 from bot.checkins.schedule import zone
 from bot.checkins.working_days import working_morning_after
 from bot.diary import entries as diary
+from bot.errors import Refusal
 from bot.slack.mrkdwn import escape
 from models import Answer, CheckIn, CheckInState, Commitment, CommitmentStatus
 from models.db import rows_changed
@@ -30,25 +32,16 @@ class Answered:
     message_ts: str | None
 
 
-@dataclass(frozen=True)
-class NotRecorded:
-    """Nothing changed; `reason` is said to the person who clicked."""
-
-    reason: str
-
-
-AnswerOutcome = Answered | NotRecorded
+def with_commitment() -> tuple[LoaderOption, ...]:
+    """Loader options for a check-in read together with its commitment's account and owner."""
+    return (
+        joinedload(CheckIn.commitment).joinedload(Commitment.account),
+        joinedload(CheckIn.commitment).joinedload(Commitment.owner),
+    )
 
 
 def load(session: Session, checkin_id: int) -> CheckIn | None:
-    return session.scalar(
-        select(CheckIn)
-        .where(CheckIn.id == checkin_id)
-        .options(
-            joinedload(CheckIn.commitment).joinedload(Commitment.account),
-            joinedload(CheckIn.commitment).joinedload(Commitment.owner),
-        )
-    )
+    return session.scalar(select(CheckIn).where(CheckIn.id == checkin_id).options(*with_commitment()))
 
 
 def streak(session: Session, commitment_id: int) -> str | None:
@@ -98,27 +91,25 @@ def message_views(session: Session, *, channel_id: str, message_ts: str) -> list
     rows = session.scalars(
         select(CheckIn)
         .where(CheckIn.channel_id == channel_id, CheckIn.message_ts == message_ts)
-        .options(
-            joinedload(CheckIn.commitment).joinedload(Commitment.account),
-            joinedload(CheckIn.commitment).joinedload(Commitment.owner),
-        )
+        .options(*with_commitment())
         .order_by(CheckIn.scheduled_at, CheckIn.id)
     )
     return [view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows]
 
 
-def _checked(session: Session, checkin_id: int, user_id: str) -> CheckIn | NotRecorded:
+def _checked(session: Session, checkin_id: int, user_id: str) -> CheckIn:
+    """The check-in, if this person may answer it now; a `Refusal` saying why not otherwise."""
     checkin = load(session, checkin_id)
     # No team check here: a customer in a Slack Connect DM clicks from their own workspace, so the
     # payload's team differs from ours. Slack user IDs are unique across organisations, and only
     # the owner may answer, which is the check that matters.
     if checkin is None:
-        return NotRecorded("I can't find that check-in any more.")
+        raise Refusal("I can't find that check-in any more.")
     owner = checkin.commitment.owner.user_id
     if user_id != owner:
-        return NotRecorded(f"This check-in belongs to <@{owner}>; only they can answer it.")
+        raise Refusal(f"This check-in belongs to <@{owner}>; only they can answer it.")
     if checkin.state is not CheckInState.SENT:
-        return NotRecorded(_why_closed(checkin))
+        raise Refusal(_why_closed(checkin))
     return checkin
 
 
@@ -141,11 +132,9 @@ def answer_checkin(
     answer: Answer,
     now: datetime,
     note: str | None = None,
-) -> AnswerOutcome:
+) -> Answered:
     with sessions.begin() as session:
         checkin = _checked(session, checkin_id, user_id)
-        if isinstance(checkin, NotRecorded):
-            return checkin
         # The state guard makes a double click or a concurrent second request a no-op: only one
         # UPDATE can move the row out of `sent`. A note typed in the DM before the answer stays: the
         # form's note, if any, is added after it in the same statement.
@@ -166,7 +155,7 @@ def answer_checkin(
             .values(values),
         )
         if moved != 1:
-            return NotRecorded("This check-in was already answered a moment ago. Nothing was changed.")
+            raise Refusal("This check-in was already answered a moment ago. Nothing was changed.")
         session.refresh(checkin)
         commitment = checkin.commitment
         if (
@@ -193,14 +182,12 @@ def answer_checkin(
 
 def snooze_checkin(
     sessions: sessionmaker[Session], *, checkin_id: int, user_id: str, now: datetime
-) -> AnswerOutcome:
+) -> Answered:
     """Ask again on the next working morning; twice at most, so a snooze never becomes a silent no."""
     with sessions.begin() as session:
         checkin = _checked(session, checkin_id, user_id)
-        if isinstance(checkin, NotRecorded):
-            return checkin
         if checkin.snoozes >= MAX_SNOOZES:
-            return NotRecorded(
+            raise Refusal(
                 f"This check-in has been snoozed {MAX_SNOOZES} times already. Please answer it — "
                 "“Not yet” is a fine answer, with a note on what's in the way."
             )
@@ -218,7 +205,7 @@ def snooze_checkin(
             .values(snoozes=checkin.snoozes + 1, remind_at=again, closes_at=None),
         )
         if moved != 1:
-            return NotRecorded("That check-in changed a moment ago. Nothing was changed.")
+            raise Refusal("That check-in changed a moment ago. Nothing was changed.")
         session.refresh(checkin)
         diary.record_checkin(
             session,
@@ -247,8 +234,16 @@ def _why_closed(checkin: CheckIn) -> str:
     return "This check-in can't be answered now. Nothing was changed."
 
 
-def open_for(sessions: sessionmaker[Session], *, checkin_id: int, user_id: str) -> CheckInView | NotRecorded:
+def open_for(sessions: sessionmaker[Session], *, checkin_id: int, user_id: str) -> CheckInView:
     """A cheap read for the 3-second ack: the check-in if this person may answer it now, else why not."""
     with sessions() as session:
-        checked = _checked(session, checkin_id, user_id)
-        return checked if isinstance(checked, NotRecorded) else view_of(checked)
+        return view_of(_checked(session, checkin_id, user_id))
+
+
+def record_click(sessions: sessionmaker[Session], *, click: Click, user_id: str, now: datetime) -> Answered:
+    """The buttons that need no note: Snooze asks again later, the others are the answer itself."""
+    if click.answer is Answer.SNOOZED:
+        return snooze_checkin(sessions, checkin_id=click.checkin_id, user_id=user_id, now=now)
+    return answer_checkin(
+        sessions, checkin_id=click.checkin_id, user_id=user_id, answer=click.answer, now=now
+    )

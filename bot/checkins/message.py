@@ -87,6 +87,29 @@ def answer_from_action_id(action_id: str) -> Answer | None:
         return None
 
 
+@dataclass(frozen=True)
+class Click:
+    """A check-in button as Slack sends it back: which answer, for which check-in."""
+
+    answer: Answer
+    checkin_id: int
+
+    @property
+    def needs_note(self) -> bool:
+        return self.answer in NOTE_ANSWERS
+
+    @property
+    def what(self) -> str:
+        """How a failed write of this click is named in the log."""
+        return "snooze" if self.answer is Answer.SNOOZED else "answer"
+
+
+def click_of(action_id: str, value: str) -> Click | None:
+    """None for a button from an older message layout, which can't be answered any more."""
+    answer = answer_from_action_id(action_id)
+    return Click(answer=answer, checkin_id=int(value)) if answer is not None and value.isdigit() else None
+
+
 def _line(view: CheckInView) -> str:
     return f"“{escape(view.action)}” ({escape(view.account_name)}, {view.commitment_label})"
 

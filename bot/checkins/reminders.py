@@ -7,14 +7,15 @@ check-in closes at the end of that working day. Reminders that fell while the bo
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins.answers import load, message_views, streak, view_of
+from bot.checkins.answers import load, message_views, streak, view_of, with_commitment
 from bot.checkins.message import MAX_CHECKINS_PER_MESSAGE, CheckInView, message_blocks, message_text
 from bot.checkins.schedule import zone
 from bot.checkins.working_days import end_of_working_day, working_morning_after
@@ -24,6 +25,8 @@ from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.mrkdwn import escape
 from models import CheckIn, CheckInState, Commitment, Person
 from models.db import rows_changed
+
+log = logging.getLogger(__name__)
 
 MAX_REMINDERS = 3
 REMINDER_SPACING = timedelta(hours=1)
@@ -53,10 +56,7 @@ def _open_rows(session: Session, *conditions: object) -> list[CheckIn]:
         session.scalars(
             select(CheckIn)
             .where(CheckIn.state == CheckInState.SENT, *conditions)  # type: ignore[arg-type]
-            .options(
-                joinedload(CheckIn.commitment).joinedload(Commitment.account),
-                joinedload(CheckIn.commitment).joinedload(Commitment.owner),
-            )
+            .options(*with_commitment())
             .order_by(CheckIn.scheduled_at, CheckIn.id)
         ).unique()
     )
@@ -151,6 +151,7 @@ def _send_reminder(
             blocks=message_blocks(views, reminder=True),
         )
     except SlackDeliveryError as exc:
+        log.warning("reminder to %s failed: %s %s", views[0].owner_user_id, exc.method, exc.error)
         if classify(exc.error) is Failure.TRANSIENT:
             # Owed, not spent: a check-in must not close as a miss without the reminder it was due.
             _release(sessions, ids, now=now)
@@ -188,12 +189,8 @@ def _redraw_old_messages(
             remaining = message_views(session, channel_id=channel, message_ts=ts)
         moved = [_as_moved(moved_views[i]) for i in moved_ids if i in moved_views]
         views = sorted(remaining + moved, key=lambda v: (v.scheduled_local, v.checkin_id))
-        try:
-            gateway.update_message(
-                channel=channel, ts=ts, text=message_text(views), blocks=message_blocks(views)
-            )
-        except SlackDeliveryError:
-            continue  # the reminder itself went out; a stale old message is cosmetic
+        # The reminder itself went out; a stale old message is cosmetic.
+        _redraw_message(gateway, channel=channel, ts=ts, views=views)
 
 
 def _as_moved(view: CheckInView) -> CheckInView:
@@ -285,9 +282,13 @@ def _redraw(sessions: sessionmaker[Session], gateway: SlackGateway, checkin_ids:
     for (channel, ts), views in drawn.items():
         if channel is None or ts is None or not views:
             continue
-        try:
-            gateway.update_message(
-                channel=channel, ts=ts, text=message_text(views), blocks=message_blocks(views)
-            )
-        except SlackDeliveryError:
-            continue  # the closing is recorded; the message will look stale until next redraw
+        # The closing is recorded; the message will look stale until the next redraw.
+        _redraw_message(gateway, channel=channel, ts=ts, views=views)
+
+
+def _redraw_message(gateway: SlackGateway, *, channel: str, ts: str, views: list[CheckInView]) -> None:
+    """A redraw that fails leaves a stale message, never a lost record: logged, and the pass goes on."""
+    try:
+        gateway.update_message(channel=channel, ts=ts, text=message_text(views), blocks=message_blocks(views))
+    except SlackDeliveryError as exc:
+        log.warning("could not redraw check-in message %s in %s: %s %s", ts, channel, exc.method, exc.error)

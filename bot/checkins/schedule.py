@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TypedDict, Unpack
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holiday_calendars
@@ -18,6 +19,17 @@ from dateutil.tz import resolve_imaginary
 DEFAULT_TZ = "UTC"
 # Moving an occurrence past a weekend plus a long holiday run never needs more than this.
 MAX_SHIFT_DAYS = 14
+
+
+class Recurrence(TypedDict):
+    """What decides when a commitment's check-ins fall, passed on as keywords."""
+
+    rule: str | None
+    due_on: date | None
+    starts_on: date
+    at: time
+    tz: ZoneInfo
+    holiday_country: str | None
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -61,20 +73,12 @@ def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-def occurrences(
-    *,
-    rule: str | None,
-    due_on: date | None,
-    starts_on: date,
-    at: time,
-    tz: ZoneInfo,
-    holiday_country: str | None,
-    after: datetime,
-    until: datetime,
-) -> list[datetime]:
+def occurrences(*, after: datetime, until: datetime, **recurrence: Unpack[Recurrence]) -> list[datetime]:
     """Check-in instants (aware UTC) in the half-open window (after, until], earliest first."""
     if until <= after:
         return []
+    rule, due_on, starts_on = recurrence["rule"], recurrence["due_on"], recurrence["starts_on"]
+    at, tz, holiday_country = recurrence["at"], recurrence["tz"], recurrence["holiday_country"]
     if rule is None:
         days: Iterable[date] = [due_on] if due_on is not None else []
     else:
@@ -89,33 +93,14 @@ def occurrences(
     return sorted(t for t in instants if after < t <= until)
 
 
-def upcoming(
-    *,
-    rule: str | None,
-    due_on: date | None,
-    starts_on: date,
-    at: time,
-    tz: ZoneInfo,
-    holiday_country: str | None,
-    after: datetime,
-    count: int,
-) -> list[datetime]:
+def upcoming(*, after: datetime, count: int, **recurrence: Unpack[Recurrence]) -> list[datetime]:
     """The next `count` check-ins after `after`, for showing a CSM what a new commitment will do."""
     found: list[datetime] = []
     horizon = after
     for _ in range(30):
         window_end = horizon + timedelta(days=120)
-        found += occurrences(
-            rule=rule,
-            due_on=due_on,
-            starts_on=starts_on,
-            at=at,
-            tz=tz,
-            holiday_country=holiday_country,
-            after=horizon,
-            until=window_end,
-        )
-        if len(found) >= count or rule is None:
+        found += occurrences(**recurrence, after=horizon, until=window_end)
+        if len(found) >= count or recurrence["rule"] is None:
             break
         horizon = window_end
     return found[:count]

@@ -8,105 +8,67 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.checkins.answers import (
-    Answered,
-    AnswerOutcome,
-    NotRecorded,
-    answer_checkin,
-    open_for,
-    snooze_checkin,
-)
-from bot.checkins.message import (
-    NOTE_ANSWERS,
-    CheckInView,
-    answer_from_action_id,
-    message_blocks,
-    message_text,
-)
+from bot.checkins.answers import Answered, open_for, record_click
+from bot.checkins.message import Click, click_of
 from bot.commands.forms import note_form
+from bot.errors import Refusal
 from bot.home import home_view
-from bot.recording import Unrecorded, attempt
+from bot.recording import recorded
 from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
-from models import Answer
+from handlers.replies import redraw_checkin_message
 
 OUT_OF_DATE = "That button is out of date. Please use the latest check-in message."
-
-
-def _parsed(action: dict[str, Any]) -> tuple[Answer, int] | None:
-    answer = answer_from_action_id(action.get("action_id", ""))
-    value = str(action.get("value", ""))
-    return (answer, int(value)) if answer is not None and value.isdigit() else None
 
 
 def on_answer(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, *, deps: Deps
 ) -> None:
     """Written first, acknowledged second, shown third: Slack's 200 means the answer is on record."""
-    parsed = _parsed(action)
+    click = click_of(action.get("action_id", ""), str(action.get("value", "")))
     user_id = body["user"]["id"]
     channel_id = (body.get("channel") or {}).get("id")
     gateway = SlackGateway(client)
-    if parsed is None:
+    if click is None:
         ack()
         if channel_id:
             gateway.post_ephemeral(channel=channel_id, user=user_id, text=OUT_OF_DATE)
         return
-    answer, checkin_id = parsed
-    outcome: AnswerOutcome | Unrecorded
-    if answer in NOTE_ANSWERS:
-        # The modal must open now: the trigger_id expires within 3 seconds.
-        checkin = attempt(
-            lambda: open_for(deps.sessions, checkin_id=checkin_id, user_id=user_id), what="open"
-        )
-        if isinstance(checkin, CheckInView):
-            client.views_open(
-                trigger_id=body["trigger_id"],
-                view=note_form(checkin_id=checkin_id, answer=answer, action=checkin.action),
-            )
-            ack()
-            return  # the note form's submission records the answer
-        outcome = checkin
-    else:
-        now = deps.clock()
-        if answer is Answer.SNOOZED:
-            outcome = attempt(
-                lambda: snooze_checkin(deps.sessions, checkin_id=checkin_id, user_id=user_id, now=now),
-                what="snooze",
-            )
+    try:
+        answered = _answered(click, body, client, user_id=user_id, deps=deps)
+    except Refusal as refusal:
+        ack()
+        # A closed modal has no channel: the person's DM then.
+        if channel_id:
+            gateway.post_ephemeral(channel=channel_id, user=user_id, text=refusal.message)
         else:
-            outcome = attempt(
-                lambda: answer_checkin(
-                    deps.sessions, checkin_id=checkin_id, user_id=user_id, answer=answer, now=now
-                ),
-                what="answer",
-            )
+            gateway.post_message(user_id, text=refusal.message)
+        return
     ack()
-    show_outcome(gateway, outcome, user_id=user_id, channel_id=channel_id)
-    if isinstance(outcome, Answered) and body.get("view", {}).get("type") == "home":
+    if answered is None:
+        return  # the note form's submission records the answer
+    redraw_checkin_message(gateway, answered)
+    if body.get("view", {}).get("type") == "home":
         gateway.publish_home(
             user_id=user_id, view=home_view(deps.sessions, user_id=user_id, now=deps.clock())
         )
 
 
-def show_outcome(
-    gateway: SlackGateway,
-    outcome: AnswerOutcome | Unrecorded,
-    *,
-    user_id: str,
-    channel_id: str | None,
-) -> None:
-    if isinstance(outcome, Answered):
-        if outcome.channel_id and outcome.message_ts:
-            gateway.update_message(
-                channel=outcome.channel_id,
-                ts=outcome.message_ts,
-                text=message_text(outcome.views),
-                blocks=message_blocks(outcome.views),
-            )
-    elif isinstance(outcome, NotRecorded | Unrecorded):
-        where = channel_id or user_id  # a closed modal has no channel: the person's DM then
-        if channel_id:
-            gateway.post_ephemeral(channel=where, user=user_id, text=outcome.reason)
-        else:
-            gateway.post_message(where, text=outcome.reason)
+def _answered(
+    click: Click, body: dict[str, Any], client: WebClient, *, user_id: str, deps: Deps
+) -> Answered | None:
+    """The click recorded, or None when it opened the note form instead; a `Refusal` when it can't be."""
+    if click.needs_note:
+        # The modal must open now: the trigger_id expires within 3 seconds.
+        checkin = recorded(
+            lambda: open_for(deps.sessions, checkin_id=click.checkin_id, user_id=user_id), what="open"
+        )
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=note_form(checkin_id=click.checkin_id, answer=click.answer, action=checkin.action),
+        )
+        return None
+    now = deps.clock()
+    return recorded(
+        lambda: record_click(deps.sessions, click=click, user_id=user_id, now=now), what=click.what
+    )

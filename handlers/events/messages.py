@@ -7,6 +7,8 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.checkins.notes import attach_typed_note
+from bot.errors import Refusal
+from bot.recording import recorded
 from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
 
@@ -20,13 +22,20 @@ def on_direct_message(event: dict[str, Any], body: dict[str, Any], client: WebCl
     ):
         return
     thread_ts = event.get("thread_ts")
-    reply = attach_typed_note(
-        deps.sessions,
-        user_id=event["user"],
-        text=event["text"],
-        thread_ts=thread_ts,
-        event_id=body.get("event_id") or f"{event['channel']}:{event['ts']}",
-        now=deps.clock(),
-    )
+    now = deps.clock()
+    try:
+        reply = recorded(
+            lambda: attach_typed_note(
+                deps.sessions,
+                user_id=event["user"],
+                text=event["text"],
+                thread_ts=thread_ts,
+                event_id=body.get("event_id") or f"{event['channel']}:{event['ts']}",
+                now=now,
+            ),
+            what="typed note",
+        )
+    except Refusal as refusal:
+        reply = refusal.message
     if reply:
         SlackGateway(client).post_message(event["channel"], text=reply, thread_ts=thread_ts or event["ts"])

@@ -8,12 +8,13 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.checkins.answers import NotRecorded, answer_checkin
+from bot.checkins.answers import answer_checkin
 from bot.commands.forms import FormError, read_note_form
-from bot.recording import Unrecorded, attempt
+from bot.errors import Refusal
+from bot.recording import recorded
 from bot.slack.gateway import SlackGateway
-from handlers.actions.checkin import show_outcome
 from handlers.deps import Deps
+from handlers.replies import redraw_checkin_message
 
 
 def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
@@ -23,14 +24,15 @@ def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebCli
         ack(response_action="errors", errors={exc.block_id: exc.problem})
         return
     user_id, now = body["user"]["id"], deps.clock()
-    outcome = attempt(
-        lambda: answer_checkin(
-            deps.sessions, checkin_id=checkin_id, user_id=user_id, answer=answer, note=note, now=now
-        ),
-        what="note",
-    )
-    if isinstance(outcome, NotRecorded | Unrecorded):
-        ack(response_action="errors", errors={"note": outcome.reason})
+    try:
+        answered = recorded(
+            lambda: answer_checkin(
+                deps.sessions, checkin_id=checkin_id, user_id=user_id, answer=answer, note=note, now=now
+            ),
+            what="note",
+        )
+    except Refusal as refusal:
+        ack(response_action="errors", errors={"note": refusal.message})
         return
     ack()
-    show_outcome(SlackGateway(client), outcome, user_id=user_id, channel_id=None)
+    redraw_checkin_message(SlackGateway(client), answered)

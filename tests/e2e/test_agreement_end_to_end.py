@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins.sending import run_due_work
+from bot.clock_pass import run_due_work
 from bot.slack.gateway import SlackGateway
 from models import Agreement, CheckIn, Commitment, DiaryEntry, Side
 from slack_emulator import SlackEmulator

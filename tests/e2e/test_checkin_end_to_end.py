@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins.sending import run_due_work
+from bot.clock_pass import run_due_work
 from bot.slack.gateway import SlackGateway
 from models import Account, Answer, CheckIn, CheckInState, Commitment, DiaryEntry
 from slack_emulator import Call, SlackEmulator

@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins.sending import checkin_metadata, run_due_work
+from bot.checkins.sending import checkin_metadata
+from bot.clock_pass import run_due_work
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, make_client
 from models import CheckIn, CheckInState, ClockPass, DiaryEntry

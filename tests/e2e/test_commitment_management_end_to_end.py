@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins.sending import run_due_work
+from bot.clock_pass import run_due_work
 from bot.slack.gateway import SlackGateway
 from models import Account, CheckIn, CheckInState, Commitment, CommitmentStatus, DiaryEntry, Escalation
 from slack_emulator import SlackEmulator

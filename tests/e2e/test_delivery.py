@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins import sending as due_work
-from bot.checkins.sending import run_due_work
+from bot import clock_pass as due_work
+from bot.clock_pass import run_due_work
 from bot.escalation.rules import publish
 from bot.slack.gateway import SlackGateway, make_client
 from models import CheckIn, CheckInState, ClockPass, DiaryEntry, Escalation, Person

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins.sending import run_due_work
+from bot.clock_pass import run_due_work
 from bot.diary import entries as diary
 from bot.slack.gateway import SlackGateway
 from models import Account, DiaryEntry

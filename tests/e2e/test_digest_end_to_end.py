@@ -17,7 +17,8 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins.sending import NEVER, run_due_work
+from bot.checkins.scheduling import NEVER
+from bot.clock_pass import run_due_work
 from bot.digest.chart import HEIGHT_PX, WIDTH_PX
 from bot.digest.posting import post_due_digests
 from bot.settings import Settings

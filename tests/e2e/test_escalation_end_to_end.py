@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins.sending import run_due_work
+from bot.clock_pass import run_due_work
 from bot.escalation.rules import _resolve, resolve
 from bot.slack.gateway import SlackGateway
 from models import Account, Autopsy, Commitment, DiaryEntry, Escalation, EscalationState

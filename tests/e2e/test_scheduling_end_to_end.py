@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins.schedule import zone
-from bot.checkins.sending import run_due_work
+from bot.clock_pass import run_due_work
 from bot.slack.gateway import SlackGateway, make_client
 from models import CheckIn, CheckInState, Commitment
 from slack_emulator import SlackEmulator

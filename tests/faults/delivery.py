@@ -21,7 +21,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins.sending import CHECKIN_EVENT, run_due_work
+from bot.checkins.sending import CHECKIN_EVENT
+from bot.clock_pass import run_due_work
 from bot.slack.gateway import SlackGateway, make_client
 from models import (
     Account,

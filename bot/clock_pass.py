@@ -1,0 +1,111 @@
+"""One clock pass as of an instant: each capability's step in order, their reports summed.
+
+What is due lives in the database, and each step decides it there; this module only orders the steps
+and keeps one that fails from stopping the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.accounts.agreements import remind_pending
+from bot.checkins.counts import CheckinCounts
+from bot.checkins.reminders import close_unanswered, send_reminders
+from bot.checkins.scheduling import DOWNTIME_GRACE, end_finished_pauses, schedule_occurrences
+from bot.checkins.sending import send_due
+from bot.diary.sharing import share_pending
+from bot.digest.posting import post_due_digests
+from bot.escalation.rules import retry_pending_posts, run_rules
+from bot.slack.deliveries import forget_old_deliveries
+from bot.slack.gateway import SlackGateway
+from models import ClockPass
+
+log = logging.getLogger(__name__)
+
+# A step's name (as the pass records its failure), the report field its count goes to, and the step.
+Step = tuple[str, str | None, Callable[[], int | None]]
+
+
+@dataclass
+class PassReport(CheckinCounts):
+    """The check-in steps' counts, and what each other step reported."""
+
+    reminded: int = 0
+    closed: int = 0
+    shared: int = 0
+    escalations: int = 0
+    digests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def run_due_work(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    *,
+    now: datetime,
+    grace: timedelta = DOWNTIME_GRACE,
+) -> PassReport:
+    """Every step in order; a step that fails is logged and recorded on the pass, and the steps after
+    it still run — a broken digest must not stop check-ins, nor a crashed rule the reminders."""
+    started = datetime.now(UTC)
+    checkins = CheckinCounts()
+    counted: dict[str, int] = {}
+    errors: list[str] = []
+    for name, into, step in _steps(sessions, gateway, now=now, grace=grace, checkins=checkins):
+        try:
+            result = step()
+        except Exception as exc:
+            log.exception("clock pass as of %s: the %s step failed", now.isoformat(), name)
+            errors.append(f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
+            continue
+        if into is not None and result is not None:
+            counted[into] = result
+    report = PassReport(**asdict(checkins), **counted, errors=errors)
+    _record(sessions, report, now=now, started=started)
+    return report
+
+
+def _steps(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    *,
+    now: datetime,
+    grace: timedelta,
+    checkins: CheckinCounts,
+) -> list[Step]:
+    """The order matters: pauses end before scheduling, check-ins are sent before reminders, and
+    misses are closed before the escalation rules read them."""
+    return [
+        ("pauses", None, lambda: end_finished_pauses(sessions, now=now)),
+        ("scheduling", None, lambda: schedule_occurrences(sessions, now=now, grace=grace, counts=checkins)),
+        ("sending", None, lambda: send_due(sessions, gateway, now=now, counts=checkins)),
+        ("reminders", "reminded", lambda: send_reminders(sessions, gateway, now=now)),
+        ("closing", "closed", lambda: close_unanswered(sessions, gateway, now=now)),
+        ("escalation rules", "escalations", lambda: run_rules(sessions, gateway, now=now)),
+        ("escalation posts", None, lambda: retry_pending_posts(sessions, gateway, now=now)),
+        ("agreement reminders", None, lambda: remind_pending(sessions, gateway, now=now)),
+        ("shared diary", "shared", lambda: share_pending(sessions, gateway, now=now)),
+        ("digests", "digests", lambda: post_due_digests(sessions, gateway, now=now)),
+        ("delivery log", None, lambda: forget_old_deliveries(sessions, now=now)),
+    ]
+
+
+def _record(sessions: sessionmaker[Session], report: PassReport, *, now: datetime, started: datetime) -> None:
+    with sessions.begin() as session:
+        session.add(
+            ClockPass(
+                as_of=now,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                created=report.created,
+                sent=report.sent,
+                skipped=report.skipped,
+                failed=report.failed,
+                errors="\n".join(report.errors) or None,
+            )
+        )
