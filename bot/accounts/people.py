@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.accounts.access import Actor
 from bot.accounts.installation import Installation
-from bot.accounts.permissions import Actor
 from bot.errors import Refusal
 from bot.slack.gateway import SlackDeliveryError, SlackGateway, SlackProfile
 from models import Commitment, Person, Side

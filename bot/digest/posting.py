@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.accounts.permissions import Actor, manage_refusal, may_manage
+from bot.accounts.access import Actor, manage_refusal, may_manage
 from bot.accounts.registry import find_account
 from bot.digest.chart import chart_png
 from bot.digest.message import digest_blocks, digest_csv, digest_text, needs_table
