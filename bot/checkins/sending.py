@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from bot.accounts.agreements import remind_pending
 from bot.accounts.commitments import resume_commitment
+from bot.accounts.plan_reminders import remind_pending
 from bot.checkins.answers import load, streak, view_of
 from bot.checkins.message import MAX_CHECKINS_PER_MESSAGE, message_blocks, message_text
 from bot.checkins.reminders import after_sending, close_unanswered, send_reminders
