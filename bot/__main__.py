@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.accounts.permissions import Actor
+from bot.accounts.access import Actor
 from bot.commands import importer
 from bot.diary.export import CSV_COLUMNS, diary_csv
 from bot.digest.scorecard import SCORE_WINDOW, kept_rates

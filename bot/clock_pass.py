@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.accounts.agreements import remind_pending
+from bot.accounts.plan_reminders import remind_pending
 from bot.checkins.counts import CheckinCounts
 from bot.checkins.reminders import close_unanswered, send_reminders
 from bot.checkins.scheduling import DOWNTIME_GRACE, end_finished_pauses, schedule_occurrences

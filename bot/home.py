@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
+from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.checkins.answers import streak, view_of
-from bot.checkins.message import SECTION_LIMIT, message_blocks, truncate
+from bot.checkins.message import SECTION_LIMIT, CheckInView, message_blocks, truncate
 from bot.digest.scorecard import SCORE_WINDOW, KeptRate, kept_rates
 from bot.escalation.policy import policy_of
 from bot.slack.mrkdwn import escape
@@ -27,6 +21,18 @@ from models import Account, CheckIn, CheckInState, Commitment, Escalation, Escal
 
 MAX_OPEN_SHOWN = 10
 MAX_ACCOUNTS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class HomeContent:
+    """Everything the tab shows, read in one session and drawn after it closes."""
+
+    checkins: list[CheckInView]
+    accounts: list[Account]
+    # The accounts this person manages (CSM or manager) see their scores and open escalations.
+    managed: list[int]
+    rates: dict[tuple[int, Side], KeptRate]
+    open_escalations: list[Escalation]
 
 
 def _role(account: Account, user_id: str) -> str:
@@ -43,80 +49,92 @@ def home_view(sessions: sessionmaker[Session], *, user_id: str, now: datetime) -
     """Selected by user ID alone: IDs are unique across organisations, and an external customer opens
     the tab from their own workspace, whose team ID is not the one their accounts belong to."""
     with sessions() as session:
-        open_checkins = list(
-            session.scalars(
-                select(CheckIn)
-                .join(CheckIn.commitment)
-                .join(Commitment.owner)
-                .where(Person.user_id == user_id, CheckIn.state == CheckInState.SENT)
-                .options(
-                    joinedload(CheckIn.commitment).joinedload(Commitment.account),
-                    joinedload(CheckIn.commitment).joinedload(Commitment.owner),
-                )
-                .order_by(CheckIn.scheduled_at)
-                .limit(MAX_OPEN_SHOWN)
-            )
-        )
-        owned = select(Commitment.account_id).join(Commitment.owner).where(Person.user_id == user_id)
-        accounts = list(
-            session.scalars(
-                select(Account)
-                .where(
-                    or_(
-                        Account.csm_user_id == user_id,
-                        Account.champion_user_id == user_id,
-                        Account.manager_user_id == user_id,
-                        Account.id.in_(owned),
-                    )
-                )
-                .order_by(Account.name_key)
-                .limit(MAX_ACCOUNTS_SHOWN)
-            )
-        )
-        managed = [a.id for a in accounts if user_id in (a.csm_user_id, a.manager_user_id)]
-        rates = kept_rates(session, managed, since=now - SCORE_WINDOW)
-        open_escalations = list(
-            session.scalars(
-                select(Escalation)
-                .where(Escalation.account_id.in_(managed), Escalation.state != EscalationState.RESOLVED)
-                .order_by(Escalation.opened_at)
-            )
-        )
-        # Answerable from here even while snoozed or reminded about elsewhere.
-        views = [
-            replace(
-                view_of(c, streak_text=streak(session, c.commitment_id)),
-                snoozed_until_local=None,
-                moved=False,
-            )
-            for c in open_checkins
-        ]
+        content = _read(session, user_id=user_id, now=now)
     blocks: list[Block | dict[str, Any]] = [HeaderBlock(text="Your check-ins")]
-    if not views:
+    if not content.checkins:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text="Nothing is waiting for your answer. Thank you!"))
         )
-    for view in views:
+    for view in content.checkins:
         blocks.extend(message_blocks([view]))
         blocks.append(DividerBlock())
     blocks.append(HeaderBlock(text="Your accounts"))
-    if not accounts:
+    if not content.accounts:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="You are not part of any account yet.")))
-    for account in accounts:
-        role = _role(account, user_id)
-        outcome = account.desired_outcome or "_no Desired Outcome recorded yet_"
-        text = f"*{escape(account.name)}* (you are {role})\n_Desired Outcome:_ {escape(outcome)}"
-        if account.id in managed:
-            customer = rates.get((account.id, Side.CUSTOMER), KeptRate(0, 0))
-            vendor = rates.get((account.id, Side.VENDOR), KeptRate(0, 0))
-            count = sum(1 for e in open_escalations if e.account_id == account.id)
-            risk = " · *at risk*" if account.at_risk else ""
-            text += f"\nCustomer side {customer} · vendor side {vendor} (last 12 weeks) · {count} open escalation{'' if count == 1 else 's'}{risk}"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT))))
-        if account.champion_user_id == user_id:
-            # Consequences agreed up front: the customer sees the same rules the vendor's team works by.
-            rules = f"_How we keep each other on track_\n{policy_of(account).text()}"
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(rules, 2000))]))
+    for account in content.accounts:
+        blocks += _account_blocks(account, content, user_id=user_id)
     result = View(type="home", blocks=blocks).to_dict()
     assert isinstance(result, dict)
     return result
+
+
+def _read(session: Session, *, user_id: str, now: datetime) -> HomeContent:
+    open_checkins = list(
+        session.scalars(
+            select(CheckIn)
+            .join(CheckIn.commitment)
+            .join(Commitment.owner)
+            .where(Person.user_id == user_id, CheckIn.state == CheckInState.SENT)
+            .options(
+                joinedload(CheckIn.commitment).joinedload(Commitment.account),
+                joinedload(CheckIn.commitment).joinedload(Commitment.owner),
+            )
+            .order_by(CheckIn.scheduled_at)
+            .limit(MAX_OPEN_SHOWN)
+        )
+    )
+    # Answerable from here even while snoozed or reminded about elsewhere.
+    views = [
+        replace(
+            view_of(c, streak_text=streak(session, c.commitment_id)), snoozed_until_local=None, moved=False
+        )
+        for c in open_checkins
+    ]
+    owned = select(Commitment.account_id).join(Commitment.owner).where(Person.user_id == user_id)
+    accounts = list(
+        session.scalars(
+            select(Account)
+            .where(
+                or_(
+                    Account.csm_user_id == user_id,
+                    Account.champion_user_id == user_id,
+                    Account.manager_user_id == user_id,
+                    Account.id.in_(owned),
+                )
+            )
+            .order_by(Account.name_key)
+            .limit(MAX_ACCOUNTS_SHOWN)
+        )
+    )
+    managed = [a.id for a in accounts if user_id in (a.csm_user_id, a.manager_user_id)]
+    open_escalations = session.scalars(
+        select(Escalation)
+        .where(Escalation.account_id.in_(managed), Escalation.state != EscalationState.RESOLVED)
+        .order_by(Escalation.opened_at)
+    )
+    return HomeContent(
+        checkins=views,
+        accounts=accounts,
+        managed=managed,
+        rates=kept_rates(session, managed, since=now - SCORE_WINDOW),
+        open_escalations=list(open_escalations),
+    )
+
+
+def _account_blocks(account: Account, content: HomeContent, *, user_id: str) -> list[Block]:
+    outcome = account.desired_outcome or "_no Desired Outcome recorded yet_"
+    text = (
+        f"*{escape(account.name)}* (you are {_role(account, user_id)})\n_Desired Outcome:_ {escape(outcome)}"
+    )
+    if account.id in content.managed:
+        customer = content.rates.get((account.id, Side.CUSTOMER), KeptRate(0, 0))
+        vendor = content.rates.get((account.id, Side.VENDOR), KeptRate(0, 0))
+        count = sum(1 for e in content.open_escalations if e.account_id == account.id)
+        risk = " · *at risk*" if account.at_risk else ""
+        text += f"\nCustomer side {customer} · vendor side {vendor} (last 12 weeks) · {count} open escalation{'' if count == 1 else 's'}{risk}"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))]
+    if account.champion_user_id == user_id:
+        # Consequences agreed up front: the customer sees the same rules the vendor's team works by.
+        rules = f"_How we keep each other on track_\n{policy_of(account).text()}"
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(rules, 2000))]))
+    return blocks

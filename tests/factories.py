@@ -6,9 +6,9 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.accounts.access import Actor
 from bot.accounts.commitments import create_commitment
 from bot.accounts.people import upsert_person
-from bot.accounts.permissions import Actor
 from bot.accounts.registry import create_account
 from bot.checkins.recurrence import parse_recurrence
 from bot.commands.grammar import AccountAdd, Commit

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.accounts.permissions import Actor, manage_refusal, may_manage
+from bot.accounts.access import Actor, manage_refusal, may_manage
 from bot.accounts.plan_version import plan_changed
 from bot.accounts.registry import find_account
 from bot.checkins.schedule import upcoming, zone
@@ -39,11 +39,6 @@ def create_commitment(
             f"{command.due_on.isoformat()} has already passed in <@{owner.user_id}>'s time zone ({tz.key}). "
             "Give a date from today on."
         )
-    if command.recurrence is not None:
-        schedule_text = f"{command.recurrence.text} at {command.at:%H:%M}"
-    else:
-        assert command.due_on is not None
-        schedule_text = f"by {command.due_on:%a %d %b %Y} at {command.at:%H:%M}"
     commitment = Commitment(
         team_id=account.team_id,
         enterprise_id=account.enterprise_id,
@@ -55,7 +50,7 @@ def create_commitment(
         due_on=command.due_on,
         starts_on=owner_today,
         local_time=command.at,
-        schedule_text=schedule_text,
+        schedule_text=_schedule_text(command),
         status=CommitmentStatus.ACTIVE,
         # Only occurrences after the moment of agreement are check-ins; earlier ones never existed.
         scheduled_through=now,
@@ -68,28 +63,44 @@ def create_commitment(
     if command.side is Side.CUSTOMER:
         plan_changed(session, account)
     session.flush()
-    diary.record(
+    diary.record_about(
         session,
-        account=account,
+        commitment,
         kind="commitment_created",
         text=f"{commitment.label} ({command.side.value} side, owner <@{owner.user_id}>): "
-        f"“{escape(commitment.action)}”, {escape(schedule_text)} ({tz.key}).",
+        f"“{escape(commitment.action)}”, {escape(commitment.schedule_text)} ({tz.key}).",
         at=now,
         actor_user_id=actor.user_id,
-        side=command.side,
-        commitment_id=commitment.id,
     )
-    next_checkins = upcoming(
+    next_checkins = upcoming_checkins(
+        commitment, holiday_country=account.holiday_country, after=now, count=UPCOMING_SHOWN
+    )
+    return CreatedCommitment(commitment, next_checkins)
+
+
+def _schedule_text(command: Commit) -> str:
+    if command.recurrence is not None:
+        return f"{command.recurrence.text} at {command.at:%H:%M}"
+    assert command.due_on is not None
+    return f"by {command.due_on:%a %d %b %Y} at {command.at:%H:%M}"
+
+
+def upcoming_checkins(
+    commitment: Commitment, *, holiday_country: str | None, after: datetime, count: int
+) -> list[datetime]:
+    """What a CSM is shown of a commitment's next check-ins, in its owner's zone."""
+    tz = zone(commitment.owner.tz)
+    found = upcoming(
         rule=commitment.rrule,
         due_on=commitment.due_on,
         starts_on=commitment.starts_on,
         at=commitment.local_time,
         tz=tz,
-        holiday_country=account.holiday_country,
-        after=now,
-        count=UPCOMING_SHOWN,
+        holiday_country=holiday_country,
+        after=after,
+        count=count,
     )
-    return CreatedCommitment(commitment, [t.astimezone(tz) for t in next_checkins])
+    return [t.astimezone(tz) for t in found]
 
 
 def _withdraw_open_checkins(session: Session, commitment: Commitment) -> None:
@@ -113,18 +124,38 @@ def _managed_commitment(session: Session, commitment_id: int, *, team_id: str, a
     return commitment
 
 
+# What a pause finds among the commitments it names, and a resume; and how to say there are none.
+_FINDS = {
+    "pause": (CommitmentStatus.ACTIVE, "is not active"),
+    "resume": (CommitmentStatus.PAUSED, "is not paused"),
+}
+
+
 def _targets(
-    session: Session, *, commitment_id: int | None, account_name: str | None, team_id: str, actor: Actor
-) -> tuple[str, list[Commitment]]:
-    """The commitments a pause or resume applies to, and how to name them in the answer."""
+    session: Session,
+    verb: str,
+    *,
+    commitment_id: int | None,
+    account_name: str | None,
+    team_id: str,
+    actor: Actor,
+) -> list[Commitment]:
+    """The commitments a pause or resume applies to: of those it names (one, or every one of an
+    account), the ones in the state it changes; refused when there are none."""
     if commitment_id is not None:
         commitment = _managed_commitment(session, commitment_id, team_id=team_id, actor=actor)
-        return commitment.label, [commitment]
-    assert account_name is not None
-    account = find_account(session, team_id=team_id, name=account_name)
-    if not may_manage(actor, account):
-        raise Refusal(manage_refusal(account))
-    return f"every commitment of {escape(account.name)}", list(account.commitments)
+        what, commitments = commitment.label, [commitment]
+    else:
+        assert account_name is not None
+        account = find_account(session, team_id=team_id, name=account_name)
+        if not may_manage(actor, account):
+            raise Refusal(manage_refusal(account))
+        what, commitments = f"every commitment of {escape(account.name)}", list(account.commitments)
+    status, state = _FINDS[verb]
+    found = [c for c in commitments if c.status is status]
+    if not found:
+        raise Refusal(f"Nothing to {verb}: {what} {state}.")
+    return found
 
 
 def pause(
@@ -137,34 +168,34 @@ def pause(
     actor: Actor,
     now: datetime,
 ) -> str:
-    what, commitments = _targets(
-        session, commitment_id=commitment_id, account_name=account_name, team_id=team_id, actor=actor
+    """Nothing is asked or escalated while paused; `until` is a local date in each owner's zone."""
+    paused = _targets(
+        session, "pause", commitment_id=commitment_id, account_name=account_name, team_id=team_id, actor=actor
     )
-    paused = [c for c in commitments if c.status is CommitmentStatus.ACTIVE]
-    if not paused:
-        return f"Nothing to pause: {what} is not active."
     for commitment in paused:
-        tz = zone(commitment.owner.tz)
-        commitment.status = CommitmentStatus.PAUSED
-        _withdraw_open_checkins(session, commitment)
-        # The pause ends at the start of that day in the owner's own zone.
-        commitment.paused_until = (
-            datetime.combine(until, time.min, tzinfo=tz).astimezone(UTC) if until else None
-        )
-        diary.record(
-            session,
-            account=commitment.account,
-            kind="commitment_paused",
-            text=f"{commitment.label} “{escape(commitment.action)}” paused"
-            + (f" until {until:%a %d %b %Y}." if until else " until resumed.")
-            + " No check-ins or escalations meanwhile.",
-            at=now,
-            actor_user_id=actor.user_id,
-            side=commitment.side,
-            commitment_id=commitment.id,
-        )
+        _pause_commitment(session, commitment, until=until, at=now, actor_user_id=actor.user_id)
     labels = ", ".join(c.label for c in paused)
     return f"Paused {labels}" + (f" until {until:%a %d %b %Y}." if until else " until you resume it.")
+
+
+def _pause_commitment(
+    session: Session, commitment: Commitment, *, until: date | None, at: datetime, actor_user_id: str
+) -> None:
+    commitment.status = CommitmentStatus.PAUSED
+    _withdraw_open_checkins(session, commitment)
+    # The pause ends at the start of that day in the owner's own zone.
+    tz = zone(commitment.owner.tz)
+    commitment.paused_until = datetime.combine(until, time.min, tzinfo=tz).astimezone(UTC) if until else None
+    diary.record_about(
+        session,
+        commitment,
+        kind="commitment_paused",
+        text=f"{commitment.label} “{escape(commitment.action)}” paused"
+        + (f" until {until:%a %d %b %Y}." if until else " until resumed.")
+        + " No check-ins or escalations meanwhile.",
+        at=at,
+        actor_user_id=actor_user_id,
+    )
 
 
 def resume(
@@ -176,12 +207,14 @@ def resume(
     actor: Actor,
     now: datetime,
 ) -> str:
-    what, commitments = _targets(
-        session, commitment_id=commitment_id, account_name=account_name, team_id=team_id, actor=actor
+    resumed = _targets(
+        session,
+        "resume",
+        commitment_id=commitment_id,
+        account_name=account_name,
+        team_id=team_id,
+        actor=actor,
     )
-    resumed = [c for c in commitments if c.status is CommitmentStatus.PAUSED]
-    if not resumed:
-        return f"Nothing to resume: {what} is not paused."
     for commitment in resumed:
         resume_commitment(session, commitment, at=now, actor_user_id=actor.user_id)
     return f"Resumed {', '.join(c.label for c in resumed)}. Check-ins start again from now; the paused weeks don't count."
@@ -195,16 +228,14 @@ def resume_commitment(
     commitment.paused_until = None
     if commitment.scheduled_through is None or commitment.scheduled_through < at:
         commitment.scheduled_through = at
-    diary.record(
+    diary.record_about(
         session,
-        account=commitment.account,
+        commitment,
         kind="commitment_resumed",
         text=f"{commitment.label} “{escape(commitment.action)}” resumed"
         + ("." if actor_user_id else " at the end of its pause."),
         at=at,
         actor_user_id=actor_user_id,
-        side=commitment.side,
-        commitment_id=commitment.id,
     )
 
 
@@ -228,15 +259,13 @@ def close(
     if commitment.side is Side.CUSTOMER:
         plan_changed(session, commitment.account)
     verb = "completed" if status is CommitmentStatus.DONE else "cancelled"
-    diary.record(
+    diary.record_about(
         session,
-        account=commitment.account,
+        commitment,
         kind=f"commitment_{status.value}",
         text=f"{commitment.label} “{escape(commitment.action)}” {verb}."
         + (f" {escape(note)}" if note else ""),
         at=now,
         actor_user_id=actor.user_id,
-        side=commitment.side,
-        commitment_id=commitment.id,
     )
     return f"{commitment.label} “{escape(commitment.action)}” is {verb}; its check-ins have stopped."

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.accounts.permissions import Actor
+from bot.accounts.access import Actor, list_refusal, may_list
+from bot.accounts.commitments import upcoming_checkins
 from bot.accounts.registry import find_account
-from bot.accounts.visibility import list_refusal, may_list
-from bot.checkins.schedule import upcoming, zone
+from bot.checkins.schedule import zone
 from bot.digest.scorecard import SCORE_WINDOW, KeptRate, kept_rates
 from bot.errors import Refusal
 from bot.slack.mrkdwn import escape
@@ -35,17 +35,13 @@ def _next_checkin(commitment: Commitment, account: Account, now: datetime) -> st
     if commitment_state(commitment) != "active":
         return ""
     tz = zone(commitment.owner.tz)
-    found = upcoming(
-        rule=commitment.rrule,
-        due_on=commitment.due_on,
-        starts_on=commitment.starts_on,
-        at=commitment.local_time,
-        tz=tz,
+    found = upcoming_checkins(
+        commitment,
         holiday_country=account.holiday_country,
         after=max(now, commitment.scheduled_through or now),
         count=1,
     )
-    return f", next {found[0].astimezone(tz):%a %d %b %H:%M} ({tz.key})" if found else ""
+    return f", next {found[0]:%a %d %b %H:%M} ({tz.key})" if found else ""
 
 
 def account_listing(account: Account, now: datetime, rates: dict[tuple[int, Side], KeptRate]) -> str:

@@ -6,16 +6,19 @@ profiles are refreshed when older than a day, and read from the table otherwise.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.accounts.access import Actor
 from bot.accounts.installation import Installation
-from bot.accounts.permissions import Actor
 from bot.errors import Refusal
 from bot.slack.gateway import SlackDeliveryError, SlackGateway, SlackProfile
 from models import Commitment, Person, Side
+
+log = logging.getLogger(__name__)
 
 PROFILE_TTL = timedelta(hours=24)
 
@@ -38,6 +41,7 @@ def fetch_profiles(
         try:
             fetched[user_id] = gateway.user_profile(user_id)
         except SlackDeliveryError as exc:
+            log.warning("profile of %s not read: %s failed: %s", user_id, exc.method, exc.error)
             if exc.error == "user_not_found":
                 raise Refusal(
                     f"I can't find <@{user_id}> in Slack. Mention someone who is in this workspace "
@@ -113,6 +117,7 @@ def identify(
         try:
             profile = gateway.user_profile(user_id)
         except SlackDeliveryError as exc:
+            log.warning("profile of %s not read: %s failed: %s", user_id, exc.method, exc.error)
             if exc.error != "user_not_found":
                 raise
             external, tz = True, None

@@ -7,9 +7,17 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.accounts.permissions import CREATE_REFUSAL, Actor, manage_refusal, may_create_accounts, may_manage
+from bot.accounts.access import (
+    CREATE_REFUSAL,
+    Actor,
+    manage_refusal,
+    may_create_accounts,
+    may_manage,
+    may_view,
+    not_found,
+    view_refusal,
+)
 from bot.accounts.plan_version import plan_changed
-from bot.accounts.visibility import may_view, not_found, view_refusal
 from bot.commands.grammar import AccountAdd, AccountEdit
 from bot.diary import entries as diary
 from bot.errors import Refusal

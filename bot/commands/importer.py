@@ -18,9 +18,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.accounts.access import Actor
 from bot.accounts.commitments import create_commitment
 from bot.accounts.people import fetch_profiles, upsert_person
-from bot.accounts.permissions import Actor
 from bot.accounts.registry import create_account, name_key
 from bot.checkins.recurrence import ScheduleError, parse_due_date, parse_recurrence, parse_time_of_day
 from bot.commands.grammar import (

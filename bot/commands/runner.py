@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.accounts.access import CUSTOMER_REFUSAL, Actor, manage_refusal, may_manage
 from bot.accounts.agreements import post_agreement
 from bot.accounts.commitments import close, create_commitment, pause, resume
 from bot.accounts.installation import Installation
 from bot.accounts.listing import list_commitments
 from bot.accounts.people import fetch_profiles, identify, quick_actor, upsert_person
-from bot.accounts.permissions import CUSTOMER_REFUSAL, Actor, manage_refusal, may_manage
 from bot.accounts.plan_version import plan_changed
 from bot.accounts.registry import create_account, edit_account, find_account, find_readable_account
 from bot.checkins.schedule import zone

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.slack.mrkdwn import escape
-from models import Account, CheckIn, DiaryEntry, Side
+from models import Account, CheckIn, Commitment, DiaryEntry, Side
 
 
 def record(
@@ -62,9 +62,9 @@ def record(
     return entry
 
 
-def record_checkin(
+def record_about(
     session: Session,
-    checkin: CheckIn,
+    subject: CheckIn | Commitment,
     *,
     kind: str,
     text: str,
@@ -73,8 +73,10 @@ def record_checkin(
     private: bool = False,
     dedupe_key: str | None = None,
 ) -> DiaryEntry | None:
-    """An entry about one check-in: its account, side and commitment come from the check-in itself."""
-    commitment = checkin.commitment
+    """An entry about one commitment or one of its check-ins: its account, side and commitment come
+    from the subject itself, so they can never disagree with it."""
+    checkin = subject if isinstance(subject, CheckIn) else None
+    commitment = subject.commitment if isinstance(subject, CheckIn) else subject
     return record(
         session,
         account=commitment.account,
@@ -84,10 +86,14 @@ def record_checkin(
         actor_user_id=actor_user_id,
         side=commitment.side,
         commitment_id=commitment.id,
-        checkin_id=checkin.id,
+        checkin_id=checkin.id if checkin else None,
         private=private,
         dedupe_key=dedupe_key,
     )
+
+
+# The check-in code's name for the same thing.
+record_checkin = record_about
 
 
 def correct(

@@ -8,8 +8,7 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.accounts.permissions import Actor
-from bot.accounts.visibility import may_view, sees_private, view_refusal
+from bot.accounts.access import Actor, may_view, sees_private, view_refusal
 from bot.errors import Refusal
 from bot.slack.mrkdwn import unescape
 from models import Account, DiaryEntry

@@ -19,8 +19,7 @@ from slack_sdk.models.blocks import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.accounts.permissions import Actor
-from bot.accounts.visibility import may_view, sees_private, view_refusal
+from bot.accounts.access import Actor, may_view, sees_private, view_refusal
 from bot.checkins.message import SECTION_LIMIT, truncate
 from bot.errors import Refusal
 from bot.slack.mrkdwn import defuse, escape

@@ -5,6 +5,7 @@ so several clock passes never post an entry twice.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -14,6 +15,8 @@ from bot.diary.pages import entry_line
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from models import Account, DiaryEntry, DiaryShare, DiaryThread
 from models.db import insert_once
+
+log = logging.getLogger(__name__)
 
 BATCH = 50
 STALE_CLAIM = timedelta(minutes=10)
@@ -91,7 +94,10 @@ def _thread(
         return thread if thread is not None and thread.message_ts else None
     try:
         posted = gateway.post_message(channel, text=thread_title(start))
-    except SlackDeliveryError:
+    except SlackDeliveryError as exc:
+        log.warning(
+            "diary thread for account %s not started: %s failed: %s", account_id, exc.method, exc.error
+        )
         with sessions.begin() as session:
             session.execute(delete(DiaryThread).where(DiaryThread.id == claimed))
         return None
@@ -122,7 +128,8 @@ def _share(
     assert thread.message_ts is not None
     try:
         posted = gateway.post_message(thread.channel_id, text=line, thread_ts=thread.message_ts)
-    except SlackDeliveryError:
+    except SlackDeliveryError as exc:
+        log.warning("diary entry %s not shared: %s failed: %s", entry_id, exc.method, exc.error)
         with sessions.begin() as session:
             session.execute(delete(DiaryShare).where(DiaryShare.entry_id == entry_id))
         return False

@@ -12,7 +12,7 @@ import math
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.digest.report import WeeklyRates
+from bot.digest.figures import WeeklyRates
 from bot.digest.scorecard import KeptRate
 
 WIDTH_PX, HEIGHT_PX, DPI = 1000, 450, 100

@@ -15,17 +15,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
+from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from bot.checkins.message import SECTION_LIMIT, TEXT_LIMIT, truncate
-from bot.digest.report import TREND_THRESHOLD, TREND_WEEKS, AccountScore, DigestReport, SideScore
+from bot.digest.attention import AwaitingAgreement, OpenEpisode, SilentCommitment
+from bot.digest.figures import TREND_THRESHOLD, TREND_WEEKS, AccountScore, SideScore
+from bot.digest.report import DigestReport
 from bot.escalation.message import KIND_TITLES
 from bot.slack.mrkdwn import escape
 from models import Side
@@ -111,13 +107,47 @@ def _person(report: DigestReport, user_id: str) -> str:
 
 
 def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[dict[str, Any]]:
-    blocks: list[Block] = [
+    blocks = _opening(report, heading=heading)
+    blocks += _sections(_scorecard_lines(report))
+    attention = [
+        "\n".join(lines)
+        for lines in (
+            _listed("Open escalations", report.episodes, lambda e: _episode_line(report, e, now=now)),
+            _listed("Accounts at risk", report.at_risk, lambda a: escape(a.name)),
+            _listed(
+                "Champions unresponsive",
+                report.champions_unresponsive,
+                lambda e: (
+                    f"{escape(e.account)} — {_person(report, e.champion_user_id)}, {_days(e.age_days(now))}"
+                ),
+            ),
+            _listed(
+                "Agreements awaiting the champion", report.awaiting, lambda a: _awaiting_line(a, now=now)
+            ),
+            _listed("No check-in this week", report.silent, lambda c: _silent_line(report, c)),
+        )
+        if lines
+    ]
+    if attention:
+        blocks.append(DividerBlock())
+        blocks += _sections(attention)
+    blocks.append(DividerBlock())
+    blocks += _sections(_pattern_lines(report))
+    blocks = blocks[: MAX_BLOCKS - 1]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=FOOTER)]))
+    return [b.to_dict() for b in blocks]
+
+
+def _opening(report: DigestReport, *, heading: str) -> list[Block]:
+    """The heading, what the figures mean, and the portfolio's week on each side."""
+    n = len(report.accounts)
+    return [
         HeaderBlock(text=truncate(heading, 150)),
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"{period_words(report)} · {len(report.accounts)} account"
-                    f"{'s' if len(report.accounts) != 1 else ''} · kept = Done (Partly half) of check-ins "
+                    text=f"{period_words(report)} · {n} account"
+                    f"{'s' if n != 1 else ''} · kept = Done (Partly half) of check-ins "
                     f"answered or left unanswered · trend against the previous {TREND_WEEKS} weeks "
                     f"(↑ ↓ at {TREND_THRESHOLD:g} points or more)"
                 )
@@ -132,71 +162,44 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
         ),
         DividerBlock(),
     ]
+
+
+def _scorecard_lines(report: DigestReport) -> list[str]:
     shown = report.accounts[:MAX_ACCOUNTS_SHOWN]
-    score_lines = ["*Joint scorecards* (needing attention first)"] + [_account_line(s) for s in shown]
+    lines = ["*Joint scorecards* (needing attention first)"] + [_account_line(s) for s in shown]
     if len(report.accounts) > len(shown):
-        score_lines.append(
+        lines.append(
             f"…and {len(report.accounts) - len(shown)} more accounts: the full table is in the CSV in the thread."
         )
-    blocks += _sections(score_lines)
+    return lines
 
-    attention: list[str] = []
-    for lines in (
-        _listed(
-            "Open escalations",
-            report.episodes,
-            lambda e: (
-                f"{escape(e.account)} — {KIND_TITLES.get(e.kind, e.kind)}"
-                + (
-                    f" (#{e.commitment_id} “{escape(truncate(e.action or '', 60))}”)"
-                    if e.commitment_id
-                    else ""
-                )
-                + f", {_days(e.age_days(now))}"
-                + (", raised to the manager" if e.level >= 2 else "")
-                + (
-                    f", acknowledged by {_person(report, e.acknowledged_by)}"
-                    if e.acknowledged_by
-                    else ", *not acknowledged*"
-                )
-            ),
-        ),
-        _listed("Accounts at risk", report.at_risk, lambda a: escape(a.name)),
-        _listed(
-            "Champions unresponsive",
-            report.champions_unresponsive,
-            lambda e: (
-                f"{escape(e.account)} — {_person(report, e.champion_user_id)}, {_days(e.age_days(now))}"
-            ),
-        ),
-        _listed(
-            "Agreements awaiting the champion",
-            report.awaiting,
-            lambda a: (
-                f"{escape(a.account)} — version {a.version}, posted {_days(max(0, (now - a.posted_at).days))} ago"
-                + (" (asked to discuss)" if a.discuss else "")
-            ),
-        ),
-        _listed(
-            "No check-in this week",
-            report.silent,
-            lambda c: (
-                f"{escape(c.account)} #{c.commitment_id} ({c.side.value}, {_person(report, c.owner_user_id)}) — "
-                f"{c.reason}"
-            ),
-        ),
-    ):
-        if lines:
-            attention.append("\n".join(lines))
-    if attention:
-        blocks.append(DividerBlock())
-        blocks += _sections(attention)
 
-    blocks.append(DividerBlock())
-    blocks += _sections(_pattern_lines(report))
-    blocks = blocks[: MAX_BLOCKS - 1]
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=FOOTER)]))
-    return [b.to_dict() for b in blocks]
+def _episode_line(report: DigestReport, e: OpenEpisode, *, now: datetime) -> str:
+    return (
+        f"{escape(e.account)} — {KIND_TITLES.get(e.kind, e.kind)}"
+        + (f" (#{e.commitment_id} “{escape(truncate(e.action or '', 60))}”)" if e.commitment_id else "")
+        + f", {_days(e.age_days(now))}"
+        + (", raised to the manager" if e.level >= 2 else "")
+        + (
+            f", acknowledged by {_person(report, e.acknowledged_by)}"
+            if e.acknowledged_by
+            else ", *not acknowledged*"
+        )
+    )
+
+
+def _awaiting_line(a: AwaitingAgreement, *, now: datetime) -> str:
+    return (
+        f"{escape(a.account)} — version {a.version}, posted {_days(max(0, (now - a.posted_at).days))} ago"
+        + (" (asked to discuss)" if a.discuss else "")
+    )
+
+
+def _silent_line(report: DigestReport, c: SilentCommitment) -> str:
+    return (
+        f"{escape(c.account)} #{c.commitment_id} ({c.side.value}, {_person(report, c.owner_user_id)}) — "
+        f"{c.reason}"
+    )
 
 
 def _pattern_lines(report: DigestReport) -> list[str]:

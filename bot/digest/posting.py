@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.accounts.permissions import Actor, manage_refusal, may_manage
+from bot.accounts.access import Actor, manage_refusal, may_manage
 from bot.accounts.registry import find_account
 from bot.digest.chart import chart_png
 from bot.digest.message import digest_blocks, digest_csv, digest_text, needs_table
@@ -216,7 +216,9 @@ def _publish(
                 .where(Digest.id == digest_id)
                 .values(state="failed", attempts=Digest.attempts + counted, last_error=exc.error[:200])
             )
-        log.warning("digest %s to %s not posted: %s", digest_id, target.channel_id, exc.error)
+        log.warning(
+            "digest %s to %s not posted: %s failed: %s", digest_id, target.channel_id, exc.method, exc.error
+        )
         return False
     with sessions.begin() as session:
         session.execute(
@@ -256,6 +258,9 @@ def _attach(gateway: SlackGateway, report: DigestReport, target: Target, *, thre
                 "over the last twelve weeks.",
             )
         except SlackDeliveryError as exc:
+            log.warning(
+                "digest chart to %s not attached: %s failed: %s", target.channel_id, exc.method, exc.error
+            )
             problems.append(f"chart: {exc.error}")
         except Exception as exc:  # the chart is optional: a drawing fault must not stop other digests
             log.exception("digest chart failed")
@@ -270,6 +275,9 @@ def _attach(gateway: SlackGateway, report: DigestReport, target: Target, *, thre
                 thread_ts=thread_ts,
             )
         except SlackDeliveryError as exc:
+            log.warning(
+                "digest table to %s not attached: %s failed: %s", target.channel_id, exc.method, exc.error
+            )
             problems.append(f"table: {exc.error}")
     return "; ".join(problems) or None
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.accounts.permissions import Actor
+from bot.accounts.access import Actor
 from bot.checkins.schedule import local_instant
 from bot.commands.grammar import DigestSettings
 from bot.errors import Refusal

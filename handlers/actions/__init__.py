@@ -4,7 +4,7 @@ import re
 
 from slack_bolt import App
 
-from bot.accounts.agreements import AGREE, DISCUSS
+from bot.accounts.plan_message import AGREE, DISCUSS
 from bot.checkins.message import ACTION_PREFIX
 from bot.diary.pages import PAGE_ACTION
 from bot.escalation.message import ACK, AUTOPSY, RESOLVE

@@ -8,6 +8,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.accounts.agreements import Responded, respond
+from bot.errors import Refusal
 from bot.recording import attempt
 from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
@@ -23,19 +24,34 @@ def on_agreement(
         ack()
         return
     now = deps.clock()
-    outcome = attempt(
-        lambda: respond(
-            deps.sessions, agreement_id=int(value), user_id=user_id, action_id=action["action_id"], now=now
-        ),
-        what="agreement",
-    )
-    ack()
     gateway = SlackGateway(client)
-    if isinstance(outcome, Responded):
-        gateway.update_message(
-            channel=outcome.channel_id, ts=outcome.message_ts, text=outcome.text, blocks=outcome.blocks
+    try:
+        outcome = attempt(
+            lambda: respond(
+                deps.sessions,
+                agreement_id=int(value),
+                user_id=user_id,
+                action_id=action["action_id"],
+                now=now,
+            ),
+            what="agreement",
         )
-        if outcome.thread_note:
-            gateway.post_message(outcome.channel_id, text=outcome.thread_note, thread_ts=outcome.message_ts)
-    elif channel_id:
-        gateway.post_ephemeral(channel=channel_id, user=user_id, text=outcome.reason)
+    except Refusal as refusal:
+        ack()
+        _tell(gateway, channel_id=channel_id, user_id=user_id, text=refusal.message)
+        return
+    ack()
+    if not isinstance(outcome, Responded):
+        _tell(gateway, channel_id=channel_id, user_id=user_id, text=outcome.reason)
+        return
+    gateway.update_message(
+        channel=outcome.channel_id, ts=outcome.message_ts, text=outcome.text, blocks=outcome.blocks
+    )
+    if outcome.thread_note:
+        gateway.post_message(outcome.channel_id, text=outcome.thread_note, thread_ts=outcome.message_ts)
+
+
+def _tell(gateway: SlackGateway, *, channel_id: str | None, user_id: str, text: str) -> None:
+    """Only the person who clicked sees why nothing changed; a click with no channel has nowhere to say it."""
+    if channel_id:
+        gateway.post_ephemeral(channel=channel_id, user=user_id, text=text)

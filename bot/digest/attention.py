@@ -1,0 +1,160 @@
+"""What in the digest needs a manager's attention: open escalations, plans waiting for the champion,
+and commitments that had no check-in in the period, each with the plain reason why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.digest.scorecard import COUNTED
+from models.account import Account, Person
+from models.base import CheckInState, CommitmentStatus, EscalationState, Side
+from models.commitment import CheckIn, Commitment
+from models.escalation import Agreement, Escalation
+
+# Sent and still open counts as "had a check-in": the commitment is being followed, just not closed yet.
+TRACKED = (*COUNTED, CheckInState.SENT)
+UNDELIVERED = (CheckInState.SKIPPED, CheckInState.FAILED)
+
+
+@dataclass(frozen=True)
+class OpenEpisode:
+    account: str
+    kind: str
+    side: Side
+    commitment_id: int | None
+    action: str | None
+    opened_at: datetime
+    level: int
+    acknowledged_by: str | None
+    champion_user_id: str
+
+    def age_days(self, now: datetime) -> int:
+        return max(0, (now - self.opened_at).days)
+
+
+@dataclass(frozen=True)
+class AwaitingAgreement:
+    account: str
+    version: int
+    posted_at: datetime
+    discuss: bool  # the champion asked to discuss rather than not answering at all
+
+
+@dataclass(frozen=True)
+class SilentCommitment:
+    """An active commitment with no check-in sent in the period, and the plain reason why."""
+
+    account: str
+    commitment_id: int
+    side: Side
+    owner_user_id: str
+    action: str
+    reason: str
+
+
+def open_episodes(session: Session, ids: list[int], names: dict[int, str]) -> list[OpenEpisode]:
+    rows = session.execute(
+        select(Escalation, Commitment.action, Account.champion_user_id)
+        .join(Account, Account.id == Escalation.account_id)
+        .outerjoin(Commitment, Commitment.id == Escalation.commitment_id)
+        .where(Escalation.account_id.in_(ids), Escalation.state != EscalationState.RESOLVED)
+        .order_by(Escalation.opened_at, Escalation.id)
+    ).all()
+    return [
+        OpenEpisode(
+            account=names[e.account_id],
+            kind=e.kind,
+            side=e.side,
+            commitment_id=e.commitment_id,
+            action=action,
+            opened_at=e.opened_at,
+            level=e.level,
+            acknowledged_by=e.acknowledged_by if e.state is EscalationState.ACKNOWLEDGED else None,
+            champion_user_id=champion,
+        )
+        for e, action, champion in rows
+    ]
+
+
+def awaiting_agreements(session: Session, ids: list[int]) -> list[AwaitingAgreement]:
+    """The current plan version, posted, and not agreed to: unanswered or sent back for discussion."""
+    rows = session.execute(
+        select(Agreement, Account.name)
+        .join(Account, Account.id == Agreement.account_id)
+        .where(
+            Agreement.account_id.in_(ids),
+            Agreement.version == Account.plan_version,
+            Agreement.message_ts.is_not(None),
+            or_(Agreement.response.is_(None), Agreement.response == "discuss"),
+        )
+        .order_by(Agreement.posted_at)
+    ).all()
+    return [
+        AwaitingAgreement(
+            account=name, version=a.version, posted_at=a.posted_at, discuss=a.response == "discuss"
+        )
+        for a, name in rows
+    ]
+
+
+def silent_commitments(
+    session: Session, ids: list[int], names: dict[int, str], *, start: datetime, end: datetime
+) -> list[SilentCommitment]:
+    """Active or paused commitments that existed before the period and had no check-in sent in it."""
+    in_period = (CheckIn.scheduled_at >= start) & (CheckIn.scheduled_at < end)
+    tracked = func.sum(case((in_period & CheckIn.state.in_(TRACKED), 1), else_=0))
+    undelivered = func.sum(case((in_period & CheckIn.state.in_(UNDELIVERED), 1), else_=0))
+    described = (
+        Commitment.id,
+        Commitment.account_id,
+        Commitment.side,
+        Person.user_id,
+        Commitment.action,
+        Commitment.status,
+        Commitment.agreed_at,
+        Commitment.paused_until,
+        Commitment.next_checkin_at,
+        Commitment.due_on,
+    )
+    rows = session.execute(
+        select(*described, undelivered)
+        .join(Person, Person.id == Commitment.owner_id)
+        .outerjoin(CheckIn, CheckIn.commitment_id == Commitment.id)
+        .where(
+            Commitment.account_id.in_(ids),
+            Commitment.status.in_((CommitmentStatus.ACTIVE, CommitmentStatus.PAUSED)),
+            Commitment.created_at < start,
+        )
+        .group_by(*described)
+        .having(func.coalesce(tracked, 0) == 0)
+        .order_by(Commitment.account_id, Commitment.id)
+    ).all()
+    silent = []
+    for cid, account_id, side, owner, action, status, agreed_at, paused_until, next_at, due_on, lost in rows:
+        if side is Side.CUSTOMER and agreed_at is None:
+            reason = "awaiting the champion's agreement"
+        elif status is CommitmentStatus.PAUSED or (paused_until is not None and paused_until > start):
+            reason = "paused"
+        elif lost:
+            reason = f"{lost} check-in{'s' if lost != 1 else ''} not delivered"
+        elif due_on is not None:
+            reason = f"due {due_on:%d %b}"
+        elif next_at is not None and next_at >= end:
+            reason = f"next check-in {next_at:%d %b}"
+        else:
+            reason = "no check-in scheduled"
+        silent.append(
+            SilentCommitment(
+                account=names[account_id],
+                commitment_id=cid,
+                side=side,
+                owner_user_id=owner,
+                action=action,
+                reason=reason,
+            )
+        )
+    return silent
