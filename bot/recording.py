@@ -15,6 +15,8 @@ from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.errors import Refusal
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -38,3 +40,12 @@ def attempt(write: Callable[[], T], *, what: str) -> T | Unrecorded:
     except SQLAlchemyError:
         log.exception("could not record %s", what)
         return Unrecorded()
+
+
+def recorded(write: Callable[[], T], *, what: str) -> T:
+    """For callers that answer every `Refusal` in one place: a write the database did not take is one."""
+    try:
+        return write()
+    except SQLAlchemyError as exc:
+        log.exception("could not record %s", what)
+        raise Refusal(NOT_RECORDED) from exc

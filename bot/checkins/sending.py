@@ -27,7 +27,7 @@ from bot.checkins.working_days import end_of_working_day, working_morning_after
 from bot.diary import entries as diary
 from bot.diary.sharing import share_pending
 from bot.digest.posting import post_due_digests
-from bot.escalation.rules import retry_pending_posts, run_rules
+from bot.escalation.posting import retry_pending_posts, run_rules
 from bot.slack.deliveries import forget_old_deliveries
 from bot.slack.errors import Failure, ambiguous, classify, plain, why_not_delivered
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
