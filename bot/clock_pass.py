@@ -20,7 +20,7 @@ from bot.checkins.scheduling import DOWNTIME_GRACE, end_finished_pauses, schedul
 from bot.checkins.sending import send_due
 from bot.diary.sharing import share_pending
 from bot.digest.posting import post_due_digests
-from bot.escalation.rules import retry_pending_posts, run_rules
+from bot.escalation.posting import retry_pending_posts, run_rules
 from bot.slack.deliveries import forget_old_deliveries
 from bot.slack.gateway import SlackGateway
 from models import ClockPass

@@ -43,9 +43,9 @@ def attempt(write: Callable[[], T], *, what: str) -> T | Unrecorded:
 
 
 def recorded(write: Callable[[], T], *, what: str) -> T:
-    """`attempt` for callers that answer through `Refusal`: the person is told nothing was saved."""
+    """For callers that answer every `Refusal` in one place: a write the database did not take is one."""
     try:
         return write()
-    except SQLAlchemyError:
+    except SQLAlchemyError as exc:
         log.exception("could not record %s", what)
-        raise Refusal(NOT_RECORDED) from None
+        raise Refusal(NOT_RECORDED) from exc

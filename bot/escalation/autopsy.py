@@ -4,11 +4,13 @@ owns each cause and the corrective actions agreed, which become commitments like
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    Block,
     CheckboxesElement,
     InputBlock,
     MarkdownTextObject,
@@ -50,58 +52,64 @@ CAUSES: dict[str, str] = {
 OTHER = "other"
 
 
+def _text_input(block_id: str, label: str, *, max_length: int, hint: str | None = None) -> InputBlock:
+    element = PlainTextInputElement(action_id=VALUE, max_length=max_length)
+    return InputBlock(block_id=block_id, label=label, optional=True, hint=hint, element=element)
+
+
+def _side_input(block_id: str, label: str) -> InputBlock:
+    sides = [Option(value=s.value, text=s.value.capitalize()) for s in Side]
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=True,
+        element=StaticSelectElement(action_id=VALUE, options=sides),
+    )
+
+
 def autopsy_form(*, account_id: int, escalation_id: int | None, account_name: str) -> dict[str, Any]:
     # Slack allows ten options per checkbox group: the ten named causes are ticked, and any other
     # cause is written out below with the side that owns it.
     options = [Option(value=key, text=label) for key, label in CAUSES.items() if key != OTHER]
-    sides = [Option(value=s.value, text=s.value.capitalize()) for s in Side]
     blocks = [
         SectionBlock(text=MarkdownTextObject(text=f"Why is *{escape(account_name)}* at risk? Tick every cause and say which side owns it.")),
-        InputBlock(block_id="vendor_causes", label="Causes owned by the vendor", optional=True,
-                   element=CheckboxesElement(action_id=VALUE, options=options)),
-        InputBlock(block_id="customer_causes", label="Causes owned by the customer", optional=True,
-                   element=CheckboxesElement(action_id=VALUE, options=options)),
-        InputBlock(block_id="other", label="Another cause, in your words", optional=True,
-                   element=PlainTextInputElement(action_id=VALUE, max_length=MAX_TEXT)),
-        InputBlock(block_id="other_side", label="Whose is that cause?", optional=True,
-                   element=StaticSelectElement(action_id=VALUE, options=sides)),
-        InputBlock(block_id="fix_action", label="Corrective action (becomes a commitment)", optional=True,
-                   element=PlainTextInputElement(action_id=VALUE, max_length=MAX_ACTION)),
-        InputBlock(block_id="fix_side", label="Its side", optional=True,
-                   element=StaticSelectElement(action_id=VALUE, options=sides)),
+        *(InputBlock(block_id=f"{side}_causes", label=f"Causes owned by the {side}", optional=True,
+                     element=CheckboxesElement(action_id=VALUE, options=options)) for side in ("vendor", "customer")),
+        _text_input("other", "Another cause, in your words", max_length=MAX_TEXT),
+        _side_input("other_side", "Whose is that cause?"),
+        _text_input("fix_action", "Corrective action (becomes a commitment)", max_length=MAX_ACTION),
+        _side_input("fix_side", "Its side"),
         InputBlock(block_id="fix_owner", label="Its owner", optional=True, element=UserSelectElement(action_id=VALUE)),
-        InputBlock(block_id="fix_schedule", label="When", optional=True, hint="every monday — or by dec 15",
-                   element=PlainTextInputElement(action_id=VALUE, max_length=200)),
+        _text_input("fix_schedule", "When", max_length=200, hint="every monday — or by dec 15"),
     ]  # fmt: skip
-    view = View(
-        type="modal",
-        callback_id=AUTOPSY_FORM,
-        title="Account autopsy",
-        submit="Record",
-        close="Cancel",
-        private_metadata=json.dumps({"account_id": account_id, "escalation_id": escalation_id}),
-        blocks=blocks,
-    )
-    result = view.to_dict()
-    assert isinstance(result, dict)
-    return result
+    metadata = {"account_id": account_id, "escalation_id": escalation_id}
+    return _modal(AUTOPSY_FORM, title="Account autopsy", submit="Record", metadata=metadata, blocks=blocks)
 
 
 def resolve_form(*, escalation_id: int) -> dict[str, Any]:
+    note = InputBlock(
+        block_id="note",
+        label="How was it resolved?",
+        element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=MAX_TEXT),
+    )
+    metadata = {"escalation_id": escalation_id}
+    return _modal(
+        RESOLVE_FORM, title="Resolve escalation", submit="Resolve", metadata=metadata, blocks=[note]
+    )
+
+
+def _modal(
+    callback_id: str, *, title: str, submit: str, metadata: Mapping[str, int | None], blocks: Sequence[Block]
+) -> dict[str, Any]:
+    """The submission carries its episode (and account) back in the metadata."""
     view = View(
         type="modal",
-        callback_id=RESOLVE_FORM,
-        title="Resolve escalation",
-        submit="Resolve",
+        callback_id=callback_id,
+        title=title,
+        submit=submit,
         close="Cancel",
-        private_metadata=json.dumps({"escalation_id": escalation_id}),
-        blocks=[
-            InputBlock(
-                block_id="note",
-                label="How was it resolved?",
-                element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=MAX_TEXT),
-            )
-        ],
+        private_metadata=json.dumps(metadata),
+        blocks=blocks,
     )
     result = view.to_dict()
     assert isinstance(result, dict)
@@ -127,6 +135,11 @@ class AutopsyInput:
     causes: list[dict[str, str]]
     other: str | None
     corrective: Commit | None
+
+
+def autopsy_account_id(view: dict[str, Any]) -> int:
+    """The account the form was opened for, carried in its metadata."""
+    return int(json.loads(view["private_metadata"])["account_id"])
 
 
 def read_autopsy_form(view: dict[str, Any], *, account_name: str, today: date) -> AutopsyInput:

@@ -5,15 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+from slack_sdk.models.blocks.block_elements import ButtonElement
+from slack_sdk.models.blocks.blocks import ActionsBlock, Block, ContextBlock, HeaderBlock, SectionBlock
 
 from bot.checkins.message import SECTION_LIMIT, truncate
 from bot.slack.mrkdwn import escape

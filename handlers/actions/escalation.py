@@ -3,18 +3,23 @@ then updated in place."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from bot.escalation.autopsy import autopsy_form, resolve_form
+from bot.errors import Refusal
+from bot.escalation.handling import acknowledge, handling_form
 from bot.escalation.message import AUTOPSY, RESOLVE
-from bot.escalation.rules import acknowledge, handling_refusal, publish
-from bot.recording import Unrecorded, attempt
+from bot.escalation.posting import redraw
+from bot.recording import recorded
 from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
-from models import Account, Escalation
+from handlers.replies import FORM_NOT_OPENED, answer_ephemeral
+
+log = logging.getLogger(__name__)
 
 
 def _escalation_id(action: dict[str, Any]) -> int | None:
@@ -22,13 +27,25 @@ def _escalation_id(action: dict[str, Any]) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _form(deps: Deps, action_id: str, escalation_id: int) -> dict[str, Any]:
-    if action_id == RESOLVE:
-        return resolve_form(escalation_id=escalation_id)
-    with deps.sessions() as session:
-        episode = session.get_one(Escalation, escalation_id)
-        account = session.get_one(Account, episode.account_id)
-        return autopsy_form(account_id=account.id, escalation_id=escalation_id, account_name=account.name)
+def _open_form(
+    client: WebClient, body: dict[str, Any], action: dict[str, Any], *, escalation_id: int, deps: Deps
+) -> None:
+    """Checked and opened inside the ack: the trigger id dies after three seconds."""
+    form = recorded(
+        lambda: handling_form(
+            deps.sessions,
+            escalation_id=escalation_id,
+            user_id=body["user"]["id"],
+            admins=deps.admins,
+            autopsy=action["action_id"] == AUTOPSY,
+        ),
+        what="escalation form",
+    )
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=form)
+    except SlackApiError as exc:
+        log.warning("escalation form not opened: views.open failed: %s", exc.response.get("error"))
+        raise Refusal(FORM_NOT_OPENED) from exc
 
 
 def on_escalation(
@@ -40,33 +57,27 @@ def on_escalation(
         ack()
         return
     gateway = SlackGateway(client)
-    user_id = body["user"]["id"]
+    user_id, now = body["user"]["id"], deps.clock()
     channel_id = (body.get("channel") or {}).get("id")
-    refusal: str | None
-    if action["action_id"] in (RESOLVE, AUTOPSY):
-        checked = attempt(
-            lambda: handling_refusal(
-                deps.sessions, escalation_id=escalation_id, user_id=user_id, admins=deps.admins
-            ),
-            what="escalation form",
-        )
-        refusal = checked.reason if isinstance(checked, Unrecorded) else checked
-        if refusal is None:
-            client.views_open(
-                trigger_id=body["trigger_id"], view=_form(deps, action["action_id"], escalation_id)
+    acknowledging = action["action_id"] not in (RESOLVE, AUTOPSY)
+    refusal: Refusal | None = None
+    try:
+        if acknowledging:
+            recorded(
+                lambda: acknowledge(
+                    deps.sessions, escalation_id=escalation_id, user_id=user_id, admins=deps.admins, now=now
+                ),
+                what="acknowledgement",
             )
-        ack()
-    else:
-        now = deps.clock()
-        written = attempt(
-            lambda: acknowledge(
-                deps.sessions, escalation_id=escalation_id, user_id=user_id, admins=deps.admins, now=now
-            ),
-            what="acknowledgement",
-        )
-        refusal = written.reason if isinstance(written, Unrecorded) else written
-        ack()
-        if refusal is None:
-            publish(deps.sessions, gateway, escalation_id, now=now)
-    if refusal is not None and channel_id:
-        gateway.post_ephemeral(channel=channel_id, user=user_id, text=refusal)
+        else:
+            _open_form(client, body, action, escalation_id=escalation_id, deps=deps)
+    except Refusal as exc:
+        refusal = exc
+    ack()
+    if refusal is None and acknowledging:
+        try:
+            redraw(deps.sessions, gateway, escalation_id, now=now)
+        except Refusal as exc:
+            refusal = exc
+    if refusal is not None:
+        answer_ephemeral(gateway, channel_id=channel_id, user_id=user_id, text=refusal.message)

@@ -31,7 +31,7 @@ from bot.commands.grammar import AccountAdd
 from bot.diary import entries as diary
 from bot.diary.pages import PAGE_ACTION
 from bot.escalation.message import ACK, AUTOPSY, RESOLVE
-from bot.escalation.rules import publish
+from bot.escalation.posting import publish
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, SlackProfile
 from handlers.deps import Deps

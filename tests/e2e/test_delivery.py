@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import clock_pass as due_work
 from bot.clock_pass import run_due_work
-from bot.escalation.rules import publish
+from bot.escalation.posting import publish
 from bot.slack.gateway import SlackGateway, make_client
 from models import CheckIn, CheckInState, ClockPass, DiaryEntry, Escalation, Person
 from slack_emulator import SlackEmulator

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock_pass import run_due_work
-from bot.escalation.rules import _resolve, resolve
+from bot.escalation.episodes import resolve_once as _resolve
+from bot.escalation.handling import resolve
 from bot.slack.gateway import SlackGateway
 from models import Account, Autopsy, Commitment, DiaryEntry, Escalation, EscalationState
 from slack_emulator import Call, SlackEmulator

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock_pass import run_due_work
 from bot.commands import importer
-from bot.escalation.rules import publish
+from bot.escalation.posting import publish
 from bot.slack.gateway import SlackGateway
 from bot.slack.mrkdwn import escape
 from models import Account, Answer, CheckIn, Commitment, DiaryEntry, Side
