@@ -18,21 +18,14 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.accounts.commitments import create_commitment
+from bot.accounts.commitments import Commit, create_commitment
 from bot.accounts.people import fetch_profiles, upsert_person
 from bot.accounts.permissions import Actor
-from bot.accounts.registry import create_account, name_key
+from bot.accounts.registry import AccountAdd, create_account, name_key
 from bot.checkins.recurrence import ScheduleError, parse_due_date, parse_recurrence, parse_time_of_day
-from bot.commands.grammar import (
-    DEFAULT_CHECKIN_TIME,
-    MAX_ACTION,
-    AccountAdd,
-    CommandError,
-    Commit,
-    account_add_from,
-    account_name,
-    option_value,
-)
+from bot.commands.dated import DEFAULT_CHECKIN_TIME
+from bot.commands.grammar import MAX_ACTION, account_add_from, option_value
+from bot.commands.tokens import CommandError, account_name
 from bot.slack.gateway import SlackGateway
 from bot.slack.mrkdwn import clean
 from models import Account, Side
