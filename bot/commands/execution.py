@@ -175,7 +175,7 @@ def _acting(run: Execution) -> _Acting:
     return {"team_id": run.actor.team_id, "actor": run.actor, "now": run.now}
 
 
-def _target(run: Execution, command: parsed.Pause | parsed.Resume) -> _Target:
+def _target(run: Execution, command: parsed.Targets) -> _Target:
     return {**_acting(run), "commitment_id": command.commitment_id, "account_name": command.account}
 
 

@@ -30,24 +30,9 @@ from bot.slack.gateway import SlackGateway
 from bot.slack.mrkdwn import clean
 from models import Account, Side
 
-COLUMNS = (
-    "account",
-    "channel",
-    "escalations",
-    "champion",
-    "csm",
-    "manager",
-    "digest",
-    "outcome",
-    "holidays",
-    "side",
-    "owner",
-    "action",
-    "schedule",
-    "time",
-)
 ACCOUNT_COLUMNS = ("channel", "escalations", "champion", "csm", "manager", "digest", "outcome", "holidays")
 COMMITMENT_COLUMNS = ("side", "owner", "action", "schedule")
+COLUMNS = ("account", *ACCOUNT_COLUMNS, *COMMITMENT_COLUMNS, "time")
 
 
 @dataclass
@@ -70,7 +55,9 @@ def read(text: str, *, today: date, existing: set[str]) -> Plan:
         values = {k: clean(v or "").strip() for k, v in row.items() if k}
         try:
             _read_row(plan, values, today=today, existing=existing)
-        except (CommandError, ScheduleError, ValueError) as exc:
+        except CommandError as exc:
+            plan.problems.append(f"line {line}: {exc.problem}")
+        except (ScheduleError, ValueError) as exc:
             plan.problems.append(f"line {line}: {exc}")
     return plan
 

@@ -18,8 +18,22 @@ class Help:
 
 
 @dataclass(frozen=True)
-class Agreement:
+class OfAccount:
+    """A subcommand that names one account and nothing else."""
+
     account: str
+
+
+class Agreement(OfAccount):
+    """Post the joint plan and ask the champion to agree."""
+
+
+class Export(OfAccount):
+    """The diary as a CSV file, in the invoker's DM."""
+
+
+class OpenAutopsy(OfAccount):
+    """Answered in the ack with the autopsy form."""
 
 
 @dataclass(frozen=True)
@@ -28,32 +42,26 @@ class ListCommitments:
 
 
 @dataclass(frozen=True)
-class Pause:
-    """A commitment by number or a whole account by name; without `until`, until resumed."""
+class Targets:
+    """A commitment by number, or every commitment of an account by name."""
 
     commitment_id: int | None
     account: str | None
-    until: date | None
+
+
+class Resume(Targets):
+    """From now on; the paused time is not counted."""
 
 
 @dataclass(frozen=True)
-class Resume:
-    commitment_id: int | None
-    account: str | None
+class Pause(Targets):
+    until: date | None  # None: until resumed
 
 
 @dataclass(frozen=True)
 class MarkDone:
-    """The note goes into the diary beside the completion."""
-
     commitment_id: int
     note: str | None
-
-
-@dataclass(frozen=True)
-class Cancel:
-    commitment_id: int
-    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,9 @@ class DiaryView:
 
 
 @dataclass(frozen=True)
-class Export:
-    account: str
+class Cancel:
+    commitment_id: int
+    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -75,11 +84,6 @@ class PolicyCommand:
 
     account: str
     changes: tuple[tuple[str, int], ...]
-
-
-@dataclass(frozen=True)
-class OpenAutopsy:
-    account: str
 
 
 @dataclass(frozen=True)
