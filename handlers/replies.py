@@ -1,5 +1,5 @@
-"""What listeners tell people when a request is refused or fails after the ack, worded in one place,
-and the replies more than one listener shows.
+"""What listeners tell people, worded and delivered in one place: the apology when something failed
+after the ack, how a command's or form's reply reaches the person, and replies several listeners show.
 
 An answer Slack does not take is logged with its method and error: there is no one left to tell.
 """
@@ -7,10 +7,18 @@ An answer Slack does not take is logged with its method and error: there is no o
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from slack_bolt import BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.checkins.answers import Answered
 from bot.checkins.message import message_blocks, message_text
+from bot.commands import runner as command_runner
+from bot.commands.parsed import Command
+from bot.commands.replies import Reply
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
+from handlers.deps import Deps, installation_of
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +36,55 @@ def answer_ephemeral(gateway: SlackGateway, *, channel_id: str | None, user_id: 
         log.warning("answer to %s not shown: %s failed: %s", user_id, exc.method, exc.error)
 
 
-def answer_dm(gateway: SlackGateway, *, user_id: str, text: str) -> None:
-    """A closed modal has nowhere else to answer."""
+def answer_dm(
+    gateway: SlackGateway, *, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None
+) -> None:
+    """A closed modal has nowhere else to answer than the person's DM with the bot."""
     try:
-        gateway.post_message(user_id, text=text)
+        gateway.post_message(user_id, text=text, blocks=blocks)
     except SlackDeliveryError as exc:
         log.warning("answer to %s not sent: %s failed: %s", user_id, exc.method, exc.error)
+
+
+# -- commands and forms ------------------------------------------------------------------------------
+
+
+def carried_out(
+    command: Command,
+    *,
+    user_id: str,
+    text: str,
+    client: WebClient,
+    context: BoltContext,
+    logger: logging.Logger,
+    deps: Deps,
+) -> Reply:
+    """The parsed command run for the person. After the ack nobody else will answer them, so even an
+    unexpected failure (its transaction rolled back) gets an apology rather than silence."""
+    invocation = command_runner.Invocation(installation=installation_of(context), user_id=user_id, text=text)
+    try:
+        return command_runner.run(
+            invocation,
+            sessions=deps.sessions,
+            gateway=SlackGateway(client),
+            admins=deps.admins,
+            now=deps.clock(),
+            command=command,
+        )
+    except Exception:
+        logger.exception("%r failed for %s", text or type(command).__name__, user_id)
+        return Reply(SOMETHING_WENT_WRONG)
+
+
+def respond_privately(respond: Respond, reply: Reply, *, replace_original: bool = False) -> None:
+    """An ephemeral answer through the response URL, seen only by the person who asked."""
+    respond(
+        text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=replace_original
+    )
+
+
+def direct_message(client: WebClient, user_id: str, reply: Reply) -> None:
+    answer_dm(SlackGateway(client), user_id=user_id, text=reply.text, blocks=reply.blocks)
 
 
 # -- check-ins ---------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.commands.grammar import reference_markdown
+from bot.commands.subcommands import reference_markdown
 
 START, END = "<!-- command-reference:start -->\n", "<!-- command-reference:end -->"
 

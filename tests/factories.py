@@ -7,11 +7,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.access import Actor
-from bot.accounts.commitments import create_commitment
+from bot.accounts.commitments import Commit, create_commitment
 from bot.accounts.people import upsert_person
-from bot.accounts.registry import create_account
+from bot.accounts.registry import AccountAdd, create_account
 from bot.checkins.recurrence import parse_recurrence
-from bot.commands.grammar import AccountAdd, Commit
 from models import Account, Answer, CheckIn, CheckInState, Commitment, Escalation, EscalationState, Side
 
 VENDOR_TEAM = "T0VENDOR"

@@ -11,14 +11,28 @@ from sqlalchemy.orm import Session
 from bot.accounts.access import Actor, manage_refusal, may_manage
 from bot.accounts.plan_version import plan_changed
 from bot.accounts.registry import find_account
+from bot.checkins.recurrence import Recurrence
 from bot.checkins.schedule import upcoming, zone
-from bot.commands.grammar import Commit
 from bot.diary import entries as diary
 from bot.errors import Refusal
 from bot.slack.mrkdwn import escape
 from models import Account, CheckIn, CheckInState, Commitment, CommitmentStatus, Person, Side
 
 UPCOMING_SHOWN = 3
+
+
+MAX_ACTION = 300
+
+
+@dataclass(frozen=True)
+class Commit:
+    account: str
+    side: Side
+    owner_user_id: str
+    action: str
+    at: time
+    recurrence: Recurrence | None = None
+    due_on: date | None = None
 
 
 @dataclass(frozen=True)

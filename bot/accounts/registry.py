@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,11 +19,33 @@ from bot.accounts.access import (
     view_refusal,
 )
 from bot.accounts.plan_version import plan_changed
-from bot.commands.grammar import AccountAdd, AccountEdit
 from bot.diary import entries as diary
 from bot.errors import Refusal
 from bot.slack.mrkdwn import escape
 from models import Account
+
+MAX_OUTCOME = 1000
+
+
+@dataclass(frozen=True)
+class AccountAdd:
+    name: str
+    shared_channel_id: str
+    escalation_channel_id: str
+    champion_user_id: str
+    csm_user_id: str | None = None
+    manager_user_id: str | None = None
+    digest_channel_id: str | None = None
+    desired_outcome: str | None = None
+    holiday_country: str | None = None
+    reminder_count: int = 1
+
+
+@dataclass(frozen=True)
+class AccountEdit:
+    name: str
+    # Only the options given; None for manager/digest/holidays means "clear it".
+    changes: tuple[tuple[str, str | None], ...]
 
 
 def name_key(name: str) -> str:

@@ -7,21 +7,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
 from slack_sdk.models.blocks import (
-    ConversationFilter,
-    ConversationSelectElement,
+    Block,
     InputBlock,
     Option,
     PlainTextInputElement,
     StaticSelectElement,
     TimePickerElement,
-    UserSelectElement,
 )
-from slack_sdk.models.views import View
 
+from bot.accounts.commitments import MAX_ACTION, Commit
+from bot.accounts.registry import MAX_OUTCOME, AccountAdd
 from bot.checkins.message import truncate
 from bot.checkins.recurrence import (
     DATE_FORMS,
@@ -31,23 +31,13 @@ from bot.checkins.recurrence import (
     parse_recurrence,
 )
 from bot.checkins.schedule import known_holiday_country
-from bot.commands.grammar import (
-    MAX_ACCOUNT_NAME,
-    MAX_ACTION,
-    MAX_OUTCOME,
-    AccountAdd,
-    Command,
-    CommandError,
-    Commit,
-    account_name,
-)
-from bot.slack.mrkdwn import clean
+from bot.commands.parsed import Command
+from bot.commands.tokens import MAX_ACCOUNT_NAME, CommandError, account_name
+from bot.slack.modals import VALUE, channel_input, field_value, modal, text_input, user_input
 from models import Answer, Side
 
 ACCOUNT_FORM = "account_add_form"
 COMMIT_FORM = "commit_form"
-VALUE = "value"
-CHANNEL_FILTER = ConversationFilter(include=["public", "private"], exclude_bot_users=True)
 
 
 class FormError(CommandError):
@@ -58,57 +48,28 @@ class FormError(CommandError):
         self.block_id = block_id
 
 
-def _text(
-    block_id: str,
-    label: str,
-    *,
-    max_length: int,
-    optional: bool = False,
-    hint: str | None = None,
-    multiline: bool = False,
-) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=label,
-        optional=optional,
-        hint=hint,
-        element=PlainTextInputElement(action_id=VALUE, max_length=max_length, multiline=multiline),
-    )
+@dataclass(frozen=True)
+class FieldProblem:
+    """A submission that cannot be read, kept as data so it travels with the request to the work after
+    the ack (which then leaves the modal open, showing it)."""
 
-
-def _channel(block_id: str, label: str, *, optional: bool = False, hint: str | None = None) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=label,
-        optional=optional,
-        hint=hint,
-        element=ConversationSelectElement(action_id=VALUE, filter=CHANNEL_FILTER),
-    )
-
-
-def _user(block_id: str, label: str, *, optional: bool = False, hint: str | None = None) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=label,
-        optional=optional,
-        hint=hint,
-        element=UserSelectElement(action_id=VALUE),
-    )
+    block_id: str
+    problem: str
 
 
 def account_form() -> dict[str, Any]:
-    blocks = [
-        _text("name", "Account name", max_length=MAX_ACCOUNT_NAME),
-        _channel("channel", "Shared channel (the diary)", hint="The channel shared with the customer."),
-        _channel(
+    blocks: list[Block] = [
+        text_input("name", "Account name", max_length=MAX_ACCOUNT_NAME),
+        channel_input("channel", "Shared channel (the diary)", hint="The channel shared with the customer."),
+        channel_input(
             "escalations", "Escalation channel", hint="The vendor's own channel; customers don't see it."
         ),
-        _user("champion", "Customer champion"),
-        _user("csm", "CSM", optional=True, hint="Leave empty to be the CSM yourself."),
-        _user("manager", "Manager", optional=True, hint="Mentioned when an escalation is raised."),
-        _channel("digest", "Digest channel", optional=True),
-        _text("outcome", "Desired Outcome", max_length=MAX_OUTCOME, optional=True, multiline=True),
-        _text(
+        user_input("champion", "Customer champion"),
+        user_input("csm", "CSM", optional=True, hint="Leave empty to be the CSM yourself."),
+        user_input("manager", "Manager", optional=True, hint="Mentioned when an escalation is raised."),
+        channel_input("digest", "Digest channel", optional=True),
+        text_input("outcome", "Desired Outcome", max_length=MAX_OUTCOME, optional=True, multiline=True),
+        text_input(
             "holidays",
             "Holiday calendar",
             max_length=3,
@@ -116,19 +77,21 @@ def account_form() -> dict[str, Any]:
             hint="A country code such as US, DE or GB.",
         ),
     ]
-    return _view(ACCOUNT_FORM, "New account", blocks)
+    return modal(callback_id=ACCOUNT_FORM, title="New account", blocks=blocks)
 
 
 def commit_form() -> dict[str, Any]:
     sides = [Option(value=side.value, text=side.value.capitalize()) for side in Side]
-    blocks = [
-        _text("account", "Account", max_length=MAX_ACCOUNT_NAME),
+    blocks: list[Block] = [
+        text_input("account", "Account", max_length=MAX_ACCOUNT_NAME),
         InputBlock(
             block_id="side", label="Side", element=StaticSelectElement(action_id=VALUE, options=sides)
         ),
-        _user("owner", "Owner"),
-        _text("action", "Agreed action", max_length=MAX_ACTION),
-        _text("schedule", "When", max_length=200, hint=f"{RECURRENCE_FORMS} — or by a date: {DATE_FORMS}"),
+        user_input("owner", "Owner"),
+        text_input("action", "Agreed action", max_length=MAX_ACTION),
+        text_input(
+            "schedule", "When", max_length=200, hint=f"{RECURRENCE_FORMS} — or by a date: {DATE_FORMS}"
+        ),
         InputBlock(
             block_id="at",
             label="Check-in time (owner's time zone)",
@@ -136,25 +99,7 @@ def commit_form() -> dict[str, Any]:
             element=TimePickerElement(action_id=VALUE, initial_time="09:00"),
         ),
     ]
-    return _view(COMMIT_FORM, "New commitment", blocks)
-
-
-def _view(callback_id: str, title: str, blocks: list[InputBlock]) -> dict[str, Any]:
-    view = View(
-        type="modal", callback_id=callback_id, title=title, submit="Save", close="Cancel", blocks=blocks
-    )
-    result = view.to_dict()
-    assert isinstance(result, dict)
-    return result
-
-
-def field_value(values: dict[str, Any], block_id: str) -> str | None:
-    state = (values.get(block_id) or {}).get(VALUE) or {}
-    for key in ("value", "selected_user", "selected_conversation", "selected_channel", "selected_time"):
-        if state.get(key):
-            return clean(str(state[key])).strip() or None
-    option = state.get("selected_option")
-    return str(option["value"]) if option else None
+    return modal(callback_id=COMMIT_FORM, title="New commitment", blocks=blocks)
 
 
 def _required(values: dict[str, Any], block_id: str, what: str) -> str:
@@ -164,11 +109,15 @@ def _required(values: dict[str, Any], block_id: str, what: str) -> str:
     return value
 
 
-def read_account_form(values: dict[str, Any]) -> AccountAdd:
+def _account_name(values: dict[str, Any], block_id: str, what: str) -> str:
     try:
-        name = account_name(_required(values, "name", "the account name"), "")
+        return account_name(_required(values, block_id, what), "")
     except CommandError as exc:
-        raise FormError("name", exc.problem) from exc
+        raise FormError(block_id, exc.problem) from exc
+
+
+def read_account_form(values: dict[str, Any]) -> AccountAdd:
+    name = _account_name(values, "name", "the account name")
     channel = _required(values, "channel", "the shared channel")
     escalations = _required(values, "escalations", "the escalation channel")
     if channel == escalations:
@@ -194,10 +143,7 @@ def read_account_form(values: dict[str, Any]) -> AccountAdd:
 
 
 def read_commit_form(values: dict[str, Any], *, today: date) -> Commit:
-    try:
-        name = account_name(_required(values, "account", "the account"), "")
-    except CommandError as exc:
-        raise FormError("account", exc.problem) from exc
+    name = _account_name(values, "account", "the account")
     side = Side(_required(values, "side", "the side"))
     owner = _required(values, "owner", "the owner")
     action = _required(values, "action", "the agreed action")
@@ -215,11 +161,14 @@ def read_commit_form(values: dict[str, Any], *, today: date) -> Commit:
 FORMS: dict[str, Callable[[], dict[str, Any]]] = {"account_add": account_form, "commit": commit_form}
 
 
-def reader(callback_id: str, values: dict[str, Any]) -> Callable[[date], Command]:
-    """The form's values as a command, read against the submitter's own "today"."""
-    if callback_id == ACCOUNT_FORM:
-        return lambda _today: read_account_form(values)
-    return lambda today: read_commit_form(values, today=today)
+def read_form(callback_id: str, values: dict[str, Any], *, today: date) -> Command | FieldProblem:
+    """The submitted form as a command, read once against the submitter's own "today"."""
+    try:
+        if callback_id == ACCOUNT_FORM:
+            return read_account_form(values)
+        return read_commit_form(values, today=today)
+    except FormError as exc:
+        return FieldProblem(exc.block_id, exc.problem)
 
 
 NOTE_FORM = "checkin_note_form"
@@ -234,7 +183,7 @@ def note_form(*, checkin_id: int, answer: Answer, action: str) -> dict[str, Any]
         Answer.PARTLY: "What is done, and what is left? (optional)",
         Answer.NOT_YET: "Anything in the way? (optional)",
     }.get(answer, "Note (optional)")
-    blocks = [
+    blocks: list[Block] = [
         InputBlock(
             block_id="note",
             label=label,
@@ -243,20 +192,15 @@ def note_form(*, checkin_id: int, answer: Answer, action: str) -> dict[str, Any]
             element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=MAX_NOTE),
         )
     ]
-    view = View(
-        type="modal",
+    return modal(
         callback_id=NOTE_FORM,
         title={Answer.BLOCKED: "Blocked", Answer.PARTLY: "Partly done", Answer.NOT_YET: "Not yet"}.get(
             answer, "Note"
         ),
         submit="Record",
-        close="Cancel",
         private_metadata=json.dumps({"checkin_id": checkin_id, "answer": answer.value}),
         blocks=blocks,
     )
-    result = view.to_dict()
-    assert isinstance(result, dict)
-    return result
 
 
 def read_note_form(view: dict[str, Any]) -> tuple[int, Answer, str | None]:

@@ -19,42 +19,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.access import Actor
-from bot.accounts.commitments import create_commitment
+from bot.accounts.commitments import MAX_ACTION, Commit, create_commitment
 from bot.accounts.people import fetch_profiles, upsert_person
-from bot.accounts.registry import create_account, name_key
+from bot.accounts.registry import AccountAdd, create_account, name_key
 from bot.checkins.recurrence import ScheduleError, parse_due_date, parse_recurrence, parse_time_of_day
-from bot.commands.grammar import (
-    DEFAULT_CHECKIN_TIME,
-    MAX_ACTION,
-    AccountAdd,
-    CommandError,
-    Commit,
-    account_add_from,
-    account_name,
-    option_value,
-)
+from bot.commands.dated import DEFAULT_CHECKIN_TIME
+from bot.commands.grammar import account_add_from, option_value
+from bot.commands.tokens import CommandError, account_name
 from bot.slack.gateway import SlackGateway
 from bot.slack.mrkdwn import clean
 from models import Account, Side
 
-COLUMNS = (
-    "account",
-    "channel",
-    "escalations",
-    "champion",
-    "csm",
-    "manager",
-    "digest",
-    "outcome",
-    "holidays",
-    "side",
-    "owner",
-    "action",
-    "schedule",
-    "time",
-)
 ACCOUNT_COLUMNS = ("channel", "escalations", "champion", "csm", "manager", "digest", "outcome", "holidays")
 COMMITMENT_COLUMNS = ("side", "owner", "action", "schedule")
+COLUMNS = ("account", *ACCOUNT_COLUMNS, *COMMITMENT_COLUMNS, "time")
 
 
 @dataclass
@@ -77,7 +55,9 @@ def read(text: str, *, today: date, existing: set[str]) -> Plan:
         values = {k: clean(v or "").strip() for k, v in row.items() if k}
         try:
             _read_row(plan, values, today=today, existing=existing)
-        except (CommandError, ScheduleError, ValueError) as exc:
+        except CommandError as exc:
+            plan.problems.append(f"line {line}: {exc.problem}")
+        except (ScheduleError, ValueError) as exc:
             plan.problems.append(f"line {line}: {exc}")
     return plan
 

@@ -17,11 +17,14 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.access import Actor, may_view, sees_private, view_refusal
+from bot.accounts.installation import Installation
+from bot.accounts.people import identify
 from bot.checkins.message import SECTION_LIMIT, truncate
 from bot.errors import Refusal
+from bot.slack.gateway import SlackGateway
 from bot.slack.mrkdwn import defuse, escape
 from models import Account, DiaryEntry
 
@@ -99,3 +102,23 @@ def page_request(value: str) -> tuple[int, date | None, int]:
     data = json.loads(value)
     since = date.fromisoformat(data["since"]) if data.get("since") else None
     return int(data["account_id"]), since, int(data["page"])
+
+
+def diary_turn(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    *,
+    value: str,
+    installation: Installation,
+    user_id: str,
+    admins: frozenset[str],
+    now: datetime,
+) -> Page:
+    """Next / Previous on a diary page: the same visibility check as the command, every time."""
+    account_id, since, page_number = page_request(value)
+    actor = identify(sessions, gateway, installation=installation, user_id=user_id, admins=admins, now=now)
+    with sessions() as session:
+        account = session.get(Account, account_id)
+        if account is None or account.team_id != installation.team_id:
+            raise Refusal("That account no longer exists.")
+        return diary_page(session, account=account, actor=actor, since=since, page=page_number)

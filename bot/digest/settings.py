@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.access import Actor
 from bot.checkins.schedule import local_instant
-from bot.commands.grammar import DigestSettings
 from bot.errors import Refusal
 from models import WorkspaceSettings
 
@@ -24,6 +23,22 @@ DEFAULT_WEEKDAY = 0
 DEFAULT_TIME = time(9, 0)
 DEFAULT_TZ = "UTC"
 PERIOD = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """One change to the workspace's digest settings, or none (`show`) to read them."""
+
+    channel_id: str | None = None
+    clear_channel: bool = False
+    weekday: int | None = None
+    at: time | None = None
+    tz: str | None = None
+    chart: bool | None = None
+
+    @property
+    def show(self) -> bool:
+        return self == DigestSettings()
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
+from bot.accounts.commitments import MAX_ACTION, Commit
 from bot.checkins.recurrence import ScheduleError, parse_due_date, parse_recurrence
-from bot.commands.forms import VALUE, FormError, field_value
-from bot.commands.grammar import MAX_ACTION, Commit
+from bot.commands.forms import FormError
 from bot.diary import entries as diary
+from bot.slack.modals import VALUE, field_value
 from bot.slack.mrkdwn import escape
 from models import Account, Autopsy, Side
 

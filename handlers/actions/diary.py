@@ -7,9 +7,11 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.commands.runner import diary_turn
+from bot.commands.runner import Reply, answered
+from bot.diary.pages import Page, diary_turn
 from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps, installation_of
+from handlers.replies import respond_privately
 
 
 def ack_page(ack: Ack) -> None:
@@ -17,21 +19,18 @@ def ack_page(ack: Ack) -> None:
 
 
 def turn_page(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    context: BoltContext,
-    *,
-    deps: Deps,
+    action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext, *, deps: Deps
 ) -> None:
-    reply = diary_turn(
-        deps.sessions,
-        SlackGateway(client),
-        value=str(action.get("value", "{}")),
-        installation=installation_of(context),
-        user_id=body["user"]["id"],
-        admins=deps.admins,
-        now=deps.clock(),
+    page = answered(
+        lambda: diary_turn(
+            deps.sessions,
+            SlackGateway(client),
+            value=str(action.get("value", "{}")),
+            installation=installation_of(context),
+            user_id=str(context.user_id),
+            admins=deps.admins,
+            now=deps.clock(),
+        )
     )
-    respond(text=reply.text, blocks=reply.blocks, replace_original=True, response_type="ephemeral")
+    reply = Reply(page.text, page.blocks) if isinstance(page, Page) else page
+    respond_privately(respond, reply, replace_original=True)

@@ -1,65 +1,52 @@
-"""Submitted `account add` / `commit` forms: field errors go back into the modal, the rest runs like the
-typed command and the outcome arrives as a DM (a closed modal has nowhere else to answer)."""
+"""Submitted `account add` / `commit` forms: read once before the ack, in the submitter's own zone; field
+errors go back into the modal, the rest runs like the typed command and the outcome arrives as a DM (a
+closed modal has nowhere else to answer)."""
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.commands import runner as command_runner
-from bot.commands.forms import FormError, reader
-from bot.slack.gateway import SlackGateway
-from handlers.commands.accountability import SOMETHING_WENT_WRONG
+from bot.commands.forms import FieldProblem, read_form
 from handlers.deps import Deps, installation_of
+from handlers.replies import carried_out, direct_message
+
+SUBMITTED = "submitted_form"
 
 
-def field_error(view: dict[str, Any], deps: Deps) -> FormError | None:
-    try:
-        reader(view["callback_id"], view["state"]["values"])(deps.clock().astimezone(UTC).date())
-    except FormError as exc:
-        return exc
-    return None
+def read_once(
+    body: dict[str, Any],
+    view: dict[str, Any],
+    context: BoltContext,
+    next: Callable[[], BoltResponse],
+    *,
+    deps: Deps,
+) -> BoltResponse:
+    today = command_runner.invoker_today(
+        deps.sessions, installation=installation_of(context), user_id=body["user"]["id"], now=deps.clock()
+    )
+    context[SUBMITTED] = read_form(view["callback_id"], view["state"]["values"], today=today)
+    return next()
 
 
-def ack_form(ack: Ack, view: dict[str, Any], *, deps: Deps) -> None:
-    error = field_error(view, deps)
-    if error is not None:
-        ack(response_action="errors", errors={error.block_id: error.problem})
+def ack_form(ack: Ack, context: BoltContext) -> None:
+    submitted = context[SUBMITTED]
+    if isinstance(submitted, FieldProblem):
+        ack(response_action="errors", errors={submitted.block_id: submitted.problem})
     else:
         ack()
 
 
-def run_form(
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: WebClient,
-    context: BoltContext,
-    logger: logging.Logger,
-    *,
-    deps: Deps,
-) -> None:
-    if field_error(view, deps) is not None:
+def run_form(body: dict[str, Any], client: WebClient, context: BoltContext, *, deps: Deps) -> None:
+    submitted = context[SUBMITTED]
+    if isinstance(submitted, FieldProblem):
         return  # the modal is still open, showing what to fix
     user_id = body["user"]["id"]
-    invocation = command_runner.Invocation(
-        installation=installation_of(context),
-        user_id=user_id,
-        text="",
+    reply = carried_out(
+        submitted, user_id=user_id, text="", client=client, context=context, logger=context.logger, deps=deps
     )
-    try:
-        reply = command_runner.run(
-            invocation,
-            sessions=deps.sessions,
-            gateway=SlackGateway(client),
-            admins=deps.admins,
-            now=deps.clock(),
-            form=reader(view["callback_id"], view["state"]["values"]),
-        )
-    except Exception:
-        logger.exception("form %s failed for %s", view.get("callback_id"), user_id)
-        reply = command_runner.Reply(SOMETHING_WENT_WRONG)
-    SlackGateway(client).post_message(user_id, text=reply.text, blocks=reply.blocks)
+    direct_message(client, user_id, reply)

@@ -25,9 +25,8 @@ import models
 from app import create_web_app, serve_in_thread
 from bot.accounts.agreements import post_agreement
 from bot.accounts.installation import Installation
-from bot.accounts.registry import create_account
+from bot.accounts.registry import AccountAdd, create_account
 from bot.clock_pass import run_due_work
-from bot.commands.grammar import AccountAdd
 from bot.diary import entries as diary
 from bot.diary.pages import PAGE_ACTION
 from bot.escalation.message import ACK, AUTOPSY, RESOLVE

@@ -9,25 +9,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands.grammar import (
-    COMMAND_REFERENCE,
-    AccountAdd,
-    AccountEdit,
+from bot.accounts.commitments import Commit
+from bot.accounts.registry import AccountAdd, AccountEdit
+from bot.commands.parsed import (
     Agreement,
     Cancel,
     Command,
-    CommandError,
-    Commit,
     Help,
     ListCommitments,
     MarkDone,
     OpenForm,
     Pause,
     Resume,
-    help_text,
-    parse,
-    reference_markdown,
 )
+from bot.commands.subcommands import COMMAND_REFERENCE, help_text, parse, reference_markdown
+from bot.commands.tokens import CommandError
 from models import Side
 
 TODAY = date(2026, 11, 23)  # a Monday

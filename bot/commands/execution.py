@@ -1,0 +1,278 @@
+"""How each subcommand is carried out once parsed and allowed.
+
+Slack is asked about people before any transaction opens (a Slack call never holds a lock), then the
+write happens in one transaction, so a refusal at any step leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypedDict
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.accounts.access import Actor, manage_refusal, may_manage
+from bot.accounts.agreements import post_agreement
+from bot.accounts.commitments import Commit, close, create_commitment, pause, resume
+from bot.accounts.listing import list_commitments
+from bot.accounts.people import fetch_profiles, upsert_person
+from bot.accounts.plan_version import plan_changed
+from bot.accounts.registry import (
+    AccountAdd,
+    AccountEdit,
+    create_account,
+    edit_account,
+    find_account,
+    find_readable_account,
+)
+from bot.commands import parsed, replies
+from bot.commands.replies import Reply
+from bot.diary import entries as diary
+from bot.diary.export import diary_csv
+from bot.diary.pages import diary_page
+from bot.digest.posting import post_digest_now
+from bot.digest.settings import DigestSettings, change_digest_settings
+from bot.errors import Refusal
+from bot.escalation.autopsy import AutopsyInput, record_autopsy
+from bot.escalation.policy import policy_of, with_overrides
+from bot.slack.gateway import SlackGateway
+from models import Account, CommitmentStatus, DiaryEntry, Person, Side
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One person's request being carried out: who, when, and how to reach the database and Slack."""
+
+    sessions: sessionmaker[Session]
+    gateway: SlackGateway
+    actor: Actor
+    now: datetime
+
+    @contextmanager
+    def writing(self, needed: Iterable[tuple[str, Side]] = ()) -> Iterator[tuple[Session, dict[str, Person]]]:
+        """One transaction, with the people a command names fetched from Slack first and then stored."""
+        needed = list(needed)
+        actor, now = self.actor, self.now
+        with self.sessions() as session:
+            profiles = fetch_profiles(
+                self.gateway, session, team_id=actor.team_id, user_ids=[u for u, _ in needed], now=now
+            )
+        with self.sessions.begin() as session:
+            people = {
+                user_id: upsert_person(
+                    session,
+                    team_id=actor.team_id,
+                    enterprise_id=actor.enterprise_id,
+                    user_id=user_id,
+                    role_side=side,
+                    profile=profiles.get(user_id),
+                    now=now,
+                )
+                for user_id, side in needed
+            }
+            yield session, people
+
+
+def _vendor_only(people: dict[str, Person], roles: Iterable[tuple[str, str | None]]) -> None:
+    """A CSM or manager acts for the vendor: someone of another organisation can never be one."""
+    for role, user_id in roles:
+        if user_id and people[user_id].is_external:
+            raise Refusal(
+                f"<@{user_id}> is not one of the vendor's own people (another organisation, or a guest), "
+                f"so they can't be the {role}. Name someone of your organisation."
+            )
+
+
+def add_account(run: Execution, command: AccountAdd) -> str:
+    needed = [(command.champion_user_id, Side.CUSTOMER)]
+    needed += [(user, Side.VENDOR) for user in (command.csm_user_id, command.manager_user_id) if user]
+    with run.writing(needed) as (session, people):
+        _vendor_only(people, [("CSM", command.csm_user_id), ("manager", command.manager_user_id)])
+        return replies.account_created(create_account(session, command, actor=run.actor, now=run.now))
+
+
+def edit(run: Execution, command: AccountEdit) -> str:
+    sides = {"champion": Side.CUSTOMER, "csm": Side.VENDOR, "manager": Side.VENDOR}
+    names = {"csm": "CSM", "manager": "manager"}
+    needed = [(value, sides[key]) for key, value in command.changes if key in sides and value]
+    with run.writing(needed) as (session, people):
+        _vendor_only(people, [(names[key], value) for key, value in command.changes if key in names])
+        return replies.account_updated(edit_account(session, command, actor=run.actor, now=run.now))
+
+
+def commit(run: Execution, command: Commit) -> str:
+    with run.writing([(command.owner_user_id, command.side)]) as (session, people):
+        account = find_account(session, team_id=run.actor.team_id, name=command.account)
+        owner = people[command.owner_user_id]
+        if command.side is Side.VENDOR and owner.is_external:
+            raise Refusal(
+                f"<@{owner.user_id}> is from the customer's organisation, so they can't own a vendor commitment."
+            )
+        created = create_commitment(
+            session, command, account=account, owner=owner, actor=run.actor, now=run.now
+        )
+        return replies.commitment_recorded(command, created, account=account, owner=owner)
+
+
+def policy(run: Execution, command: parsed.PolicyCommand) -> str:
+    with run.writing() as (session, _):
+        if not command.changes:
+            account = find_readable_account(session, actor=run.actor, name=command.account)
+            return replies.policy_shown(account, policy_of(account))
+        account = find_account(session, team_id=run.actor.team_id, name=command.account)
+        if not may_manage(run.actor, account):
+            raise Refusal(manage_refusal(account))
+        try:
+            changed = with_overrides(account, dict(command.changes))
+        except ValueError as exc:
+            raise Refusal(str(exc)) from exc
+        diary.record(
+            session,
+            account=account,
+            kind="policy_changed",
+            text=replies.policy_changed_entry(command.changes),
+            at=run.now,
+            actor_user_id=run.actor.user_id,
+        )
+        plan_changed(session, account)
+        return replies.policy_updated(account, changed)
+
+
+def correct(run: Execution, command: parsed.Correct) -> str:
+    actor = run.actor
+    with run.writing() as (session, _):
+        entry = session.get(DiaryEntry, command.entry_id)
+        if entry is None or entry.team_id != actor.team_id:
+            raise Refusal(
+                f"There is no diary entry #{command.entry_id}. `/accountability diary <Account>` shows the numbers."
+            )
+        account = session.get_one(Account, entry.account_id)
+        if not may_manage(actor, account):
+            raise Refusal(manage_refusal(account))
+        correction = diary.correct(
+            session, entry=entry, account=account, text=command.text, actor_user_id=actor.user_id, at=run.now
+        )
+        session.flush()
+        return replies.correction_recorded(correction, entry=entry, account=account)
+
+
+class _Acting(TypedDict):
+    team_id: str
+    actor: Actor
+    now: datetime
+
+
+class _Target(_Acting):
+    commitment_id: int | None
+    account_name: str | None
+
+
+def _acting(run: Execution) -> _Acting:
+    return {"team_id": run.actor.team_id, "actor": run.actor, "now": run.now}
+
+
+def _target(run: Execution, command: parsed.Targets) -> _Target:
+    return {**_acting(run), "commitment_id": command.commitment_id, "account_name": command.account}
+
+
+def listing(run: Execution, command: parsed.ListCommitments) -> str:
+    with run.writing() as (session, _):
+        return list_commitments(session, account_name=command.account, **_acting(run))
+
+
+def pause_some(run: Execution, command: parsed.Pause) -> str:
+    with run.writing() as (session, _):
+        return pause(session, until=command.until, **_target(run, command))
+
+
+def resume_some(run: Execution, command: parsed.Resume) -> str:
+    with run.writing() as (session, _):
+        return resume(session, **_target(run, command))
+
+
+def _close(run: Execution, commitment_id: int, *, status: CommitmentStatus, note: str | None) -> str:
+    with run.writing() as (session, _):
+        return close(session, commitment_id=commitment_id, status=status, note=note, **_acting(run))
+
+
+def done(run: Execution, command: parsed.MarkDone) -> str:
+    return _close(run, command.commitment_id, status=CommitmentStatus.DONE, note=command.note)
+
+
+def cancel(run: Execution, command: parsed.Cancel) -> str:
+    return _close(run, command.commitment_id, status=CommitmentStatus.CANCELLED, note=command.reason)
+
+
+def agreement(run: Execution, command: parsed.Agreement) -> str:
+    actor = run.actor
+    return post_agreement(
+        run.sessions,
+        run.gateway,
+        team_id=actor.team_id,
+        account_name=command.account,
+        actor=actor,
+        now=run.now,
+    )
+
+
+def diary_view(run: Execution, command: parsed.DiaryView) -> Reply:
+    with run.sessions() as session:
+        account = find_readable_account(session, actor=run.actor, name=command.account)
+        page = diary_page(session, account=account, actor=run.actor, since=command.since, page=1)
+    return Reply(page.text, page.blocks)
+
+
+def export(run: Execution, command: parsed.Export) -> str:
+    with run.sessions() as session:
+        account = find_readable_account(session, actor=run.actor, name=command.account)
+        content, count = diary_csv(session, account=account, actor=run.actor)
+        name = account.name
+    filename = f"{re.sub(r'[^A-Za-z0-9]+', '-', name).strip('-').lower() or 'account'}-diary.csv"
+    run.gateway.upload_file(
+        channel=run.gateway.open_dm(run.actor.user_id),
+        filename=filename,
+        content=content,
+        title=f"Accountability diary — {name}",
+        initial_comment=replies.export_comment(count, name=name),
+    )
+    return replies.exported(count, name=name, filename=filename)
+
+
+def digest_now(run: Execution, command: parsed.DigestNow) -> str:
+    return post_digest_now(
+        run.sessions, run.gateway, actor=run.actor, account_name=command.account, now=run.now
+    )
+
+
+def digest_settings(run: Execution, command: DigestSettings) -> str:
+    with run.sessions.begin() as session:
+        return change_digest_settings(session, command, actor=run.actor, now=run.now)
+
+
+def autopsy(run: Execution, data: AutopsyInput) -> str:
+    actor = run.actor
+    fix = data.corrective
+    with run.writing([(fix.owner_user_id, fix.side)] if fix else []) as (session, people):
+        account = session.get(Account, data.account_id)
+        if account is None or account.team_id != actor.team_id:
+            raise Refusal("That account no longer exists.")
+        if not may_manage(actor, account):
+            raise Refusal(manage_refusal(account))
+        corrective_ids: list[int] = []
+        if fix is not None:
+            owner = people[fix.owner_user_id]
+            created = create_commitment(session, fix, account=account, owner=owner, actor=actor, now=run.now)
+            corrective_ids.append(created.commitment.id)
+        record_autopsy(
+            session,
+            data=data,
+            account=account,
+            user_id=actor.user_id,
+            now=run.now,
+            corrective_ids=corrective_ids,
+        )
+        return replies.autopsy_recorded(account, causes=len(data.causes), corrective_ids=corrective_ids)

@@ -1,0 +1,98 @@
+"""The right form of each subcommand, shown under every refusal, and how the help list is laid out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.checkins.recurrence import DATE_FORMS, RECURRENCE_FORMS
+
+USAGE_ACCOUNT_ADD = (
+    "/accountability account add <Account> channel:<#shared-channel> escalations:<#vendor-channel> "
+    'champion:<@customer> [csm:<@csm>] [manager:<@manager>] [digest:<#channel>] [outcome:"Desired Outcome"] '
+    "[holidays:US] [reminders:0-3]"
+)
+USAGE_COMMIT = (
+    '/accountability commit <Account> customer|vendor <@owner> "agreed action" every <recurrence> [at HH:MM]'
+    '\n/accountability commit <Account> customer|vendor <@owner> "agreed action" by <date> [at HH:MM]'
+)
+USAGE_HELP = "/accountability help"
+USAGE_ACCOUNT_EDIT = (
+    "/accountability account edit <Account> [channel:<#…>] [escalations:<#…>] [champion:<@…>] [csm:<@…>] "
+    '[manager:<@…>|none] [digest:<#…>|none] [outcome:"…"] [holidays:US|none] [reminders:0-3]'
+)
+USAGE_AGREEMENT = "/accountability agreement <Account>"
+USAGE_LIST = "/accountability list [<Account>]"
+USAGE_PAUSE = "/accountability pause <#commitment or Account> [until <date>]"
+USAGE_RESUME = "/accountability resume <#commitment or Account>"
+USAGE_DONE = '/accountability done <#commitment> ["note"]'
+USAGE_CANCEL = '/accountability cancel <#commitment> ["reason"]'
+USAGE_DIARY = "/accountability diary <Account> [since <date>]"
+USAGE_EXPORT = "/accountability export <Account>"
+USAGE_POLICY = (
+    "/accountability policy <Account> [window:4] [escalate_after:2] [raise_after:3] [unresponsive_after:3] "
+    "[vendor_raise_days:2]"
+)
+USAGE_AUTOPSY = "/accountability autopsy <Account>"
+USAGE_CORRECT = '/accountability correct <diary entry number> "what is right"'
+USAGE_DIGEST = "/accountability digest [<Account>]"
+USAGE_DIGEST_SETTINGS = (
+    "/accountability digest channel <#channel>|none  ·  digest at <day> <HH:MM> [<time zone>]  ·  "
+    "digest chart on|off  ·  digest settings"
+)
+
+# What each subcommand does, as `/accountability help` and the README say it.
+HELP_HELP = "Show this list."
+HELP_ACCOUNT_ADD = "Create an account. You become its CSM unless csm: names someone else."
+HELP_ACCOUNT_EDIT = "Change an account's channels, people, Desired Outcome or holiday calendar."
+HELP_COMMIT = (
+    f"Record an agreed action with one owner. Recurrences: {RECURRENCE_FORMS}. Dates: {DATE_FORMS}. "
+    "Check-ins go out at the given time (default 09:00) in the owner's time zone, on working days. "
+    "Customer check-ins start once the champion has agreed to the plan."
+)
+HELP_AGREEMENT = "Post the joint plan to the shared channel and ask the champion: I agree / Let's discuss."
+HELP_LIST = (
+    "Show commitments, their schedules and states (awaiting agreement, paused, …), and each side's "
+    "kept-rate over the last 12 weeks."
+)
+HELP_PAUSE = "Stop check-ins (and escalations) until resumed, or until the date."
+HELP_RESUME = "Start check-ins again from now; paused time is not counted."
+HELP_DONE = "Mark a commitment as completed; its check-ins stop."
+HELP_CANCEL = "Cancel a commitment for good; its check-ins stop."
+HELP_DIARY = "Read an account's accountability diary, a page at a time (only you see it)."
+HELP_EXPORT = "Get the account's diary as a CSV file in your DM with the bot."
+HELP_POLICY = (
+    "Without options: the account's escalation policy in plain words. With options (CSM or admin): change it."
+)
+HELP_AUTOPSY = "Record why an account is at risk, and the corrective actions, in a form."
+HELP_CORRECT = (
+    "Add a correction to a diary entry (the numbers are shown by `diary`); the entry itself never changes."
+)
+HELP_DIGEST = (
+    "Post the managers' digest now (the 7 days up to now) to the account's digest channel; without an "
+    "account, every account you are the CSM of (admins: all). The clock posts it weekly by itself."
+)
+HELP_DIGEST_SETTINGS = (
+    "Admins: the workspace's default digest channel (for accounts without their own), the weekly day, "
+    "time and IANA time zone (default Monday 09:00 UTC), and whether the chart is attached."
+)
+
+# Not a subcommand of its own: the last line of the help says what two of them do without arguments.
+FORMS_NOTE = (
+    "/accountability account add  ·  /accountability commit",
+    "Without arguments: open a form instead.",
+)
+
+
+def help_list(reference: Iterable[tuple[str, str]]) -> str:
+    lines = ["*/accountability* — joint accountability check-ins. Commands:"]
+    for usage, description in reference:
+        lines.append(f"```{usage}```{description}")
+    return "\n".join(lines)
+
+
+def markdown_list(reference: Iterable[tuple[str, str]]) -> str:
+    """The README's command reference, from the same rows as `/accountability help`."""
+    parts = []
+    for usage, description in reference:
+        parts.append(f"```\n{usage}\n```\n{description}\n")
+    return "\n".join(parts)
