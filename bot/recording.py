@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,23 +26,8 @@ NOT_RECORDED = (
 )
 
 
-@dataclass(frozen=True)
-class Unrecorded:
-    """The write failed; `reason` is what the person is told."""
-
-    reason: str = NOT_RECORDED
-
-
-def attempt(write: Callable[[], T], *, what: str) -> T | Unrecorded:
-    try:
-        return write()
-    except SQLAlchemyError:
-        log.exception("could not record %s", what)
-        return Unrecorded()
-
-
 def recorded(write: Callable[[], T], *, what: str) -> T:
-    """For callers that answer every `Refusal` in one place: a write the database did not take is one."""
+    """A write the database did not take is a `Refusal` like any other, answered in the same one place."""
     try:
         return write()
     except SQLAlchemyError as exc:

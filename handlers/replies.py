@@ -17,6 +17,7 @@ from bot.checkins.message import message_blocks, message_text
 from bot.commands import runner as command_runner
 from bot.commands.parsed import Command
 from bot.commands.replies import Reply
+from bot.escalation.autopsy import AutopsyInput
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from handlers.deps import Deps, installation_of
 
@@ -50,7 +51,7 @@ def answer_dm(
 
 
 def carried_out(
-    command: Command,
+    command: Command | AutopsyInput,
     *,
     user_id: str,
     text: str,

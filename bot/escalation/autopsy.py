@@ -4,13 +4,11 @@ owns each cause and the corrective actions agreed, which become commitments like
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
 from slack_sdk.models.blocks import (
-    Block,
     CheckboxesElement,
     InputBlock,
     MarkdownTextObject,
@@ -20,14 +18,13 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
     UserSelectElement,
 )
-from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
 from bot.accounts.commitments import MAX_ACTION, Commit
 from bot.checkins.recurrence import ScheduleError, parse_due_date, parse_recurrence
 from bot.commands.forms import FormError
 from bot.diary import entries as diary
-from bot.slack.modals import VALUE, field_value
+from bot.slack.modals import VALUE, field_value, modal, text_input
 from bot.slack.mrkdwn import escape
 from models import Account, Autopsy, Side
 
@@ -53,11 +50,6 @@ CAUSES: dict[str, str] = {
 OTHER = "other"
 
 
-def _text_input(block_id: str, label: str, *, max_length: int, hint: str | None = None) -> InputBlock:
-    element = PlainTextInputElement(action_id=VALUE, max_length=max_length)
-    return InputBlock(block_id=block_id, label=label, optional=True, hint=hint, element=element)
-
-
 def _side_input(block_id: str, label: str) -> InputBlock:
     sides = [Option(value=s.value, text=s.value.capitalize()) for s in Side]
     return InputBlock(
@@ -76,15 +68,21 @@ def autopsy_form(*, account_id: int, escalation_id: int | None, account_name: st
         SectionBlock(text=MarkdownTextObject(text=f"Why is *{escape(account_name)}* at risk? Tick every cause and say which side owns it.")),
         *(InputBlock(block_id=f"{side}_causes", label=f"Causes owned by the {side}", optional=True,
                      element=CheckboxesElement(action_id=VALUE, options=options)) for side in ("vendor", "customer")),
-        _text_input("other", "Another cause, in your words", max_length=MAX_TEXT),
+        text_input("other", "Another cause, in your words", max_length=MAX_TEXT, optional=True),
         _side_input("other_side", "Whose is that cause?"),
-        _text_input("fix_action", "Corrective action (becomes a commitment)", max_length=MAX_ACTION),
+        text_input("fix_action", "Corrective action (becomes a commitment)", max_length=MAX_ACTION, optional=True),
         _side_input("fix_side", "Its side"),
         InputBlock(block_id="fix_owner", label="Its owner", optional=True, element=UserSelectElement(action_id=VALUE)),
-        _text_input("fix_schedule", "When", max_length=200, hint="every monday — or by dec 15"),
+        text_input("fix_schedule", "When", max_length=200, optional=True, hint="every monday — or by dec 15"),
     ]  # fmt: skip
     metadata = {"account_id": account_id, "escalation_id": escalation_id}
-    return _modal(AUTOPSY_FORM, title="Account autopsy", submit="Record", metadata=metadata, blocks=blocks)
+    return modal(
+        callback_id=AUTOPSY_FORM,
+        title="Account autopsy",
+        submit="Record",
+        private_metadata=json.dumps(metadata),
+        blocks=list(blocks),
+    )
 
 
 def resolve_form(*, escalation_id: int) -> dict[str, Any]:
@@ -94,27 +92,13 @@ def resolve_form(*, escalation_id: int) -> dict[str, Any]:
         element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=MAX_TEXT),
     )
     metadata = {"escalation_id": escalation_id}
-    return _modal(
-        RESOLVE_FORM, title="Resolve escalation", submit="Resolve", metadata=metadata, blocks=[note]
-    )
-
-
-def _modal(
-    callback_id: str, *, title: str, submit: str, metadata: Mapping[str, int | None], blocks: Sequence[Block]
-) -> dict[str, Any]:
-    """The submission carries its episode (and account) back in the metadata."""
-    view = View(
-        type="modal",
-        callback_id=callback_id,
-        title=title,
-        submit=submit,
-        close="Cancel",
+    return modal(
+        callback_id=RESOLVE_FORM,
+        title="Resolve escalation",
+        submit="Resolve",
         private_metadata=json.dumps(metadata),
-        blocks=blocks,
+        blocks=[note],
     )
-    result = view.to_dict()
-    assert isinstance(result, dict)
-    return result
 
 
 def read_resolve_form(view: dict[str, Any]) -> tuple[int, str]:

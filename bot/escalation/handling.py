@@ -6,14 +6,21 @@ worded for the person; a write is one short transaction, well inside Slack's thr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.commands.forms import FieldProblem, FormError
 from bot.errors import Refusal
-from bot.escalation.autopsy import autopsy_form, resolve_form
+from bot.escalation.autopsy import (
+    AutopsyInput,
+    autopsy_account_id,
+    autopsy_form,
+    read_autopsy_form,
+    resolve_form,
+)
 from bot.escalation.episodes import record_episode, resolve_once
 from bot.slack.mrkdwn import escape
 from models import Account, Escalation, EscalationState
@@ -62,6 +69,18 @@ def handling_form(
             return resolve_form(escalation_id=escalation_id)
         account = session.get_one(Account, episode.account_id)
         return autopsy_form(account_id=account.id, escalation_id=escalation_id, account_name=account.name)
+
+
+def read_autopsy_submission(
+    sessions: sessionmaker[Session], view: dict[str, Any], *, today: date
+) -> AutopsyInput | FieldProblem:
+    """The submitted autopsy, read once against the submitter's own date, or the field to flag."""
+    try:
+        return read_autopsy_form(
+            view, account_name=account_name(sessions, autopsy_account_id(view)), today=today
+        )
+    except FormError as exc:
+        return FieldProblem(exc.block_id, exc.problem)
 
 
 def account_name(sessions: sessionmaker[Session], account_id: int) -> str:

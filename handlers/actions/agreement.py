@@ -7,11 +7,12 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.accounts.agreements import Responded, respond
+from bot.accounts.agreements import respond
 from bot.errors import Refusal
-from bot.recording import attempt
+from bot.recording import recorded
 from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
+from handlers.replies import answer_ephemeral
 
 
 def on_agreement(
@@ -26,7 +27,7 @@ def on_agreement(
     now = deps.clock()
     gateway = SlackGateway(client)
     try:
-        outcome = attempt(
+        outcome = recorded(
             lambda: respond(
                 deps.sessions,
                 agreement_id=int(value),
@@ -38,20 +39,11 @@ def on_agreement(
         )
     except Refusal as refusal:
         ack()
-        _tell(gateway, channel_id=channel_id, user_id=user_id, text=refusal.message)
+        answer_ephemeral(gateway, channel_id=channel_id, user_id=user_id, text=refusal.message)
         return
     ack()
-    if not isinstance(outcome, Responded):
-        _tell(gateway, channel_id=channel_id, user_id=user_id, text=outcome.reason)
-        return
     gateway.update_message(
         channel=outcome.channel_id, ts=outcome.message_ts, text=outcome.text, blocks=outcome.blocks
     )
     if outcome.thread_note:
         gateway.post_message(outcome.channel_id, text=outcome.thread_note, thread_ts=outcome.message_ts)
-
-
-def _tell(gateway: SlackGateway, *, channel_id: str | None, user_id: str, text: str) -> None:
-    """Only the person who clicked sees why nothing changed; a click with no channel has nowhere to say it."""
-    if channel_id:
-        gateway.post_ephemeral(channel=channel_id, user=user_id, text=text)

@@ -5,14 +5,13 @@ from slack_bolt import App
 from bot.commands.forms import ACCOUNT_FORM, COMMIT_FORM, NOTE_FORM
 from bot.escalation.autopsy import AUTOPSY_FORM, RESOLVE_FORM
 from handlers.deps import Deps, bind
-from handlers.views.escalation import ack_autopsy, on_resolve, record_autopsy_form
+from handlers.views.escalation import on_resolve
 from handlers.views.forms import ack_form, read_once, run_form
 from handlers.views.note import on_note
 
 
 def register(app: App, deps: Deps) -> None:
-    for callback_id in (ACCOUNT_FORM, COMMIT_FORM):
+    for callback_id in (ACCOUNT_FORM, COMMIT_FORM, AUTOPSY_FORM):
         app.view(callback_id, middleware=[bind(read_once, deps)])(ack=ack_form, lazy=[bind(run_form, deps)])
     app.view(NOTE_FORM)(bind(on_note, deps))
     app.view(RESOLVE_FORM)(bind(on_resolve, deps))
-    app.view(AUTOPSY_FORM)(ack=bind(ack_autopsy, deps), lazy=[bind(record_autopsy_form, deps)])

@@ -1,4 +1,4 @@
-"""Submitted `account add` / `commit` forms: read once before the ack, in the submitter's own zone; field
+"""Submitted `account add` / `commit` / autopsy forms: read once before the ack, in the submitter's own zone; field
 errors go back into the modal, the rest runs like the typed command and the outcome arrives as a DM (a
 closed modal has nowhere else to answer)."""
 
@@ -11,7 +11,8 @@ from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.commands import runner as command_runner
-from bot.commands.forms import FieldProblem, read_form
+from bot.commands.forms import FieldProblem
+from bot.commands.submissions import read_submission
 from handlers.deps import Deps, installation_of
 from handlers.replies import carried_out, direct_message
 
@@ -29,7 +30,7 @@ def read_once(
     today = command_runner.invoker_today(
         deps.sessions, installation=installation_of(context), user_id=body["user"]["id"], now=deps.clock()
     )
-    context[SUBMITTED] = read_form(view["callback_id"], view["state"]["values"], today=today)
+    context[SUBMITTED] = read_submission(deps.sessions, view, today=today)
     return next()
 
 
