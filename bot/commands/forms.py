@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
@@ -33,28 +32,20 @@ from bot.checkins.recurrence import (
 from bot.checkins.schedule import known_holiday_country
 from bot.commands.parsed import Command
 from bot.commands.tokens import MAX_ACCOUNT_NAME, CommandError, account_name
-from bot.slack.modals import VALUE, channel_input, field_value, modal, text_input, user_input
+from bot.slack.modals import (
+    VALUE,
+    FieldProblem,
+    FormError,
+    channel_input,
+    field_value,
+    modal,
+    text_input,
+    user_input,
+)
 from models import Answer, Side
 
 ACCOUNT_FORM = "account_add_form"
 COMMIT_FORM = "commit_form"
-
-
-class FormError(CommandError):
-    """A field to flag in the modal, with what is wrong; Slack shows it under that field."""
-
-    def __init__(self, block_id: str, message: str) -> None:
-        super().__init__(message)
-        self.block_id = block_id
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """A submission that cannot be read, kept as data so it travels with the request to the work after
-    the ack (which then leaves the modal open, showing it)."""
-
-    block_id: str
-    problem: str
 
 
 def account_form() -> dict[str, Any]:

@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.commands.forms import FieldProblem, read_form
+from bot.commands.forms import read_form
 from bot.commands.parsed import Command
 from bot.escalation.autopsy import AUTOPSY_FORM, AutopsyInput
 from bot.escalation.handling import read_autopsy_submission
+from bot.slack.modals import FieldProblem
 
 
 def read_submission(

@@ -22,9 +22,8 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.commitments import MAX_ACTION, Commit
 from bot.checkins.recurrence import ScheduleError, parse_due_date, parse_recurrence
-from bot.commands.forms import FormError
 from bot.diary import entries as diary
-from bot.slack.modals import VALUE, field_value, modal, text_input
+from bot.slack.modals import VALUE, FormError, field_value, modal, text_input
 from bot.slack.mrkdwn import escape
 from models import Account, Autopsy, Side
 

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.commands.forms import FieldProblem, FormError
 from bot.errors import Refusal
 from bot.escalation.autopsy import (
     AutopsyInput,
@@ -22,6 +21,7 @@ from bot.escalation.autopsy import (
     resolve_form,
 )
 from bot.escalation.episodes import record_episode, resolve_once
+from bot.slack.modals import FieldProblem, FormError
 from bot.slack.mrkdwn import escape
 from models import Account, Escalation, EscalationState
 from models.db import rows_changed

@@ -5,6 +5,7 @@ Every input's element uses the same action_id, so a submitted value is found by 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -18,10 +19,29 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.errors import Refusal
 from bot.slack.mrkdwn import clean
 
 VALUE = "value"
 CHANNEL_FILTER = ConversationFilter(include=["public", "private"], exclude_bot_users=True)
+
+
+class FormError(Refusal):
+    """A field to flag in the modal, with what is wrong; Slack shows it under that field."""
+
+    def __init__(self, block_id: str, problem: str) -> None:
+        super().__init__(problem)
+        self.block_id = block_id
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """A submission that cannot be read, kept as data so it travels with the request to the work after
+    the ack (which then leaves the modal open, showing it)."""
+
+    block_id: str
+    problem: str
 
 
 def _input(

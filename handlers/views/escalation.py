@@ -9,13 +9,13 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.commands.forms import FormError
 from bot.errors import Refusal
 from bot.escalation.autopsy import read_resolve_form
 from bot.escalation.handling import resolve
 from bot.escalation.posting import redraw
 from bot.recording import recorded
 from bot.slack.gateway import SlackGateway
+from bot.slack.modals import FormError
 from handlers.deps import Deps
 from handlers.replies import answer_dm
 

@@ -11,8 +11,8 @@ from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.commands import runner as command_runner
-from bot.commands.forms import FieldProblem
 from bot.commands.submissions import read_submission
+from bot.slack.modals import FieldProblem
 from handlers.deps import Deps, installation_of
 from handlers.replies import carried_out, direct_message
 

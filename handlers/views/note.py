@@ -9,10 +9,11 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.checkins.answers import answer_checkin
-from bot.commands.forms import FormError, read_note_form
+from bot.commands.forms import read_note_form
 from bot.errors import Refusal
 from bot.recording import recorded
 from bot.slack.gateway import SlackGateway
+from bot.slack.modals import FormError
 from handlers.deps import Deps
 from handlers.replies import redraw_checkin_message
 

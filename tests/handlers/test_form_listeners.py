@@ -12,8 +12,8 @@ from slack_bolt import Ack, BoltContext, BoltResponse
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-from bot.commands.forms import FieldProblem
 from bot.escalation.autopsy import AUTOPSY_FORM, AutopsyInput
+from bot.slack.modals import FieldProblem
 from handlers.deps import Deps
 from handlers.replies import SOMETHING_WENT_WRONG
 from handlers.views.forms import SUBMITTED, ack_form, read_once, run_form
