@@ -91,13 +91,25 @@ def direct_message(client: WebClient, user_id: str, reply: Reply) -> None:
 # -- check-ins ---------------------------------------------------------------------------------------
 
 
-def redraw_checkin_message(gateway: SlackGateway, answered: Answered) -> None:
+RECORDED_NOT_SHOWN = (
+    "Your answer is recorded, but I couldn't update the check-in message just now; "
+    "it will show the answer the next time it is redrawn."
+)
+
+
+def redraw_checkin_message(gateway: SlackGateway, answered: Answered, *, user_id: str) -> None:
     """The message that carried the check-in shows the answer in place of its buttons, so the
-    person sees it was recorded (from a button or from the note form)."""
-    if answered.channel_id and answered.message_ts:
+    person sees it was recorded (from a button or from the note form); if Slack refuses the redraw,
+    the person is told the answer is on record all the same."""
+    if not (answered.channel_id and answered.message_ts):
+        return
+    try:
         gateway.update_message(
             channel=answered.channel_id,
             ts=answered.message_ts,
             text=message_text(answered.views),
             blocks=message_blocks(answered.views),
         )
+    except SlackDeliveryError as exc:
+        log.warning("check-in message not redrawn for %s: %s failed: %s", user_id, exc.method, exc.error)
+        answer_dm(gateway, user_id=user_id, text=RECORDED_NOT_SHOWN)

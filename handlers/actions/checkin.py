@@ -16,7 +16,7 @@ from bot.home import home_view
 from bot.recording import recorded
 from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
-from handlers.replies import redraw_checkin_message
+from handlers.replies import answer_dm, answer_ephemeral, redraw_checkin_message
 
 OUT_OF_DATE = "That button is out of date. Please use the latest check-in message."
 
@@ -31,8 +31,7 @@ def on_answer(
     gateway = SlackGateway(client)
     if click is None:
         ack()
-        if channel_id:
-            gateway.post_ephemeral(channel=channel_id, user=user_id, text=OUT_OF_DATE)
+        answer_ephemeral(gateway, channel_id=channel_id, user_id=user_id, text=OUT_OF_DATE)
         return
     try:
         answered = _answered(click, body, client, user_id=user_id, deps=deps)
@@ -40,14 +39,14 @@ def on_answer(
         ack()
         # A closed modal has no channel: the person's DM then.
         if channel_id:
-            gateway.post_ephemeral(channel=channel_id, user=user_id, text=refusal.message)
+            answer_ephemeral(gateway, channel_id=channel_id, user_id=user_id, text=refusal.message)
         else:
-            gateway.post_message(user_id, text=refusal.message)
+            answer_dm(gateway, user_id=user_id, text=refusal.message)
         return
     ack()
     if answered is None:
         return  # the note form's submission records the answer
-    redraw_checkin_message(gateway, answered)
+    redraw_checkin_message(gateway, answered, user_id=user_id)
     if body.get("view", {}).get("type") == "home":
         gateway.publish_home(
             user_id=user_id, view=home_view(deps.sessions, user_id=user_id, now=deps.clock())

@@ -36,4 +36,4 @@ def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebCli
         ack(response_action="errors", errors={"note": refusal.message})
         return
     ack()
-    redraw_checkin_message(SlackGateway(client), answered)
+    redraw_checkin_message(SlackGateway(client), answered, user_id=user_id)
