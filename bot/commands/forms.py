@@ -5,7 +5,6 @@ the same rules, so a form and a typed command can never disagree.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, time
 from typing import Any
@@ -14,14 +13,12 @@ from slack_sdk.models.blocks import (
     Block,
     InputBlock,
     Option,
-    PlainTextInputElement,
     StaticSelectElement,
     TimePickerElement,
 )
 
 from bot.accounts.commitments import MAX_ACTION, Commit
 from bot.accounts.registry import MAX_OUTCOME, AccountAdd
-from bot.checkins.message import truncate
 from bot.checkins.recurrence import (
     DATE_FORMS,
     RECURRENCE_FORMS,
@@ -42,7 +39,7 @@ from bot.slack.modals import (
     text_input,
     user_input,
 )
-from models import Answer, Side
+from models import Side
 
 ACCOUNT_FORM = "account_add_form"
 COMMIT_FORM = "commit_form"
@@ -160,48 +157,3 @@ def read_form(callback_id: str, values: dict[str, Any], *, today: date) -> Comma
         return read_commit_form(values, today=today)
     except FormError as exc:
         return FieldProblem(exc.block_id, exc.problem)
-
-
-NOTE_FORM = "checkin_note_form"
-MAX_NOTE = 500
-
-
-def note_form(*, checkin_id: int, answer: Answer, action: str) -> dict[str, Any]:
-    """The short note behind Partly / Blocked / Not yet; asked for when blocked, since a blocker is news."""
-    required = answer is Answer.BLOCKED
-    label = {
-        Answer.BLOCKED: "What is blocking it?",
-        Answer.PARTLY: "What is done, and what is left? (optional)",
-        Answer.NOT_YET: "Anything in the way? (optional)",
-    }.get(answer, "Note (optional)")
-    blocks: list[Block] = [
-        InputBlock(
-            block_id="note",
-            label=label,
-            optional=not required,
-            hint=truncate(f"For: {action}", 150),
-            element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=MAX_NOTE),
-        )
-    ]
-    return modal(
-        callback_id=NOTE_FORM,
-        title={Answer.BLOCKED: "Blocked", Answer.PARTLY: "Partly done", Answer.NOT_YET: "Not yet"}.get(
-            answer, "Note"
-        ),
-        submit="Record",
-        private_metadata=json.dumps({"checkin_id": checkin_id, "answer": answer.value}),
-        blocks=blocks,
-    )
-
-
-def read_note_form(view: dict[str, Any]) -> tuple[int, Answer, str | None]:
-    meta = json.loads(view.get("private_metadata") or "{}")
-    answer = Answer(meta["answer"])
-    note = field_value(view["state"]["values"], "note")
-    if answer is Answer.BLOCKED and not note:
-        raise FormError(
-            "note", "Please say in a few words what is blocking it, so the right person can help."
-        )
-    if note is not None and len(note) > MAX_NOTE:
-        raise FormError("note", f"A note can be at most {MAX_NOTE} characters.")
-    return int(meta["checkin_id"]), answer, note

@@ -7,6 +7,7 @@ the work after the ack runs the same command. A refusal becomes the person's ans
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,6 +32,8 @@ from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from models import Person
 
 __all__ = ["Reply"]  # handlers answer with the runner's Reply
+
+log = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
 
@@ -60,6 +63,7 @@ def answered(work: Callable[[], Result]) -> Result | Reply:
     except Refusal as exc:
         return Reply(exc.message)
     except SlackDeliveryError as exc:
+        log.warning("command not carried out: %s failed: %s", exc.method, exc.error)
         return Reply(slack_did_not_answer(exc.error))
 
 

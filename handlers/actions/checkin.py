@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.checkins.answers import Answered, open_for, record_click
 from bot.checkins.message import Click, click_of
-from bot.commands.forms import note_form
+from bot.checkins.note_form import note_form
 from bot.errors import Refusal
 from bot.home import home_view
 from bot.recording import recorded

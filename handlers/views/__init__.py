@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.commands.forms import ACCOUNT_FORM, COMMIT_FORM, NOTE_FORM
+from bot.checkins.note_form import NOTE_FORM
+from bot.commands.forms import ACCOUNT_FORM, COMMIT_FORM
 from bot.escalation.autopsy import AUTOPSY_FORM, RESOLVE_FORM
 from handlers.deps import Deps, bind
 from handlers.views.escalation import on_resolve

@@ -9,7 +9,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.checkins.answers import answer_checkin
-from bot.commands.forms import read_note_form
+from bot.checkins.note_form import read_note_form
 from bot.errors import Refusal
 from bot.recording import recorded
 from bot.slack.gateway import SlackGateway
