@@ -38,11 +38,18 @@ def answer_ephemeral(gateway: SlackGateway, *, channel_id: str | None, user_id: 
 
 
 def answer_dm(
-    gateway: SlackGateway, *, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None
+    gateway: SlackGateway,
+    *,
+    user_id: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    channel_id: str | None = None,
+    thread_ts: str | None = None,
 ) -> None:
-    """A closed modal has nowhere else to answer than the person's DM with the bot."""
+    """A closed modal has nowhere else to answer than the person's DM with the bot (`channel_id` and
+    `thread_ts` answer inside a DM thread the person wrote in)."""
     try:
-        gateway.post_message(user_id, text=text, blocks=blocks)
+        gateway.post_message(channel_id or user_id, text=text, blocks=blocks, thread_ts=thread_ts)
     except SlackDeliveryError as exc:
         log.warning("answer to %s not sent: %s failed: %s", user_id, exc.method, exc.error)
 

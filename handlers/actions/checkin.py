@@ -3,6 +3,7 @@ Not yet open the note form first. The message is redrawn in place after the ack.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack
@@ -14,9 +15,11 @@ from bot.checkins.note_form import note_form
 from bot.errors import Refusal
 from bot.home import home_view
 from bot.recording import recorded
-from bot.slack.gateway import SlackGateway
+from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from handlers.deps import Deps
 from handlers.replies import answer_dm, answer_ephemeral, redraw_checkin_message
+
+log = logging.getLogger(__name__)
 
 OUT_OF_DATE = "That button is out of date. Please use the latest check-in message."
 
@@ -48,9 +51,17 @@ def on_answer(
         return  # the note form's submission records the answer
     redraw_checkin_message(gateway, answered, user_id=user_id)
     if body.get("view", {}).get("type") == "home":
+        _refresh_home(gateway, user_id=user_id, deps=deps)
+
+
+def _refresh_home(gateway: SlackGateway, *, user_id: str, deps: Deps) -> None:
+    """The Home tab shows the answer; the DM message already does, so a refusal here is only logged."""
+    try:
         gateway.publish_home(
             user_id=user_id, view=home_view(deps.sessions, user_id=user_id, now=deps.clock())
         )
+    except SlackDeliveryError as exc:
+        log.warning("home of %s not refreshed: %s failed: %s", user_id, exc.method, exc.error)
 
 
 def _answered(

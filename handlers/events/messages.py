@@ -11,6 +11,7 @@ from bot.errors import Refusal
 from bot.recording import recorded
 from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
+from handlers.replies import answer_dm
 
 
 def on_direct_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
@@ -38,4 +39,10 @@ def on_direct_message(event: dict[str, Any], body: dict[str, Any], client: WebCl
     except Refusal as refusal:
         reply = refusal.message
     if reply:
-        SlackGateway(client).post_message(event["channel"], text=reply, thread_ts=thread_ts or event["ts"])
+        answer_dm(
+            SlackGateway(client),
+            user_id=event["user"],
+            text=reply,
+            channel_id=event["channel"],
+            thread_ts=thread_ts or event["ts"],
+        )

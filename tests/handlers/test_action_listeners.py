@@ -17,7 +17,7 @@ from bot.clock_pass import run_due_work
 from bot.diary import entries as diary
 from bot.escalation.posting import retry_pending_posts
 from bot.slack.gateway import SlackGateway
-from handlers.actions.agreement import on_agreement
+from handlers.actions.agreement import PLAN_NOT_REDRAWN, on_agreement
 from handlers.actions.checkin import OUT_OF_DATE, on_answer
 from handlers.actions.diary import ack_page, turn_page
 from handlers.actions.escalation import on_escalation
@@ -88,6 +88,28 @@ def test_the_champion_agreeing_is_recorded_before_the_ack_and_the_plan_is_update
         "agreed",
         CHAMPION,
         clock.now,
+    )
+
+
+def test_an_agreement_whose_plan_message_slack_will_not_redraw_is_kept_and_the_champion_told(
+    emulator: SlackEmulator,
+    client: WebClient,
+    deps: Deps,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+) -> None:
+    values, ts = plan_put_to_the_champion(sessions, gateway, emulator)
+    emulator.error_next("chat.update", "message_not_found")
+    ack = WatchedAck(lambda: agreement(sessions).response)
+    body = click_body(emulator, user_id=CHAMPION, channel_id=SHARED_CHANNEL, message_ts=ts)
+    on_agreement(ack, body, button("agreement_agree", values["agreement_agree"]), client, deps=deps)
+
+    assert acked(ack) == {} and agreement(sessions).response == "agreed"
+    [told] = emulator.calls_to("chat.postEphemeral")
+    assert (told.params["channel"], told.params["user"], told.params["text"]) == (
+        SHARED_CHANNEL,
+        CHAMPION,
+        PLAN_NOT_REDRAWN,
     )
 
 
