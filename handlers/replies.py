@@ -17,6 +17,7 @@ from bot.checkins.message import message_blocks, message_text
 from bot.commands import runner as command_runner
 from bot.commands.parsed import Command
 from bot.commands.replies import Reply
+from bot.errors import Refusal
 from bot.escalation.autopsy import AutopsyInput
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from handlers.deps import Deps, installation_of
@@ -52,6 +53,16 @@ def answer_dm(
         gateway.post_message(channel_id or user_id, text=text, blocks=blocks, thread_ts=thread_ts)
     except SlackDeliveryError as exc:
         log.warning("answer to %s not sent: %s failed: %s", user_id, exc.method, exc.error)
+
+
+def open_form(gateway: SlackGateway, *, trigger_id: str, view: dict[str, Any]) -> None:
+    """Opened inside the ack (a trigger id dies after three seconds); when Slack won't open it, the
+    failure is logged and the person is answered with a `Refusal` like any other."""
+    try:
+        gateway.open_view(trigger_id=trigger_id, view=view)
+    except SlackDeliveryError as exc:
+        log.warning("form not opened: %s failed: %s", exc.method, exc.error)
+        raise Refusal(FORM_NOT_OPENED) from exc
 
 
 # -- commands and forms ------------------------------------------------------------------------------

@@ -173,6 +173,9 @@ class SlackGateway:
     def post_ephemeral(self, *, channel: str, user: str, text: str) -> None:
         self._call("chat.postEphemeral", channel=channel, user=user, text=text)
 
+    def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
+        self._call("views.open", trigger_id=trigger_id, view=view)
+
     def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
         self._call("views.publish", user_id=user_id, view=view)
 

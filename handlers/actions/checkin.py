@@ -17,7 +17,7 @@ from bot.home import home_view
 from bot.recording import recorded
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from handlers.deps import Deps
-from handlers.replies import answer_dm, answer_ephemeral, redraw_checkin_message
+from handlers.replies import answer_dm, answer_ephemeral, open_form, redraw_checkin_message
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ def _answered(
         checkin = recorded(
             lambda: open_for(deps.sessions, checkin_id=click.checkin_id, user_id=user_id), what="open"
         )
-        client.views_open(
+        open_form(
+            SlackGateway(client),
             trigger_id=body["trigger_id"],
             view=note_form(checkin_id=click.checkin_id, answer=click.answer, action=checkin.action),
         )

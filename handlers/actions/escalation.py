@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.errors import Refusal
 from bot.escalation.handling import acknowledge, handling_form
@@ -17,7 +16,7 @@ from bot.escalation.posting import redraw
 from bot.recording import recorded
 from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
-from handlers.replies import FORM_NOT_OPENED, answer_ephemeral
+from handlers.replies import answer_ephemeral, open_form
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +40,7 @@ def _open_form(
         ),
         what="escalation form",
     )
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=form)
-    except SlackApiError as exc:
-        log.warning("escalation form not opened: views.open failed: %s", exc.response.get("error"))
-        raise Refusal(FORM_NOT_OPENED) from exc
+    open_form(SlackGateway(client), trigger_id=body["trigger_id"], view=form)
 
 
 def on_escalation(

@@ -10,8 +10,10 @@ from slack_bolt import Ack, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.commands import runner as command_runner
+from bot.errors import Refusal
+from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps, installation_of
-from handlers.replies import carried_out, respond_privately
+from handlers.replies import carried_out, open_form, respond_privately
 
 PARSED = "accountability_command"
 
@@ -42,10 +44,14 @@ def ack_accountability(
         payload_enterprise_id=command.get("enterprise_id") or None,
         admins=deps.admins,
     )
+    refusal = answer.refusal
     if answer.view is not None:
-        client.views_open(trigger_id=command["trigger_id"], view=answer.view)
-    if answer.refusal is not None:
-        ack(response_type="ephemeral", text=answer.refusal)
+        try:
+            open_form(SlackGateway(client), trigger_id=command["trigger_id"], view=answer.view)
+        except Refusal as exc:
+            refusal = exc.message
+    if refusal is not None:
+        ack(response_type="ephemeral", text=refusal)
     else:
         ack()
 

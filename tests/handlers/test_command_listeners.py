@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.commands.accountability import PARSED, ack_accountability, parse_once, run_accountability
 from handlers.deps import Deps
+from handlers.replies import FORM_NOT_OPENED
 from models import Account, DiaryEntry, Person
 from slack_emulator import SlackEmulator
 from tests.conftest import CHAMPION, CSM
@@ -128,3 +129,13 @@ def test_a_customer_asking_for_the_account_form_is_refused_in_the_ack_and_no_for
     answer = acked(ack)
     assert answer["response_type"] == "ephemeral" and "vendor's" in answer["text"]
     assert emulator.calls_to("views.open") == []
+
+
+def test_a_form_slack_will_not_open_is_answered_in_the_ack_instead_of_failing_the_command(
+    emulator: SlackEmulator, ack: Ack, client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    command = command_payload(emulator, "account add", user_id=CSM)
+    emulator.error_next("views.open", "expired_trigger_id")
+    acknowledge(command, ack, client, context, deps)
+    answer = acked(ack)
+    assert (answer["response_type"], answer["text"]) == ("ephemeral", FORM_NOT_OPENED)
