@@ -7,6 +7,7 @@ from models.diary import DiaryEntry, DiaryShare, DiaryThread
 from models.digest import Digest, WorkspaceSettings
 from models.escalation import Agreement, Autopsy, Escalation
 from models.operations import ClockPass, ProcessedEvent
+from models.review import ReviewAnswer, WeeklyReview
 
 __all__ = [
     "Account",
@@ -27,6 +28,8 @@ __all__ = [
     "EscalationState",
     "Person",
     "ProcessedEvent",
+    "ReviewAnswer",
     "Side",
+    "WeeklyReview",
     "WorkspaceSettings",
 ]

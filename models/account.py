@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Side, enum_column
@@ -43,6 +45,13 @@ class Account(Base):
     plan_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # JSON of escalation-policy overrides; absent keys take the product's defaults (bot/escalation/policy.py).
     policy: Mapped[str | None] = mapped_column(Text)
+    # Where check-ins go: "dm", "channel" (the shared channel) or "auto" (DM, falling back to the channel).
+    checkin_delivery: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
+    # The weekly review in the shared channel: weekday (Monday 0) and local time in the champion's zone.
+    # None means the product's default (Friday 15:00); `review_enabled` False means `review:off`.
+    review_weekday: Mapped[int | None] = mapped_column(Integer)
+    review_time: Mapped[time | None] = mapped_column(Time)
+    review_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     created_by: Mapped[str] = mapped_column(String(SLACK_ID))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -73,3 +82,10 @@ class Person(Base):
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why the bot can't reach this person (a permanent Slack refusal), so the CSM is told once.
     delivery_problem: Mapped[str | None] = mapped_column(String(200))
+    # The person's own choice of where their check-ins go ("dm", "channel", "auto"); None: the account's.
+    checkin_delivery: Mapped[str | None] = mapped_column(String(8))
+    # Set when a DM to them was refused for good (another organisation's settings, …): under `auto`
+    # their check-ins go to the shared channel until this instant, when a DM is tried again.
+    dm_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Slack had no time zone for them: the CSM is told once (`person @x tz:…` sets one).
+    tz_unknown_told: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())

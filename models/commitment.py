@@ -81,6 +81,8 @@ class CheckIn(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    # "dm" or "channel" (posted in the account's shared channel, mentioning its owner).
+    place: Mapped[str | None] = mapped_column(String(8))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     # When the next reminder is due, and when an unanswered check-in closes as no response.

@@ -265,6 +265,10 @@ def _resolve_conversation(state: EmulatorState, channel: str | None, *, accept_u
     if not channel:
         raise SlackError("channel_not_found")
     if channel in state.conversations:
+        conversation = state.conversations[channel]
+        # Slack hides a private channel from a bot that is not in it.
+        if conversation.is_private and not conversation.is_mpim and not conversation.bot_member:
+            raise SlackError("channel_not_found")
         return channel
     if channel.startswith("D"):
         user = state.user_for_dm(channel)
@@ -283,6 +287,21 @@ def _resolve_conversation(state: EmulatorState, channel: str | None, *, accept_u
             raise SlackError("is_archived")
         return state.dm_channel_id(user.id)
     raise SlackError("channel_not_found")
+
+
+def _check_can_post(state: EmulatorState, channel_id: str) -> None:
+    """What Slack refuses a bot posting there: an archived channel, a channel it is not in, a DM the
+    other side's settings forbid (another organisation's Slack Connect policy, a "post only" guest)."""
+    conversation = state.conversations.get(channel_id)
+    if conversation is not None:
+        if conversation.is_archived:
+            raise SlackError("is_archived")
+        if not conversation.is_mpim and not conversation.bot_member:
+            raise SlackError("not_in_channel")
+        return
+    user = state.user_for_dm(channel_id)
+    if user is not None and user.dm_error:
+        raise SlackError(user.dm_error)
 
 
 def _find_message(state: EmulatorState, channel_id: str, ts: str | None) -> dict[str, Any]:
@@ -322,8 +341,8 @@ def _conversation_object(state: EmulatorState, channel_id: str) -> Payload:
             "is_private": conversation.is_private or conversation.is_mpim,
             "is_ext_shared": conversation.is_ext_shared,
             "is_shared": conversation.is_ext_shared,
-            "is_archived": False,
-            "is_member": True,
+            "is_archived": conversation.is_archived,
+            "is_member": conversation.bot_member or conversation.is_mpim,
             "context_team_id": state.team_id,
         }
     user = state.user_for_dm(channel_id)
@@ -340,6 +359,48 @@ def _conversation_object(state: EmulatorState, channel_id: str) -> Payload:
         "user": user.id,
         "context_team_id": state.team_id,
     }
+
+
+# -- scopes -----------------------------------------------------------------------------------
+
+# The bot scope each method needs, as Slack's reference lists them; the conversation methods need the
+# scope of the conversation's kind.
+METHOD_SCOPES: dict[str, str | None] = {
+    "auth.test": None,
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "views.open": None,
+    "views.push": None,
+    "views.update": None,
+    "views.publish": None,
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+    "files.info": "files:read",
+}
+CONVERSATION_SCOPES = {
+    "conversations.info": "read",
+    "conversations.members": "read",
+    "conversations.history": "history",
+}
+
+
+def required_scope(state: EmulatorState, method: str, params: Payload) -> str | None:
+    """The scope a call needs; for a conversation method, by the kind of conversation it names."""
+    if method not in CONVERSATION_SCOPES:
+        return METHOD_SCOPES.get(method)
+    channel = str(params.get("channel") or "")
+    conversation = state.conversations.get(channel)
+    if conversation is None:
+        kind = "im" if channel.startswith("D") else "channels"
+    elif conversation.is_mpim:
+        kind = "mpim"
+    else:
+        kind = "groups" if conversation.is_private else "channels"
+    return f"{kind}:{CONVERSATION_SCOPES[method]}"
 
 
 # -- auth -------------------------------------------------------------------------------------
@@ -365,19 +426,20 @@ def auth_test(state: EmulatorState, params: Payload) -> Payload:
 @_method("chat.postMessage")
 def chat_post_message(state: EmulatorState, params: Payload) -> Payload:
     channel_id = _resolve_conversation(state, _text_arg(params, "channel"), accept_user_id=True)
+    _check_can_post(state, channel_id)
     text = _text_arg(params, "text")
     blocks = _message_blocks(params)
     attachments = _attachments(params)
     if text is None and not blocks and not attachments:
         raise SlackError("no_text")
     _check_text(text)
+    thread_ts = _text_arg(params, "thread_ts")
     stored: dict[str, Any] = {
         "ts": state.next_ts(),
         "text": text or "",
         "blocks": blocks or [],
         "user": state.bot_user_id,
     }
-    thread_ts = _text_arg(params, "thread_ts")
     if thread_ts is not None:
         stored["thread_ts"] = thread_ts
     if attachments:
@@ -445,10 +507,18 @@ def chat_delete(state: EmulatorState, params: Payload) -> Payload:
 
 @_method("chat.postEphemeral")
 def chat_post_ephemeral(state: EmulatorState, params: Payload) -> Payload:
-    _resolve_conversation(state, _text_arg(params, "channel"), accept_user_id=True)
+    channel_id = _resolve_conversation(state, _text_arg(params, "channel"), accept_user_id=True)
     user = _user_or_error(state, _text_arg(params, "user"))
     if user.is_stranger:
         raise SlackError("user_not_in_channel")
+    conversation = state.conversations.get(channel_id)
+    if conversation is not None:
+        if not conversation.is_mpim and not conversation.bot_member:
+            raise SlackError("not_in_channel")
+        if conversation.is_archived:
+            raise SlackError("is_archived")
+        if not conversation.is_mpim and user.id not in state.channel_members(conversation):
+            raise SlackError("user_not_in_channel")
     text = _text_arg(params, "text")
     blocks = _message_blocks(params)
     attachments = _attachments(params)
@@ -484,6 +554,8 @@ def conversations_open(state: EmulatorState, params: Payload) -> Payload:
     if len(users) == 1:
         if users[0].is_bot:
             raise SlackError("cannot_dm_bot")
+        if users[0].dm_error:
+            raise SlackError(users[0].dm_error)
         channel_id = state.dm_channel_id(users[0].id)
     else:
         members = tuple(sorted({user.id for user in users} | {state.bot_user_id}))
@@ -546,29 +618,58 @@ def conversations_info(state: EmulatorState, params: Payload) -> Payload:
     return {"channel": _conversation_object(state, channel_id)}
 
 
+MEMBERS_MAX_LIMIT = 1000
+
+
+@_method("conversations.members")
+def conversations_members(state: EmulatorState, params: Payload) -> Payload:
+    """User IDs in a channel, paged by cursor as Slack does (the bot included when it is a member)."""
+    channel_id = _resolve_conversation(state, _text_arg(params, "channel"), accept_user_id=False)
+    conversation = state.conversations.get(channel_id)
+    if conversation is None:
+        user = state.user_for_dm(channel_id)
+        members = [user.id, state.bot_user_id] if user is not None else []
+    else:
+        members = list(conversation.members) if conversation.is_mpim else state.channel_members(conversation)
+    limit = _int_arg(params, "limit") or 100
+    if limit < 1:
+        raise SlackError("invalid_limit")
+    limit = min(limit, MEMBERS_MAX_LIMIT)
+    cursor = _text_arg(params, "cursor")
+    start = int(cursor) if cursor and cursor.isdigit() else 0
+    more = start + limit < len(members)
+    return {
+        "members": members[start : start + limit],
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
+
+
 # -- users ------------------------------------------------------------------------------------
 
 
 @_method("users.info")
 def users_info(state: EmulatorState, params: Payload) -> Payload:
     user = _user_or_error(state, _text_arg(params, "user"))
-    now = datetime.now(ZoneInfo(user.tz))
-    offset = now.utcoffset()
-    abbreviation = now.tzname() or user.tz
+    display_name = user.name if user.display_name is None else user.display_name
     body: Payload = {
         "id": user.id,
         "team_id": user.team_id,
         "name": user.name,
         "real_name": user.real_name,
         "deleted": user.deleted,
-        "tz": user.tz,
-        "tz_label": _TZ_LABELS.get(abbreviation, abbreviation),
-        "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
         "is_bot": user.is_bot,
         "is_app_user": False,
         "updated": int(datetime.now(UTC).timestamp()),
-        "profile": {"real_name": user.real_name, "display_name": user.name, "team": user.team_id},
+        "profile": {"real_name": user.real_name, "display_name": display_name, "team": user.team_id},
     }
+    if user.tz is not None:
+        # Slack leaves the zone out for some people of another organisation.
+        now = datetime.now(ZoneInfo(user.tz))
+        offset = now.utcoffset()
+        abbreviation = now.tzname() or user.tz
+        body["tz"] = user.tz
+        body["tz_label"] = _TZ_LABELS.get(abbreviation, abbreviation)
+        body["tz_offset"] = int(offset.total_seconds()) if offset is not None else 0
     if user.is_stranger:
         body["is_stranger"] = True
     if user.is_restricted:

@@ -19,6 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 
 _event_ids = count(1)
 _trigger_ids = count(1)
+_message_ids = count(1)
 
 
 @dataclass(frozen=True)
@@ -201,3 +202,68 @@ class SlackSender:
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
         return self.post(json.dumps(envelope), content_type="application/json", extra_headers=headers)
+
+    def channel_message(
+        self,
+        text: str,
+        *,
+        user_id: str,
+        channel: str,
+        thread_ts: str | None = None,
+        channel_type: str = "channel",
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        ts: str | None = None,
+    ) -> HttpResult:
+        """A person's message in a channel (`message.channels`, or `message.groups` for a private one),
+        as Slack sends it: their own team in `team`, and `thread_ts` when it is a reply in a thread."""
+        return self.event(
+            self.channel_event("message", text, user_id=user_id, channel=channel, thread_ts=thread_ts, ts=ts)
+            | {"channel_type": channel_type},
+            event_id=event_id,
+            retry_num=retry_num,
+        )
+
+    def mention(
+        self,
+        text: str,
+        *,
+        user_id: str,
+        channel: str,
+        thread_ts: str | None = None,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        ts: str | None = None,
+    ) -> HttpResult:
+        """An `app_mention`: a message naming the bot (`<@UBOT> done #12`)."""
+        return self.event(
+            self.channel_event(
+                "app_mention", text, user_id=user_id, channel=channel, thread_ts=thread_ts, ts=ts
+            ),
+            event_id=event_id,
+            retry_num=retry_num,
+        )
+
+    def channel_event(
+        self,
+        kind: str,
+        text: str,
+        *,
+        user_id: str,
+        channel: str,
+        thread_ts: str | None = None,
+        ts: str | None = None,
+    ) -> dict[str, Any]:
+        ts = ts or f"{int(time.time())}.{next(_message_ids):06d}"
+        event: dict[str, Any] = {
+            "type": kind,
+            "user": user_id,
+            "text": text,
+            "ts": ts,
+            "channel": channel,
+            "team": self.user_team(user_id),
+            "event_ts": ts,
+        }
+        if thread_ts is not None:
+            event["thread_ts"] = thread_ts
+        return event

@@ -46,10 +46,16 @@ class EmulatedUser:
     team_id: str
     name: str
     real_name: str
-    tz: str = "America/New_York"
+    # None: Slack has no zone for them (common for people of another organisation).
+    tz: str | None = "America/New_York"
     is_bot: bool = False
     is_stranger: bool = False
     deleted: bool = False
     # A guest of the workspace (Slack's "restricted" account): a member, but not of the organisation.
     is_restricted: bool = False
     enterprise_id: str | None = None
+    # `profile.display_name`; None means `name`, "" means they never set one (then real_name is shown).
+    display_name: str | None = None
+    # Every DM to them is refused with this error, as another organisation's Slack Connect settings,
+    # a "post only" guest or a deactivated account make Slack do (`cannot_dm_bot`, `restricted_action`, …).
+    dm_error: str | None = None

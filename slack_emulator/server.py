@@ -32,7 +32,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .methods import METHODS, SlackError
+from .methods import METHODS, SlackError, required_scope
 from .records import Call, EmulatedUser, Headers
 from .state import Conversation, EmulatorState, Fault, RandomFaults, Trigger
 
@@ -246,6 +246,16 @@ def _api_reply(
         return _json_reply({"ok": False, "error": "not_authed"})
     if token != state.token:
         return _json_reply({"ok": False, "error": "invalid_auth"})
+    needed = required_scope(state, method, params)
+    if needed is not None and state.scopes is not None and needed not in state.scopes:
+        return _json_reply(
+            {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": needed,
+                "provided": ",".join(sorted(state.scopes)),
+            }
+        )
     try:
         payload = handler(state, params)
     except SlackError as error:
@@ -524,14 +534,17 @@ class SlackEmulator:
         team_id: str | None = None,
         name: str | None = None,
         real_name: str | None = None,
-        tz: str = "America/New_York",
+        tz: str | None = "America/New_York",
         is_bot: bool = False,
         is_stranger: bool = False,
         is_restricted: bool = False,
         enterprise_id: str | None = None,
+        display_name: str | None = None,
+        dm_error: str | None = None,
     ) -> EmulatedUser:
         try:
-            ZoneInfo(tz)
+            if tz is not None:
+                ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA time zone {tz!r} for user {user_id}") from None
         display = name if name is not None else user_id.lower()
@@ -545,10 +558,40 @@ class SlackEmulator:
             is_stranger=is_stranger,
             is_restricted=is_restricted,
             enterprise_id=enterprise_id,
+            display_name=display_name,
+            dm_error=dm_error,
         )
         with self._state.cond:
             self._state.users[user_id] = user
         return user
+
+    def grant_scopes(self, scopes: Iterable[str] | None) -> None:
+        """The bot token's scopes (None: all); calls needing another answer `missing_scope`."""
+        with self._state.cond:
+            self._state.scopes = frozenset(scopes) if scopes is not None else None
+
+    def set_dm_error(self, user_id: str, error: str | None) -> None:
+        """Every DM to this person is refused with `error` (None: DMs work again)."""
+        with self._state.cond:
+            self._state.users[user_id].dm_error = error
+
+    def set_channel(
+        self,
+        channel_id: str,
+        *,
+        members: Iterable[str] | None = None,
+        bot_member: bool | None = None,
+        is_archived: bool | None = None,
+    ) -> None:
+        """Change a channel's members (people; the bot is `bot_member`), or archive it."""
+        with self._state.cond:
+            conversation = self._state.conversations[channel_id]
+            if members is not None:
+                conversation.member_ids = frozenset(members)
+            if bot_member is not None:
+                conversation.bot_member = bot_member
+            if is_archived is not None:
+                conversation.is_archived = is_archived
 
     def set_enterprise(self, enterprise_id: str | None) -> None:
         """Make the installation an org-wide install on this Enterprise Grid organisation (None: not)."""
@@ -562,11 +605,24 @@ class SlackEmulator:
             return user.team_id if user is not None else self._state.team_id
 
     def add_channel(
-        self, channel_id: str, *, name: str, is_ext_shared: bool = False, is_private: bool = False
+        self,
+        channel_id: str,
+        *,
+        name: str,
+        is_ext_shared: bool = False,
+        is_private: bool = False,
+        members: Iterable[str] | None = None,
+        bot_member: bool = True,
     ) -> None:
+        """`members`: the people in it (None: everyone of the workspace, and every known user when shared)."""
         with self._state.cond:
             self._state.conversations[channel_id] = Conversation(
-                id=channel_id, name=name, is_private=is_private, is_ext_shared=is_ext_shared
+                id=channel_id,
+                name=name,
+                is_private=is_private,
+                is_ext_shared=is_ext_shared,
+                member_ids=frozenset(members) if members is not None else None,
+                bot_member=bot_member,
             )
 
     def new_trigger_id(self) -> str:

@@ -56,6 +56,11 @@ class Conversation:
     is_im: bool = False
     is_mpim: bool = False
     members: tuple[str, ...] = ()
+    # Channels: who is in it (None: every member of the installing workspace, and, when shared,
+    # every known user), whether the bot is, and whether it is archived.
+    member_ids: frozenset[str] | None = None
+    bot_member: bool = True
+    is_archived: bool = False
 
 
 @dataclass
@@ -80,6 +85,8 @@ class EmulatorState:
         # Set for an org-wide install on Enterprise Grid: auth.test then names the organisation too.
         self.enterprise_id: str | None = None
         self.bot_id = "B0BOT"
+        # The token's bot scopes; None grants everything. A call needing one it lacks: `missing_scope`.
+        self.scopes: frozenset[str] | None = None
         self.base_url = ""
         self.created_at = time.monotonic()
         self._counter = itertools.count(1)
@@ -140,6 +147,18 @@ class EmulatorState:
     def dm_channel_id(user_id: str) -> str:
         # "U123" -> "D123", but "W123" -> "DW123" so U- and W-ids never collide.
         return "D" + user_id[1:] if user_id.startswith("U") else "D" + user_id
+
+    def channel_members(self, conversation: Conversation) -> list[str]:
+        """Members as `conversations.members` lists them: people first (sorted), then the bot if it is in."""
+        if conversation.member_ids is not None:
+            people = sorted(conversation.member_ids)
+        else:
+            people = sorted(
+                user.id
+                for user in self.users.values()
+                if not user.deleted and (conversation.is_ext_shared or user.team_id == self.team_id)
+            )
+        return people + ([self.bot_user_id] if conversation.bot_member else [])
 
     def user_for_dm(self, channel_id: str) -> EmulatedUser | None:
         for user in self.users.values():

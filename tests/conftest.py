@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -77,6 +78,11 @@ def sessions(engine: Engine) -> Iterator[sessionmaker[Session]]:
             session.execute(delete(table))
 
 
+def manifest_scopes() -> list[str]:
+    manifest = yaml.safe_load((Path(__file__).parent.parent / "manifest.yml").read_text())
+    return list(manifest["oauth_config"]["scopes"]["bot"])
+
+
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[SlackEmulator]:
     with SlackEmulator(token=TOKEN, team_id=VENDOR_TEAM).start() as emulator:
@@ -96,7 +102,14 @@ def emulator(emulator_server: SlackEmulator) -> SlackEmulator:
     ]
     for user_id, team_id, tz, stranger in people:
         emulator_server.add_user(user_id, team_id=team_id, name=user_id.lower(), tz=tz, is_stranger=stranger)
-    emulator_server.add_channel(SHARED_CHANNEL, name="acme-shared", is_ext_shared=True)
+    # The bot's token has exactly the scopes manifest.yml asks for: a call needing another fails here.
+    emulator_server.grant_scopes(manifest_scopes())
+    emulator_server.add_channel(
+        SHARED_CHANNEL,
+        name="acme-shared",
+        is_ext_shared=True,
+        members=[CSM, ADMIN, ENGINEER, OUTSIDER_VENDOR, CHAMPION],
+    )
     emulator_server.add_channel(ESCALATION_CHANNEL, name="acme-escalations")
     emulator_server.add_channel("C0CSMDESK", name="csm-desk")
     return emulator_server

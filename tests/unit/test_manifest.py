@@ -9,21 +9,25 @@ from typing import Any
 
 import yaml
 
-# Every Web API method the product calls, and the bot scope it needs (None: no scope needed).
-METHOD_SCOPES: dict[str, str | None] = {
-    "auth.test": None,
-    "chat.postMessage": "chat:write",
-    "chat.update": "chat:write",
-    "chat.postEphemeral": "chat:write",
-    "conversations.open": "im:write",
+# Every Web API method the product calls, and the bot scopes it needs (a conversation method needs
+# the scope of each kind of conversation the product calls it on: public and private channels).
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "auth.test": (),
+    "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "conversations.open": ("im:write",),
     # Read only on the bot's own DMs, to reconcile a check-in whose sending a crash interrupted.
-    "conversations.history": "im:history",
-    "users.info": "users:read",
-    "views.open": None,
-    "views.publish": None,
-    "views.update": None,
-    "files.getUploadURLExternal": "files:write",
-    "files.completeUploadExternal": "files:write",
+    "conversations.history": ("im:history",),
+    # Whether the bot is in an account's shared or escalation channel, and who else is.
+    "conversations.info": ("channels:read", "groups:read"),
+    "conversations.members": ("channels:read", "groups:read"),
+    "users.info": ("users:read",),
+    "views.open": (),
+    "views.publish": (),
+    "views.update": (),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
 }
 # slack_sdk client methods used directly, and the Web API methods they call.
 CLIENT_METHODS = {
@@ -33,7 +37,13 @@ CLIENT_METHODS = {
     "files_upload_v2": ["files.getUploadURLExternal", "files.completeUploadExternal"],
 }
 # Events the app subscribes to, and the scope each needs.
-EVENT_SCOPES = {"app_home_opened": None, "message.im": "im:history"}
+EVENT_SCOPES = {
+    "app_home_opened": None,
+    "message.im": "im:history",
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "app_mention": "app_mentions:read",
+}
 
 
 def source(repo_root: Path) -> str:
@@ -65,13 +75,13 @@ def test_every_called_method_is_known_and_covered_by_a_manifest_scope(repo_root:
     unknown = methods - set(METHOD_SCOPES)
     assert not unknown, f"add these Web API methods and their scopes to METHOD_SCOPES: {unknown}"
     scopes = set(manifest(repo_root)["oauth_config"]["scopes"]["bot"])
-    missing = {m: METHOD_SCOPES[m] for m in methods if METHOD_SCOPES[m] and METHOD_SCOPES[m] not in scopes}
+    missing = {m: METHOD_SCOPES[m] for m in methods if not set(METHOD_SCOPES[m]) <= scopes}
     assert not missing, f"manifest.yml lacks scopes for: {missing}"
 
 
 def test_manifest_asks_for_no_scope_the_code_does_not_use(repo_root: Path) -> None:
     data = manifest(repo_root)
-    needed = {METHOD_SCOPES[m] for m in called_methods(source(repo_root))} | {"commands"}
+    needed = {scope for m in called_methods(source(repo_root)) for scope in METHOD_SCOPES[m]} | {"commands"}
     needed |= {EVENT_SCOPES[e] for e in data["settings"]["event_subscriptions"]["bot_events"]}
     assert set(data["oauth_config"]["scopes"]["bot"]) == needed - {None}
 
@@ -80,9 +90,10 @@ def test_listened_events_are_subscribed(repo_root: Path) -> None:
     code = source(repo_root)
     events = set(manifest(repo_root)["settings"]["event_subscriptions"]["bot_events"])
     listened = set(re.findall(r'app\.event\("([a-z_.]+)"\)', code))
-    # Bolt's "message" listener gets DMs only through the message.im subscription.
-    assert listened == {"app_home_opened", "message"}
-    assert events == {"app_home_opened", "message.im"}
+    # Bolt's "message" listener gets DMs through message.im and channel messages through
+    # message.channels (public) and message.groups (private shared channels).
+    assert listened == {"app_home_opened", "message", "app_mention"}
+    assert events == {"app_home_opened", "message.im", "message.channels", "message.groups", "app_mention"}
 
 
 def test_everything_goes_to_slack_events_and_the_command_is_escaped(repo_root: Path) -> None:
