@@ -21,6 +21,7 @@ from bot.accounts.access import (
 from bot.accounts.plan_version import plan_changed
 from bot.diary import entries as diary
 from bot.errors import Refusal
+from bot.review.schedule import review_words, set_review
 from bot.slack.mrkdwn import escape
 from models import Account
 
@@ -39,6 +40,10 @@ class AccountAdd:
     desired_outcome: str | None = None
     holiday_country: str | None = None
     reminder_count: int = 1
+    # "dm", "channel" or "auto" (see `bot/checkins/delivery.py`).
+    checkin_delivery: str = "auto"
+    # "off", or "<weekday> <HH:MM>" in the champion's zone; None: the default (Friday 15:00).
+    review: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,10 +110,13 @@ def create_account(session: Session, command: AccountAdd, *, actor: Actor, now: 
         desired_outcome=command.desired_outcome,
         holiday_country=command.holiday_country,
         reminder_count=command.reminder_count,
+        checkin_delivery=command.checkin_delivery,
         at_risk=False,
         created_by=actor.user_id,
         created_at=now,
     )
+    if command.review is not None:
+        set_review(account, command.review)
     session.add(account)
     session.flush()
     outcome = f" Desired Outcome: {escape(account.desired_outcome)}" if account.desired_outcome else ""
@@ -134,6 +142,7 @@ EDITABLE = {
     "outcome": "desired_outcome",
     "holidays": "holiday_country",
     "reminders": "reminder_count",
+    "checkins": "checkin_delivery",
 }
 
 
@@ -143,6 +152,12 @@ def edit_account(session: Session, command: AccountEdit, *, actor: Actor, now: d
         raise Refusal(manage_refusal(account))
     changed: list[str] = []
     for key, value in command.changes:
+        if key == "review":
+            before = review_words(account)
+            set_review(account, value or "off")
+            if review_words(account) != before:
+                changed.append(f"review: {review_words(account)}")
+            continue
         attribute = EDITABLE[key]
         stored: str | int | None = int(value) if key == "reminders" and value is not None else value
         if getattr(account, attribute) != stored:

@@ -23,6 +23,7 @@ from bot.commands.usage import USAGE_DIGEST_SETTINGS
 from bot.slack.mrkdwn import escape
 
 DEFAULT_CHECKIN_TIME = time(9, 0)
+
 _UNDERSTOOD = "is not a date I understand. Use 2026-12-01 or dec 1."
 
 

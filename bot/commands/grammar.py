@@ -60,6 +60,7 @@ from bot.commands.usage import (
     USAGE_RESUME,
 )
 from bot.digest.settings import DigestSettings
+from bot.review.schedule import DEFAULT_REVIEW_TIME
 from bot.slack.mrkdwn import unescape
 from models import Side
 
@@ -73,7 +74,10 @@ ACCOUNT_OPTIONS = (
     "outcome",
     "holidays",
     "reminders",
+    "checkins",
+    "review",
 )
+CHECKIN_PLACES = ("dm", "channel", "auto")
 CLEARABLE = ("manager", "digest", "holidays")
 POLICY_LIMITS = {
     "window": (2, 12),
@@ -90,7 +94,7 @@ def parse_help(args: list[str], today: date) -> Help:
 
 def _options(tokens: list[str], usage: str) -> dict[str, str]:
     options: dict[str, str] = {}
-    for token in tokens:
+    for token in _joined_review(tokens):
         key, sep, value = token.partition(":")
         key = key.lower()
         if not sep or key not in ACCOUNT_OPTIONS:
@@ -104,6 +108,34 @@ def _options(tokens: list[str], usage: str) -> dict[str, str]:
     return options
 
 
+def _joined_review(tokens: list[str]) -> list[str]:
+    """`review:fri 15:00` is typed as two words; the time belongs to the option before it."""
+    joined: list[str] = []
+    for token in tokens:
+        if joined and joined[-1].lower().startswith("review:") and re.fullmatch(r"\d{1,2}[:.]\d{2}", token):
+            joined[-1] = f"{joined[-1]} {token}"
+        else:
+            joined.append(token)
+    return joined
+
+
+def review_value(raw: str, usage: str) -> str:
+    """`off`, or "<weekday 0-6> <HH:MM>" from "friday 15:00" (a day alone means 15:00)."""
+    words = raw.lower().split()
+    if words == ["off"]:
+        return "off"
+    if not 1 <= len(words) <= 2:
+        raise CommandError("review: is a day and a time, like review:fri 15:00, or review:off.", usage)
+    try:
+        day = dated.weekday(words[0])
+    except CommandError:
+        raise CommandError(
+            f"review:{clip(words[0])} — “{clip(words[0])}” is not a day of the week (mon … sun).", usage
+        ) from None
+    at = dated.time_of_day(words[1], usage) if len(words) == 2 else DEFAULT_REVIEW_TIME
+    return f"{day} {at:%H:%M}"
+
+
 def option_value(key: str, raw: str, usage: str) -> str:
     """One option's value, checked and normalised (IDs out of mentions, text unescaped)."""
     if key in ("channel", "escalations", "digest"):
@@ -114,6 +146,17 @@ def option_value(key: str, raw: str, usage: str) -> str:
         if not re.fullmatch(r"[0-3]", raw):
             raise CommandError("reminders: is how many reminders an unanswered check-in gets, 0 to 3.", usage)
         return raw
+    if key == "checkins":
+        place = raw.lower()
+        if place not in CHECKIN_PLACES:
+            raise CommandError(
+                "checkins: is where check-ins go: dm (direct message), channel (the shared channel, "
+                "mentioning the owner) or auto (a DM, and the shared channel when a DM can't reach them).",
+                usage,
+            )
+        return place
+    if key == "review":
+        return review_value(raw, usage)
     if key == "outcome":
         outcome = unescape(raw).strip()
         if len(outcome) > MAX_OUTCOME:
@@ -165,6 +208,8 @@ def account_add_from(name: str, values: dict[str, str]) -> AccountAdd:
         desired_outcome=values.get("outcome") or None,
         holiday_country=values.get("holidays"),
         reminder_count=int(values.get("reminders", "1")),
+        checkin_delivery=values.get("checkins", "auto"),
+        review=values.get("review"),
     )
 
 

@@ -9,7 +9,7 @@ from bot.checkins.recurrence import DATE_FORMS, RECURRENCE_FORMS
 USAGE_ACCOUNT_ADD = (
     "/accountability account add <Account> channel:<#shared-channel> escalations:<#vendor-channel> "
     'champion:<@customer> [csm:<@csm>] [manager:<@manager>] [digest:<#channel>] [outcome:"Desired Outcome"] '
-    "[holidays:US] [reminders:0-3]"
+    "[holidays:US] [reminders:0-3] [checkins:dm|channel|auto] [review:<day> <HH:MM>|off]"
 )
 USAGE_COMMIT = (
     '/accountability commit <Account> customer|vendor <@owner> "agreed action" every <recurrence> [at HH:MM]'
@@ -18,7 +18,8 @@ USAGE_COMMIT = (
 USAGE_HELP = "/accountability help"
 USAGE_ACCOUNT_EDIT = (
     "/accountability account edit <Account> [channel:<#…>] [escalations:<#…>] [champion:<@…>] [csm:<@…>] "
-    '[manager:<@…>|none] [digest:<#…>|none] [outcome:"…"] [holidays:US|none] [reminders:0-3]'
+    '[manager:<@…>|none] [digest:<#…>|none] [outcome:"…"] [holidays:US|none] [reminders:0-3] '
+    "[checkins:dm|channel|auto] [review:<day> <HH:MM>|off]"
 )
 USAGE_AGREEMENT = "/accountability agreement <Account>"
 USAGE_LIST = "/accountability list [<Account>]"
@@ -42,8 +43,16 @@ USAGE_DIGEST_SETTINGS = (
 
 # What each subcommand does, as `/accountability help` and the README say it.
 HELP_HELP = "Show this list."
-HELP_ACCOUNT_ADD = "Create an account. You become its CSM unless csm: names someone else."
-HELP_ACCOUNT_EDIT = "Change an account's channels, people, Desired Outcome or holiday calendar."
+HELP_ACCOUNT_ADD = (
+    "Create an account. You become its CSM unless csm: names someone else. checkins: says where check-ins "
+    "go: auto (the default) sends a DM and falls back to the shared channel for anyone a DM can't reach; "
+    "channel posts them in the shared channel, mentioning the owner; dm sends DMs only. review: sets the "
+    "weekly review in the shared channel (default Friday 15:00 in the champion's time zone; off to stop it)."
+)
+HELP_ACCOUNT_EDIT = (
+    "Change an account's channels, people, Desired Outcome, holiday calendar, where check-ins go or "
+    "the weekly review."
+)
 HELP_COMMIT = (
     f"Record an agreed action with one owner. Recurrences: {RECURRENCE_FORMS}. Dates: {DATE_FORMS}. "
     "Check-ins go out at the given time (default 09:00) in the owner's time zone, on working days. "

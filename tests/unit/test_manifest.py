@@ -81,7 +81,8 @@ def test_every_called_method_is_known_and_covered_by_a_manifest_scope(repo_root:
 
 def test_manifest_asks_for_no_scope_the_code_does_not_use(repo_root: Path) -> None:
     data = manifest(repo_root)
-    needed = {scope for m in called_methods(source(repo_root)) for scope in METHOD_SCOPES[m]} | {"commands"}
+    needed: set[str | None] = {"commands"}
+    needed |= {scope for m in called_methods(source(repo_root)) for scope in METHOD_SCOPES[m]}
     needed |= {EVENT_SCOPES[e] for e in data["settings"]["event_subscriptions"]["bot_events"]}
     assert set(data["oauth_config"]["scopes"]["bot"]) == needed - {None}
 

@@ -237,3 +237,48 @@ def test_readme_command_reference_matches_help(repo_root: Path) -> None:
     assert readme[start:end].strip() == reference_markdown().strip(), "run scripts/update_readme_reference.py"
     for usage, _ in COMMAND_REFERENCE:
         assert usage.splitlines()[0] in help_text()
+
+
+def test_account_add_reads_where_checkins_go_and_the_weekly_review() -> None:
+    command = parse(
+        "account add Acme channel:<#C0001> escalations:<#C0002> champion:<@U0001> checkins:CHANNEL review:thu 16:30",
+        today=TODAY,
+    )
+    assert isinstance(command, AccountAdd)
+    assert command.checkin_delivery == "channel"
+    assert command.review == "3 16:30"
+
+
+def test_account_add_without_options_sends_checkins_auto_and_keeps_the_default_review() -> None:
+    command = parse("account add Acme channel:<#C0001> escalations:<#C0002> champion:<@U0001>", today=TODAY)
+    assert isinstance(command, AccountAdd)
+    assert (command.checkin_delivery, command.review) == ("auto", None)
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("review:off", ("review", "off")),
+        ("review:friday", ("review", "4 15:00")),
+        ("checkins:dm", ("checkins", "dm")),
+    ],
+)
+def test_account_edit_reads_review_and_checkins(option: str, expected: tuple[str, str]) -> None:
+    command = parse(f"account edit Acme {option}", today=TODAY)
+    assert isinstance(command, AccountEdit)
+    assert command.changes == (expected,)
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        ("checkins:email", "checkins: is where check-ins go"),
+        ("review:someday", "is not a day of the week"),
+        ("review:fri 25:00", "25:00"),
+    ],
+)
+def test_bad_checkins_or_review_option_names_the_right_form(option: str, said: str) -> None:
+    with pytest.raises(CommandError) as refused:
+        parse(f"account edit Acme {option}", today=TODAY)
+    assert said in refused.value.message
+    assert "checkins:dm|channel|auto" in (refused.value.usage or "")
