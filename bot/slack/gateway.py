@@ -23,6 +23,8 @@ from slack_sdk.http_retry.state import RetryState
 
 # A person gets at most a few check-in DMs a day; ten pages of 200 cover any stale claim.
 HISTORY_PAGES = 10
+# Enough members to judge a channel by; beyond it a channel is judged by what conversations.info says.
+MEMBERS_LIMIT = 1000
 
 
 class SlackDeliveryError(Exception):
@@ -54,6 +56,18 @@ class SlackProfile:
     # Guests (single- and multi-channel) of the workspace: not the vendor's own people.
     is_restricted: bool = False
     enterprise_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """What `conversations.info` says of a channel, as far as the product cares."""
+
+    channel_id: str
+    name: str
+    is_member: bool  # the bot is in it
+    is_ext_shared: bool  # shared with another organisation (Slack Connect)
+    is_private: bool
+    is_archived: bool
 
 
 class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
@@ -210,6 +224,32 @@ class SlackGateway:
             raise SlackDeliveryError("files.completeUploadExternal", _error_code(exc)) from exc
         except (SlackClientError, OSError) as exc:
             raise SlackDeliveryError("files.upload", type(exc).__name__) from exc
+
+    def channel_info(self, channel_id: str) -> ChannelInfo:
+        data = self._call("conversations.info", form={"channel": channel_id})["channel"]
+        return ChannelInfo(
+            channel_id=str(data["id"]),
+            name=str(data.get("name") or data["id"]),
+            is_member=bool(data.get("is_member")),
+            is_ext_shared=bool(data.get("is_ext_shared")),
+            is_private=bool(data.get("is_private")),
+            is_archived=bool(data.get("is_archived")),
+        )
+
+    def channel_members(self, channel_id: str, *, limit: int = MEMBERS_LIMIT) -> list[str]:
+        """Member user IDs (the bot included when it is in), at most `limit` of them, page by page."""
+        members: list[str] = []
+        cursor: str | None = None
+        while len(members) < limit:
+            form: dict[str, Any] = {"channel": channel_id, "limit": "200"}
+            if cursor:
+                form["cursor"] = cursor
+            data = self._call("conversations.members", form=form)
+            members.extend(str(member) for member in data.get("members") or [])
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return members[:limit]
 
     def user_profile(self, user_id: str) -> SlackProfile:
         user = self._call("users.info", form={"user": user_id})["user"]
