@@ -73,12 +73,14 @@ def upsert_person(
             raise Refusal(f"<@{user_id}> has been deactivated in Slack.")
         person.home_team_id = profile.team_id
         person.display_name = profile.name[:120]
-        if person.id is not None and person.tz != profile.tz:
+        # A profile without a zone keeps the one on record (set with `person @x tz:…`).
+        if profile.tz is not None and person.id is not None and person.tz != profile.tz:
             # Their check-ins move with them: the clock must recompute when the next one falls.
             session.execute(
                 update(Commitment).where(Commitment.owner_id == person.id).values(next_checkin_at=None)
             )
-        person.tz = profile.tz
+        if profile.tz is not None:
+            person.tz = profile.tz
         person.is_external = not Installation(team_id, enterprise_id).employs(profile)
         person.profile_checked_at = now
     person.side = Side.CUSTOMER if person.is_external else role_side

@@ -83,6 +83,7 @@ def view_of(checkin: CheckIn, *, streak_text: str | None = None, moved: bool = F
         if checkin.state is CheckInState.NO_RESPONSE and checkin.closes_at
         else None,
         moved=moved,
+        place=checkin.place or "dm",
     )
 
 

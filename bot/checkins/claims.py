@@ -24,7 +24,14 @@ def claim(sessions: sessionmaker[Session], checkin_id: int, *, now: datetime) ->
             session,
             update(CheckIn)
             .where(CheckIn.id == checkin_id, CheckIn.state == CheckInState.DUE)
-            .values(state=CheckInState.SENDING, claimed_at=now, send_attempts=CheckIn.send_attempts + 1),
+            .values(
+                state=CheckInState.SENDING,
+                claimed_at=now,
+                send_attempts=CheckIn.send_attempts + 1,
+                # Where it goes is decided by this send; a channel post notes it (`heading_to_channel`).
+                place=None,
+                channel_id=None,
+            ),
         )
     return claimed == 1
 
@@ -59,6 +66,7 @@ def record_sent(
     ts: str,
     now: datetime,
     follow_up: dict[int, dict[str, datetime | None]],
+    place: str = "dm",
 ) -> None:
     with sessions.begin() as session:
         for checkin_id in checkin_ids:
@@ -70,21 +78,46 @@ def record_sent(
                     sent_at=now,
                     channel_id=channel,
                     message_ts=ts,
+                    place=place,
                     next_attempt_at=None,
                     **follow_up[checkin_id],
                 )
             )
 
 
+def heading_to_channel(sessions: sessionmaker[Session], checkin_ids: list[int], *, channel: str) -> None:
+    """Noted on the claim before the channel post, so a pass that dies mid-post is settled from the
+    channel's history rather than the DM's."""
+    with sessions.begin() as session:
+        session.execute(
+            update(CheckIn)
+            .where(CheckIn.id.in_(checkin_ids), CheckIn.state == CheckInState.SENDING)
+            .values(place="channel", channel_id=channel)
+        )
+
+
 def record_found(
-    sessions: sessionmaker[Session], checkin_id: int, *, message: PostedMessage, now: datetime
+    sessions: sessionmaker[Session],
+    checkin_id: int,
+    *,
+    message: PostedMessage,
+    now: datetime,
+    place: str = "dm",
 ) -> bool:
-    """A claimed check-in found in the bot's DM history went out: recorded as sent with that
-    message, so it can be answered. False when the check-in is gone."""
+    """A claimed check-in found in the bot's history (its DM, or the shared channel) went out:
+    recorded as sent with that message, so it can be answered. False when the check-in is gone."""
     with sessions() as session:
         row = load(session, checkin_id)
         if row is None:
             return False
         follow_up = {checkin_id: after_sending(row, sent_at=now)}
-    record_sent(sessions, [checkin_id], channel=message.channel, ts=message.ts, now=now, follow_up=follow_up)
+    record_sent(
+        sessions,
+        [checkin_id],
+        channel=message.channel,
+        ts=message.ts,
+        now=now,
+        follow_up=follow_up,
+        place=place,
+    )
     return True

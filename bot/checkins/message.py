@@ -67,6 +67,12 @@ class CheckInView:
     snoozed_until_local: datetime | None = None
     closed_local: datetime | None = None  # closed with no response
     moved: bool = False  # a newer reminder message carries this check-in now
+    # "channel": posted in the account's shared channel, so it names its owner and shows what everyone may see.
+    place: str = "dm"
+
+    @property
+    def in_channel(self) -> bool:
+        return self.place == "channel"
 
 
 def truncate(text: str, limit: int) -> str:
@@ -115,7 +121,15 @@ def _line(view: CheckInView) -> str:
 
 
 def message_text(views: list[CheckInView], *, reminder: bool = False) -> str:
-    """The notification text: readable on its own, since notifications show `text`, not blocks."""
+    """The notification text: readable on its own, since notifications show `text`, not blocks. In the
+    shared channel it mentions the owner, so they are notified and everyone sees whose it is."""
+    text = _text(views, reminder=reminder)
+    if views and views[0].in_channel:
+        text = truncate(f"<@{views[0].owner_user_id}> {text}", TEXT_LIMIT)
+    return text
+
+
+def _text(views: list[CheckInView], *, reminder: bool) -> str:
     if len(views) == 1:
         view = views[0]
         if view.answer is not None and view.answered_local is not None and view.answer is not Answer.SNOOZED:
@@ -136,9 +150,24 @@ def message_text(views: list[CheckInView], *, reminder: bool = False) -> str:
     return truncate(f"{prefix}: " + "; ".join(_line(v) for v in views), TEXT_LIMIT)
 
 
+def thread_reminder_text(views: list[CheckInView]) -> str:
+    """A reminder in a channel check-in's thread: it names its owner, and the buttons stay on the post."""
+    what = "; ".join(_line(v) for v in views)
+    one = len(views) == 1
+    return truncate(
+        f"<@{views[0].owner_user_id}> a gentle reminder: "
+        + ("this check-in is" if one else "these check-ins are")
+        + f" still open — {what}. Please answer with the buttons above; a quick answer keeps the diary "
+        "complete for both sides.",
+        TEXT_LIMIT,
+    )
+
+
 def _question(view: CheckInView) -> list[Block]:
     why = f"\n_Why it matters:_ {escape(view.desired_outcome)}" if view.desired_outcome else ""
-    context = f"Check-in of {view.scheduled_local:%A %d %B, %H:%M} (your time)"
+    whose = f"<@{view.owner_user_id}>'s time" if view.in_channel else "your time"
+    context = f"Check-in of {view.scheduled_local:%A %d %B, %H:%M} ({whose})"
+    asked = f"<@{view.owner_user_id}>, did you" if view.in_channel else "Did you"
     if view.streak:
         context += f" · {view.streak}"
     return [
@@ -146,7 +175,7 @@ def _question(view: CheckInView) -> list[Block]:
             text=MarkdownTextObject(
                 text=truncate(
                     f"*{escape(view.account_name)}* · {view.commitment_label} · {view.side} side\n"
-                    f"Did you *{escape(view.action)}*?{why}",
+                    f"{asked} *{escape(view.action)}*?{why}",
                     SECTION_LIMIT,
                 )
             )
@@ -162,7 +191,8 @@ def _outcome(view: CheckInView) -> Block | None:
             f"{ANSWER_MARKS[view.answer]} *{ANSWER_LABELS[view.answer]}* — answered by <@{view.answered_by}> "
             f"on {view.answered_local:%a %d %b, %H:%M}. Recorded in the accountability diary."
         )
-        if view.note:
+        # A vendor's note may be private to the vendor: the shared channel shows customers' notes only.
+        if view.note and not (view.in_channel and view.side != "customer"):
             text += "\n> " + escape(view.note).replace("\n", "\n> ")
     elif view.closed_local is not None:
         text = f"Closed with no response on {view.closed_local:%a %d %b, %H:%M}. Recorded in the diary."
@@ -192,6 +222,16 @@ def _buttons(view: CheckInView) -> ActionsBlock:
 
 def message_blocks(views: list[CheckInView], *, reminder: bool = False) -> list[dict[str, Any]]:
     blocks: list[Block] = []
+    if views and views[0].in_channel and not reminder:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"<@{views[0].owner_user_id}> — "
+                    + ("your check-in" if len(views) == 1 else "your check-ins")
+                    + " for this account. Only you can answer; everyone here sees the answer."
+                )
+            )
+        )
     if reminder:
         blocks.append(
             SectionBlock(

@@ -1,6 +1,7 @@
 """Settling claims whose fate is unknown: a pass that died between claiming and recording, or a send
-Slack answered with a 5xx or a dropped connection. The bot's DM history says which DMs went out: each
-check-in DM carries its check-in IDs in the message metadata."""
+Slack answered with a 5xx or a dropped connection. The bot's history says which check-ins went out:
+each check-in message carries its check-in IDs in the message metadata. A claim noted as heading to
+the shared channel is looked for there; any other, in the bot's DM with its owner."""
 
 from __future__ import annotations
 
@@ -13,14 +14,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins.claims import defer, record_found
 from bot.checkins.counts import CheckinCounts
-from bot.slack.gateway import SlackDeliveryError, SlackGateway
+from bot.slack.gateway import PostedMessage, SlackDeliveryError, SlackGateway
 from models import CheckIn, CheckInState, Commitment, Person
 
 log = logging.getLogger(__name__)
 
 # A claim this old belongs to a pass that died mid-send (a send takes seconds, retries included):
-# whether Slack got the DM is unknown until the bot's DM history is read.
+# whether Slack got the message is unknown until the bot's history is read.
 ABANDONED_CLAIM = timedelta(minutes=10)
+
+# ("dm", owner's user ID) or ("channel", channel ID): where a claimed check-in may have been posted.
+Where = tuple[str, str]
+
+
+def history(gateway: SlackGateway, where: Where) -> dict[int, PostedMessage]:
+    place, target = where
+    if place == "channel":
+        return gateway.checkin_messages_in(target)
+    return gateway.find_checkin_messages(target)
 
 
 def reconcile_abandoned_claims(
@@ -29,12 +40,12 @@ def reconcile_abandoned_claims(
     """Found in the history, it was delivered (recorded as sent, with its message, so it can be
     answered); not found, it never left, and goes back to due. Each move is a guarded UPDATE from
     `sending`, so two clocks reconciling the same claim settle it once."""
-    for user_id, claims in _abandoned_claims(sessions, now=now).items():
+    for where, claims in _abandoned_claims(sessions, now=now).items():
         try:
-            found = gateway.find_checkin_messages(user_id)
+            found = history(gateway, where)
         except SlackDeliveryError as exc:
             log.warning(
-                "could not reconcile %d check-in(s) of %s: %s %s", len(claims), user_id, exc.method, exc.error
+                "could not reconcile %d check-in(s) in %s: %s %s", len(claims), where, exc.method, exc.error
             )
             continue
         for checkin_id in claims:
@@ -42,24 +53,25 @@ def reconcile_abandoned_claims(
             if message is None:
                 defer(sessions, [checkin_id], error="", now=now, wait=0)
                 counts.reconciled_unsent += 1
-            elif record_found(sessions, checkin_id, message=message, now=now):
+            elif record_found(sessions, checkin_id, message=message, now=now, place=where[0]):
                 counts.reconciled_sent += 1
 
 
-def _abandoned_claims(sessions: sessionmaker[Session], *, now: datetime) -> dict[str, list[int]]:
-    """Stale claims by their owner's Slack ID: one history read per person."""
+def _abandoned_claims(sessions: sessionmaker[Session], *, now: datetime) -> dict[Where, list[int]]:
+    """Stale claims by where they may have gone: one history read per DM or channel."""
     with sessions() as session:
         stale = session.execute(
-            select(CheckIn.id, Person.user_id)
+            select(CheckIn.id, Person.user_id, CheckIn.place, CheckIn.channel_id)
             .join(CheckIn.commitment)
             .join(Commitment.owner)
             .where(CheckIn.state == CheckInState.SENDING, CheckIn.claimed_at < now - ABANDONED_CLAIM)
             .order_by(CheckIn.id)
         ).all()
-    by_owner: dict[str, list[int]] = defaultdict(list)
-    for checkin_id, user_id in stale:
-        by_owner[user_id].append(checkin_id)
-    return by_owner
+    by_place: dict[Where, list[int]] = defaultdict(list)
+    for checkin_id, user_id, place, channel_id in stale:
+        where = ("channel", channel_id) if place == "channel" and channel_id else ("dm", user_id)
+        by_place[where].append(checkin_id)
+    return by_place
 
 
 def settle_ambiguous(
@@ -67,26 +79,28 @@ def settle_ambiguous(
     gateway: SlackGateway,
     checkin_ids: list[int],
     *,
-    owner: str,
+    where: Where,
     error: str,
     now: datetime,
     counts: CheckinCounts,
 ) -> None:
-    """Slack answered 5xx or the connection dropped: the DM may be there. Its history says; if even
-    that can't be read, the claim stays and the abandoned-claim reconciliation settles it later."""
+    """Slack answered 5xx or the connection dropped: the message may be there. The history says; if
+    even that can't be read, the claim stays and the abandoned-claim reconciliation settles it later."""
     try:
-        found = gateway.find_checkin_messages(owner)
+        found = history(gateway, where)
     except SlackDeliveryError as exc:
         log.warning(
-            "send to %s failed (%s) and its DM history is unreadable (%s %s)",
-            owner,
+            "send to %s failed (%s) and its history is unreadable (%s %s)",
+            where,
             error,
             exc.method,
             exc.error,
         )
         return
     for checkin_id in checkin_ids:
-        if checkin_id in found and record_found(sessions, checkin_id, message=found[checkin_id], now=now):
+        if checkin_id in found and record_found(
+            sessions, checkin_id, message=found[checkin_id], now=now, place=where[0]
+        ):
             counts.sent += 1
     undelivered = [checkin_id for checkin_id in checkin_ids if checkin_id not in found]
     defer(sessions, undelivered, error=error, now=now, wait=None)

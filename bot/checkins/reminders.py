@@ -16,7 +16,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins.answers import load, message_views, streak, view_of, with_commitment
-from bot.checkins.message import MAX_CHECKINS_PER_MESSAGE, CheckInView, message_blocks, message_text
+from bot.checkins.message import (
+    MAX_CHECKINS_PER_MESSAGE,
+    CheckInView,
+    message_blocks,
+    message_text,
+    thread_reminder_text,
+)
 from bot.checkins.schedule import zone
 from bot.checkins.working_days import end_of_working_day, working_morning_after
 from bot.diary import entries as diary
@@ -123,16 +129,53 @@ def _remind_owner(
         views = [
             view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows if row is not None
         ]
+    by_id = {view.checkin_id: view for view in views}
+    in_dm = [c for c in claimed if c[0] in by_id and not by_id[c[0]].in_channel]
+    in_channel = [c for c in claimed if c[0] in by_id and by_id[c[0]].in_channel]
     # More than a message holds goes out as several messages, all within this one hourly slot.
-    for start in range(0, len(claimed), MAX_CHECKINS_PER_MESSAGE):
-        _send_reminder(
-            sessions,
-            gateway,
-            claimed=claimed[start : start + MAX_CHECKINS_PER_MESSAGE],
-            views=views[start : start + MAX_CHECKINS_PER_MESSAGE],
-            now=now,
-        )
+    for start in range(0, len(in_dm), MAX_CHECKINS_PER_MESSAGE):
+        batch = in_dm[start : start + MAX_CHECKINS_PER_MESSAGE]
+        _send_reminder(sessions, gateway, claimed=batch, views=[by_id[c[0]] for c in batch], now=now)
+    _remind_in_threads(sessions, gateway, claimed=in_channel, views=by_id, now=now)
     return True
+
+
+def _remind_in_threads(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    *,
+    claimed: list[tuple[int, str | None, str | None]],
+    views: dict[int, CheckInView],
+    now: datetime,
+) -> None:
+    """A check-in posted in the shared channel is reminded of in that post's thread, mentioning its
+    owner; the post keeps its buttons, and is redrawn when the check-in is answered or closes."""
+    posts: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for checkin_id, channel, ts in claimed:
+        if channel and ts:
+            posts[(channel, ts)].append(checkin_id)
+    for (channel, ts), ids in posts.items():
+        try:
+            gateway.post_message(channel, text=thread_reminder_text([views[i] for i in ids]), thread_ts=ts)
+        except SlackDeliveryError as exc:
+            log.warning("reminder in %s (thread %s) failed: %s %s", channel, ts, exc.method, exc.error)
+            _not_reminded(sessions, ids, error=exc.error, now=now)
+            continue
+        _record(sessions, ids, kind="reminder_sent", now=now, text="Reminder sent for this check-in.")
+
+
+def _not_reminded(sessions: sessionmaker[Session], ids: list[int], *, error: str, now: datetime) -> None:
+    if classify(error) is Failure.TRANSIENT:
+        # Owed, not spent: a check-in must not close as a miss without the reminder it was due.
+        _release(sessions, ids, now=now)
+        return
+    _record(
+        sessions,
+        ids,
+        kind="reminder_failed",
+        now=now,
+        text=f"A reminder could not be delivered: {why_not_delivered(error)}. The check-in stays open.",
+    )
 
 
 def _send_reminder(
@@ -152,17 +195,7 @@ def _send_reminder(
         )
     except SlackDeliveryError as exc:
         log.warning("reminder to %s failed: %s %s", views[0].owner_user_id, exc.method, exc.error)
-        if classify(exc.error) is Failure.TRANSIENT:
-            # Owed, not spent: a check-in must not close as a miss without the reminder it was due.
-            _release(sessions, ids, now=now)
-            return
-        _record(
-            sessions,
-            ids,
-            kind="reminder_failed",
-            now=now,
-            text=f"A reminder could not be delivered: {why_not_delivered(exc.error)}. The check-in stays open.",
-        )
+        _not_reminded(sessions, ids, error=exc.error, now=now)
         return
     with sessions.begin() as session:
         session.execute(

@@ -1,33 +1,38 @@
-"""Sending the check-ins that are due: claimed one by one, sent as one DM per person and instant.
+"""Sending the check-ins that are due: claimed one by one, sent as one message per person and instant —
+a DM, or a post in the account's shared channel mentioning them (`bot/checkins/delivery.py` says which).
 
 Each occurrence is a row claimed with a guarded UPDATE before it is sent, so any number of passes,
-sequential or concurrent, send each check-in once.
+sequential or concurrent, send each check-in once. Under `auto`, a DM Slack refuses because the person
+can't be DMed sends the same check-ins to the shared channel in the same pass.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.checkins import delivery
 from bot.checkins.answers import load, streak, view_of
-from bot.checkins.claims import claim, defer, record_sent
+from bot.checkins.claims import claim, defer, heading_to_channel, record_sent
 from bot.checkins.counts import CheckinCounts
-from bot.checkins.message import MAX_CHECKINS_PER_MESSAGE, message_blocks, message_text
-from bot.checkins.reconciling import reconcile_abandoned_claims, settle_ambiguous
+from bot.checkins.message import MAX_CHECKINS_PER_MESSAGE, CheckInView, message_blocks, message_text
+from bot.checkins.reconciling import Where, reconcile_abandoned_claims, settle_ambiguous
 from bot.checkins.reminders import after_sending
 from bot.checkins.undelivered import (
+    Cause,
     clear_problem,
     close_undeliverable,
     record_failure,
     tell_csm_undeliverable,
 )
-from bot.slack.errors import Failure, ambiguous, classify
-from bot.slack.gateway import SlackDeliveryError, SlackGateway
+from bot.slack.errors import NOT_IN_SHARED_CHANNEL, Failure, ambiguous, cannot_dm, classify
+from bot.slack.gateway import MEMBERS_LIMIT, PostedMessage, SlackDeliveryError, SlackGateway
 from models import CheckIn, CheckInState, Commitment
 
 log = logging.getLogger(__name__)
@@ -36,15 +41,16 @@ CHECKIN_EVENT = "accountability_checkin"
 
 
 def checkin_metadata(checkin_ids: list[int]) -> dict[str, Any]:
-    """Slack message metadata naming the check-ins a DM carries, so a clock that died between
-    posting and recording can find out afterwards whether the DM went out (`reconciling`)."""
+    """Slack message metadata naming the check-ins a message carries, so a clock that died between
+    posting and recording can find out afterwards whether it went out (`reconciling`)."""
     return {"event_type": CHECKIN_EVENT, "event_payload": {"checkin_ids": [str(i) for i in checkin_ids]}}
 
 
 def send_due(
     sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, counts: CheckinCounts
 ) -> None:
-    """One DM per person per instant: check-ins of several commitments due together arrive as one message.
+    """One message per person per instant: check-ins of several commitments due together arrive as one
+    DM, or as one post per account in the shared channel.
 
     A send that fails for a passing reason is tried again on a later pass (back-off, or Slack's
     Retry-After) until the check-in's own closing time; a refusal that can never succeed is recorded
@@ -78,6 +84,49 @@ def _due_groups(sessions: sessionmaker[Session], *, now: datetime) -> list[list[
     return list(groups.values())
 
 
+@dataclass
+class _Group:
+    """One person's claimed check-ins due at one instant, read once before any Slack call."""
+
+    owner_id: int
+    owner_user_id: str
+    external: bool
+    views: dict[int, CheckInView]
+    follow_up: dict[int, dict[str, datetime | None]]
+    setting: dict[int, str]  # check-in → dm | channel | auto
+    account: dict[int, int]  # check-in → account
+    shared_channel: dict[int, str]  # account → its shared channel
+    place: dict[int, str]  # check-in → dm | channel, as of now
+
+    def ids(self, place: str) -> list[int]:
+        return [checkin_id for checkin_id, where in self.place.items() if where == place]
+
+
+def _read_group(sessions: sessionmaker[Session], checkin_ids: list[int], *, now: datetime) -> _Group | None:
+    with sessions() as session:
+        rows = [row for row in (load(session, checkin_id) for checkin_id in checkin_ids) if row is not None]
+        if not rows:
+            return None
+        owner = rows[0].commitment.owner
+        settings = {row.id: delivery.setting_of(owner, row.commitment.account) for row in rows}
+        return _Group(
+            owner_id=owner.id,
+            owner_user_id=owner.user_id,
+            external=owner.is_external,
+            views={row.id: view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows},
+            follow_up={row.id: after_sending(row, sent_at=now) for row in rows},
+            setting=settings,
+            account={row.id: row.commitment.account_id for row in rows},
+            shared_channel={
+                row.commitment.account_id: row.commitment.account.shared_channel_id for row in rows
+            },
+            place={
+                row.id: delivery.place_of(settings[row.id], dm_retry_at=owner.dm_retry_at, now=now)
+                for row in rows
+            },
+        )
+
+
 def _send_group(
     sessions: sessionmaker[Session],
     gateway: SlackGateway,
@@ -86,53 +135,209 @@ def _send_group(
     now: datetime,
     counts: CheckinCounts,
 ) -> Failure | None:
+    """The DM first (if any of them goes by DM), then one post per account in its shared channel:
+    those meant for the channel, and those whose DM was just refused under `auto`."""
     if not checkin_ids:
         return None
-    with sessions() as session:
-        rows = [row for row in (load(session, checkin_id) for checkin_id in checkin_ids) if row is not None]
-        views = [view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows]
-        follow_up = {row.id: after_sending(row, sent_at=now) for row in rows}
-        owner_id = rows[0].commitment.owner_id
+    group = _read_group(sessions, checkin_ids, now=now)
+    if group is None:
+        return None
+    to_channel = group.ids(delivery.CHANNEL)
+    dm_ids = group.ids(delivery.DM)
+    if dm_ids:
+        failure, fell_back = _send_dm(sessions, gateway, group, dm_ids, now=now, counts=counts)
+        if failure is Failure.WORKSPACE:
+            defer(sessions, to_channel, error="", now=now, wait=None)
+            return failure
+        to_channel += fell_back
+    by_account: dict[int, list[int]] = defaultdict(list)
+    for checkin_id in sorted(to_channel, key=lambda i: (group.views[i].scheduled_local, i)):
+        by_account[group.account[checkin_id]].append(checkin_id)
+    accounts = list(by_account.items())
+    for index, (account_id, ids) in enumerate(accounts):
+        channel = group.shared_channel[account_id]
+        if _send_to_channel(sessions, gateway, group, ids, channel=channel, now=now, counts=counts) is (
+            Failure.WORKSPACE
+        ):
+            later = [i for _, rest in accounts[index + 1 :] for i in rest]
+            defer(sessions, later, error="", now=now, wait=None)
+            return Failure.WORKSPACE
+    return None
+
+
+def _send_dm(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    group: _Group,
+    checkin_ids: list[int],
+    *,
+    now: datetime,
+    counts: CheckinCounts,
+) -> tuple[Failure | None, list[int]]:
+    """What failed, if anything, and the check-ins to post in the shared channel instead."""
+    views = [group.views[i] for i in checkin_ids]
     try:
         posted = gateway.send_dm(
-            views[0].owner_user_id,
+            group.owner_user_id,
             text=message_text(views),
             blocks=message_blocks(views),
             metadata=checkin_metadata(checkin_ids),
         )
     except SlackDeliveryError as exc:
-        owner = views[0].owner_user_id
-        log.warning("check-in DM to %s failed: %s %s", owner, exc.method, exc.error)
+        log.warning("check-in DM to %s failed: %s %s", group.owner_user_id, exc.method, exc.error)
+        if not ambiguous(exc.error) and cannot_dm(exc.error, external=group.external):
+            return _dm_refused(sessions, gateway, group, checkin_ids, error=exc.error, now=now, counts=counts)
         return _not_sent(
-            sessions, gateway, checkin_ids, owner=owner, owner_id=owner_id, exc=exc, now=now, counts=counts
+            sessions,
+            gateway,
+            group,
+            checkin_ids,
+            where=("dm", group.owner_user_id),
+            exc=exc,
+            now=now,
+            counts=counts,
+        ), []
+    _sent(sessions, group, checkin_ids, posted=posted, place=delivery.DM, now=now, counts=counts)
+    delivery.dm_worked(sessions, person_id=group.owner_id)
+    return None, []
+
+
+def _dm_refused(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    group: _Group,
+    checkin_ids: list[int],
+    *,
+    error: str,
+    now: datetime,
+    counts: CheckinCounts,
+) -> tuple[Failure, list[int]]:
+    """This person can't be DMed: under `auto` the shared channel takes the same check-ins now, and
+    their next ones, until a DM is tried again in a week; under `dm` the check-ins are undeliverable."""
+    fall_back = [i for i in checkin_ids if group.setting[i] == delivery.AUTO]
+    dm_only = [i for i in checkin_ids if group.setting[i] != delivery.AUTO]
+    if fall_back:
+        delivery.dm_refused(sessions, person_id=group.owner_id, now=now)
+    if dm_only:
+        _undeliverable(
+            sessions, gateway, group, dm_only, cause=Cause(place="dm", error=error), now=now, counts=counts
         )
-    record_sent(sessions, checkin_ids, channel=posted.channel, ts=posted.ts, now=now, follow_up=follow_up)
-    clear_problem(sessions, owner_id=owner_id)
-    counts.sent += len(checkin_ids)
+    return Failure.PERMANENT, fall_back
+
+
+def _send_to_channel(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    group: _Group,
+    checkin_ids: list[int],
+    *,
+    channel: str,
+    now: datetime,
+    counts: CheckinCounts,
+) -> Failure | None:
+    """One post in the account's shared channel mentioning the owner, with the same buttons as a DM.
+    Someone who is not in the channel would never see it: that is undeliverable, said before posting."""
+    if not _member(gateway, channel=channel, user_id=group.owner_user_id):
+        cause = Cause(place="channel", error=NOT_IN_SHARED_CHANNEL, channel_id=channel)
+        _undeliverable(sessions, gateway, group, checkin_ids, cause=cause, now=now, counts=counts)
+        return Failure.PERMANENT
+    views = [replace(group.views[i], place=delivery.CHANNEL) for i in checkin_ids]
+    heading_to_channel(sessions, checkin_ids, channel=channel)
+    try:
+        posted = gateway.post_message(
+            channel,
+            text=message_text(views),
+            blocks=message_blocks(views),
+            metadata=checkin_metadata(checkin_ids),
+        )
+    except SlackDeliveryError as exc:
+        log.warning(
+            "check-in post in %s for %s failed: %s %s", channel, group.owner_user_id, exc.method, exc.error
+        )
+        return _not_sent(
+            sessions, gateway, group, checkin_ids, where=("channel", channel), exc=exc, now=now, counts=counts
+        )
+    _sent(sessions, group, checkin_ids, posted=posted, place=delivery.CHANNEL, now=now, counts=counts)
     return None
+
+
+def _member(gateway: SlackGateway, *, channel: str, user_id: str) -> bool:
+    """False only when Slack's member list says so; if it can't be read, the post itself will tell."""
+    try:
+        members = gateway.channel_members(channel)
+    except SlackDeliveryError as exc:
+        log.info("members of %s not read (%s %s): posting anyway", channel, exc.method, exc.error)
+        return True
+    return user_id in members or len(members) >= MEMBERS_LIMIT
+
+
+def _sent(
+    sessions: sessionmaker[Session],
+    group: _Group,
+    checkin_ids: list[int],
+    *,
+    posted: PostedMessage,
+    place: str,
+    now: datetime,
+    counts: CheckinCounts,
+) -> None:
+    record_sent(
+        sessions,
+        checkin_ids,
+        channel=posted.channel,
+        ts=posted.ts,
+        now=now,
+        follow_up={i: group.follow_up[i] for i in checkin_ids},
+        place=place,
+    )
+    clear_problem(
+        sessions,
+        owner_id=group.owner_id,
+        place=place,
+        channel_id=posted.channel if place == delivery.CHANNEL else None,
+    )
+    counts.sent += len(checkin_ids)
+
+
+def _undeliverable(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    group: _Group,
+    checkin_ids: list[int],
+    *,
+    cause: Cause,
+    now: datetime,
+    counts: CheckinCounts,
+) -> None:
+    for checkin_id in checkin_ids:
+        if record_failure(sessions, checkin_id, cause=cause, now=now):
+            counts.failed += 1
+    account_ids = sorted({group.account[i] for i in checkin_ids})
+    tell_csm_undeliverable(
+        sessions, gateway, owner_id=group.owner_id, account_ids=account_ids, cause=cause, now=now
+    )
 
 
 def _not_sent(
     sessions: sessionmaker[Session],
     gateway: SlackGateway,
+    group: _Group,
     checkin_ids: list[int],
     *,
-    owner: str,
-    owner_id: int,
+    where: Where,
     exc: SlackDeliveryError,
     now: datetime,
     counts: CheckinCounts,
 ) -> Failure:
-    """What a failed send leaves: settled from the DM history when Slack may have posted it anyway,
-    recorded as not delivered when it never can be, otherwise due again later."""
+    """What a failed send leaves: settled from the history when Slack may have posted it anyway,
+    recorded as undeliverable when it never can be, otherwise due again later."""
     failure = classify(exc.error)
     if ambiguous(exc.error):
-        settle_ambiguous(sessions, gateway, checkin_ids, owner=owner, error=exc.error, now=now, counts=counts)
+        settle_ambiguous(sessions, gateway, checkin_ids, where=where, error=exc.error, now=now, counts=counts)
     elif failure is Failure.PERMANENT:
-        for checkin_id in checkin_ids:
-            if record_failure(sessions, checkin_id, error=exc.error, now=now):
-                counts.failed += 1
-        tell_csm_undeliverable(sessions, gateway, owner_id=owner_id, error=exc.error, now=now)
+        place, target = where
+        cause = Cause(place=place, error=exc.error, channel_id=target if place == "channel" else None)
+        _undeliverable(sessions, gateway, group, checkin_ids, cause=cause, now=now, counts=counts)
     else:
         defer(sessions, checkin_ids, error=exc.error, now=now, wait=exc.retry_after)
         counts.deferred += len(checkin_ids)

@@ -20,6 +20,7 @@ from bot.accounts.agreements import post_agreement
 from bot.accounts.commitments import Commit, close, create_commitment, pause, resume
 from bot.accounts.listing import list_commitments
 from bot.accounts.people import fetch_profiles, upsert_person
+from bot.accounts.person_settings import PersonSettings, person_settings
 from bot.accounts.plan_version import plan_changed
 from bot.accounts.registry import (
     AccountAdd,
@@ -251,6 +252,10 @@ def digest_now(run: Execution, command: parsed.DigestNow) -> str:
 def digest_settings(run: Execution, command: DigestSettings) -> str:
     with run.sessions.begin() as session:
         return change_digest_settings(session, command, actor=run.actor, now=run.now)
+
+
+def person(run: Execution, command: PersonSettings) -> str:
+    return person_settings(run.sessions, run.gateway, command, actor=run.actor, now=run.now)
 
 
 def autopsy(run: Execution, data: AutopsyInput) -> str:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
+from zoneinfo import available_timezones
 
 from bot.accounts.commitments import MAX_ACTION, Commit
+from bot.accounts.person_settings import ACCOUNT, PersonSettings
 from bot.accounts.registry import MAX_OUTCOME, AccountAdd, AccountEdit
 from bot.checkins.schedule import known_holiday_country
 from bot.commands import dated
@@ -56,6 +59,7 @@ from bot.commands.usage import (
     USAGE_EXPORT,
     USAGE_LIST,
     USAGE_PAUSE,
+    USAGE_PERSON,
     USAGE_POLICY,
     USAGE_RESUME,
 )
@@ -367,3 +371,46 @@ def _digest_channel(args: list[str]) -> DigestSettings:
     return DigestSettings(
         channel_id=channel_id(args[0], option="digest channel", usage=USAGE_DIGEST_SETTINGS)
     )
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def known_zone(name: str) -> bool:
+    """An IANA zone name, exactly as the tz database spells it."""
+    return name in _zones()
+
+
+def parse_person(args: list[str], today: date) -> PersonSettings:
+    """`person <@x> [checkins:dm|channel|auto|account] [tz:Europe/Paris]`."""
+    usage = USAGE_PERSON
+    if not args:
+        raise CommandError("Name the person, like <@U12345> (type @ and pick them).", usage)
+    person = user_id(args[0], option="The person", usage=usage)
+    options: dict[str, str] = {}
+    for token in args[1:]:
+        key, sep, raw = token.partition(":")
+        key = key.lower()
+        if not sep or key not in ("checkins", "tz"):
+            raise CommandError(f"“{clip(token)}” is not an option. Options are: checkins:, tz:", usage)
+        if key in options:
+            raise CommandError(f"{key}: is given twice.", usage)
+        options[key] = raw.strip()
+    checkins = options.get("checkins")
+    if checkins is not None:
+        checkins = checkins.lower()
+        if checkins not in (*CHECKIN_PLACES, ACCOUNT):
+            raise CommandError(
+                "checkins: is dm (direct messages), channel (the shared channel, mentioning them), auto (a DM, "
+                "and the shared channel when a DM can't reach them) or account (the account's setting).",
+                usage,
+            )
+    tz = options.get("tz")
+    if tz is not None and not known_zone(tz):
+        raise CommandError(
+            f"tz:{clip(tz)} is not a time zone. Use an IANA name such as Europe/Paris, America/New_York or UTC.",
+            usage,
+        )
+    return PersonSettings(person, checkins=checkins, tz=tz)

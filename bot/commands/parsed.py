@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.accounts.commitments import Commit
+from bot.accounts.person_settings import PersonSettings
 from bot.accounts.registry import AccountAdd, AccountEdit
 from bot.digest.settings import DigestSettings
 
@@ -126,5 +127,6 @@ Command = (
     | OpenAutopsy
     | DigestNow
     | DigestSettings
+    | PersonSettings
     | OpenForm
 )

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from bot.accounts.commitments import Commit
+from bot.accounts.person_settings import PersonSettings
 from bot.accounts.registry import AccountAdd, AccountEdit
 from bot.commands import execution, grammar, parsed, usage
 from bot.commands.execution import Execution
@@ -69,6 +70,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("autopsy", usage.USAGE_AUTOPSY, usage.HELP_AUTOPSY, grammar.parse_autopsy, execution.autopsy, (AutopsyInput,)),
     Subcommand("correct", usage.USAGE_CORRECT, usage.HELP_CORRECT, grammar.parse_correct, execution.correct, (parsed.Correct,)),
     Subcommand("digest", usage.USAGE_DIGEST, usage.HELP_DIGEST, grammar.parse_digest, execution.digest_now, (parsed.DigestNow,)),
+    Subcommand("person", usage.USAGE_PERSON, usage.HELP_PERSON, grammar.parse_person, execution.person, (PersonSettings,)),
     Subcommand("digest settings", usage.USAGE_DIGEST_SETTINGS, usage.HELP_DIGEST_SETTINGS, grammar.parse_digest_settings, execution.digest_settings, (DigestSettings,)),
 )
 # fmt: on

@@ -36,6 +36,7 @@ USAGE_POLICY = (
 USAGE_AUTOPSY = "/accountability autopsy <Account>"
 USAGE_CORRECT = '/accountability correct <diary entry number> "what is right"'
 USAGE_DIGEST = "/accountability digest [<Account>]"
+USAGE_PERSON = "/accountability person <@person> [checkins:dm|channel|auto|account] [tz:<IANA time zone>]"
 USAGE_DIGEST_SETTINGS = (
     "/accountability digest channel <#channel>|none  ·  digest at <day> <HH:MM> [<time zone>]  ·  "
     "digest chart on|off  ·  digest settings"
@@ -75,6 +76,14 @@ HELP_POLICY = (
 HELP_AUTOPSY = "Record why an account is at risk, and the corrective actions, in a form."
 HELP_CORRECT = (
     "Add a correction to a diary entry (the numbers are shown by `diary`); the entry itself never changes."
+)
+HELP_PERSON = (
+    "Without options: a person's time zone and where their check-ins go on each account. checkins: chooses "
+    "for them, over their accounts' setting: dm (direct messages), channel (the account's shared channel, "
+    "mentioning them; only they can answer), auto (a DM, and the shared channel when a DM can't reach them, "
+    "trying the DM again weekly) or account (back to the account's setting). tz: sets the time zone of "
+    "someone Slack has none for, such as a guest from another organisation. For the CSM of an account they "
+    "are on, or an admin."
 )
 HELP_DIGEST = (
     "Post the managers' digest now (the 7 days up to now) to the account's digest channel; without an "

@@ -45,6 +45,25 @@ PERMANENT_ERRORS = frozenset(
         "message_not_found",
         "cant_update_message",
         "edit_window_closed",
+        "messages_tab_disabled",
+        "user_is_restricted",
+    }
+)
+
+# A direct message can't reach this person from us: another organisation's Slack Connect policy, a
+# "post only" guest, DMs from apps turned off, someone we can't see. Where check-ins may go to the
+# shared channel instead (`auto`), they go there; `user_not_found` counts only for someone of another
+# organisation — one of the vendor's own people Slack can't find is gone, and can't be reached anywhere.
+CANNOT_DM_ERRORS = frozenset(
+    {
+        "cannot_dm_bot",
+        "invalid_user_combination",
+        "user_not_visible",
+        "not_allowed_token_type",
+        "restricted_action",
+        "messages_tab_disabled",
+        "user_is_restricted",
+        "user_not_found",
     }
 )
 
@@ -64,17 +83,40 @@ WORKSPACE_ERRORS = frozenset(
     }
 )
 
-# What a person is told, in plain words, instead of an error code.
+# Not Slack's: the person a channel check-in is for is not a member of the shared channel.
+NOT_IN_SHARED_CHANNEL = "owner_not_in_channel"
+
+# What a person is told, in plain words, instead of an error code: every permanent error has its words
+# (a test holds this), so no code can reach the shared diary or a customer.
 PLAIN_WORDS = {
     "user_not_found": "Slack can't find this person any more",
     "user_not_visible": "this person is not visible to the bot",
     "user_disabled": "this person's Slack account is deactivated",
-    "cannot_dm_bot": "this person is a bot",
+    "cannot_dm_bot": "Slack won't let the bot send them direct messages",
     "invalid_user_combination": "the bot can't send direct messages to this person (another organisation)",
     "channel_not_found": "the channel no longer exists or the bot can't see it",
     "not_in_channel": "the bot is not a member of the channel",
     "is_archived": "the channel is archived",
     "restricted_action": "the workspace's settings don't let the bot post there",
+    "restricted_action_read_only_channel": "the channel is read-only for the bot",
+    "restricted_action_thread_only_channel": "the channel only takes replies in threads",
+    "restricted_action_non_threadable_channel": "the channel doesn't take replies in threads",
+    "ekm_access_denied": "the workspace's administrators have suspended posting",
+    "not_allowed_token_type": "Slack won't let the bot send them direct messages",
+    "msg_too_long": "the message was too long for Slack",
+    "msg_blocks_too_long": "the message was too long for Slack",
+    "no_text": "the message was empty",
+    "invalid_blocks": "Slack didn't accept the message's layout",
+    "invalid_blocks_format": "Slack didn't accept the message's layout",
+    "invalid_metadata_format": "Slack didn't accept the message's details",
+    "invalid_metadata_schema": "Slack didn't accept the message's details",
+    "too_many_attachments": "the message had too many attachments",
+    "message_not_found": "the message is no longer there",
+    "cant_update_message": "the message can no longer be changed",
+    "edit_window_closed": "the message can no longer be changed",
+    "messages_tab_disabled": "they have turned off direct messages from apps",
+    "user_is_restricted": "their organisation restricts direct messages from apps",
+    NOT_IN_SHARED_CHANNEL: "they are not a member of the shared channel",
 }
 
 
@@ -93,8 +135,16 @@ def classify(error: str) -> Failure:
     return Failure.TRANSIENT
 
 
+def cannot_dm(error: str, *, external: bool) -> bool:
+    """The refusal means a DM can't reach this person (and the shared channel might)."""
+    if error == "user_not_found":
+        return external
+    return error in CANNOT_DM_ERRORS
+
+
 def plain(error: str) -> str:
-    return PLAIN_WORDS.get(error, f"Slack refused it ({error})")
+    """Words for a person; an unknown code is never shown, only that Slack refused."""
+    return PLAIN_WORDS.get(error, "Slack refused it")
 
 
 def why_not_delivered(error: str) -> str:

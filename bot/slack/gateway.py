@@ -145,7 +145,11 @@ class SlackGateway:
 
     def find_checkin_messages(self, user_id: str) -> dict[int, PostedMessage]:
         """The bot's recent DMs to this person, by the check-in IDs their metadata carries."""
-        channel = self.open_dm(user_id)
+        return self.checkin_messages_in(self.open_dm(user_id))
+
+    def checkin_messages_in(self, channel: str) -> dict[int, PostedMessage]:
+        """The bot's recent check-in posts in a conversation (a DM or a shared channel), by the
+        check-in IDs their metadata carries."""
         found: dict[int, PostedMessage] = {}
         cursor: str | None = None
         for _page in range(HISTORY_PAGES):
@@ -172,10 +176,13 @@ class SlackGateway:
         text: str,
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> PostedMessage:
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
         if blocks is not None:
             kwargs["blocks"] = blocks
+        if metadata is not None:
+            kwargs["metadata"] = metadata
         if thread_ts is not None:
             kwargs["thread_ts"] = thread_ts
         data = self._call("chat.postMessage", **kwargs)
