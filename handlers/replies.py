@@ -132,6 +132,8 @@ def redraw_checkin_message(gateway: SlackGateway, answered: Answered, *, user_id
         log.warning("check-in message not redrawn for %s: %s failed: %s", user_id, exc.method, exc.error)
         if answered.views and answered.views[0].in_channel:
             # Someone answering in the shared channel may be someone the bot can't DM.
-            answer_ephemeral(gateway, channel_id=answered.channel_id, user_id=user_id, text=RECORDED_NOT_SHOWN)
+            answer_ephemeral(
+                gateway, channel_id=answered.channel_id, user_id=user_id, text=RECORDED_NOT_SHOWN
+            )
         else:
             answer_dm(gateway, user_id=user_id, text=RECORDED_NOT_SHOWN)

@@ -1,5 +1,6 @@
 """What in the digest needs a manager's attention: open escalations, plans waiting for the champion,
-and commitments that had no check-in in the period, each with the plain reason why."""
+commitments that had no check-in in the period, and people whose check-ins could be delivered nowhere,
+each with the plain reason why."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.checkins.undelivered import Cause
 from bot.digest.scorecard import COUNTED
 from models.account import Account, Person
 from models.base import CheckInState, CommitmentStatus, EscalationState, Side
@@ -54,6 +56,43 @@ class SilentCommitment:
     owner_user_id: str
     action: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Undeliverable:
+    """Someone whose check-ins on an account could be delivered nowhere in the period, and why."""
+
+    account: str
+    user_id: str
+    checkins: int
+    reason: str  # plain words, never Slack's code
+
+
+def undeliverable_people(
+    session: Session, ids: list[int], names: dict[int, str], *, start: datetime, end: datetime
+) -> list[Undeliverable]:
+    """Per account and person, the check-ins recorded undeliverable in the period; the reason is the
+    latest one's (its place and Slack's answer, told in words)."""
+    rows = session.execute(
+        select(Commitment.account_id, Person.user_id, CheckIn.place, CheckIn.last_error)
+        .join(Commitment, Commitment.id == CheckIn.commitment_id)
+        .join(Person, Person.id == Commitment.owner_id)
+        .where(
+            Commitment.account_id.in_(ids),
+            CheckIn.state == CheckInState.FAILED,
+            CheckIn.scheduled_at >= start,
+            CheckIn.scheduled_at < end,
+        )
+        .order_by(Commitment.account_id, Person.user_id, CheckIn.scheduled_at, CheckIn.id)
+    ).all()
+    found: dict[tuple[int, str], tuple[int, str]] = {}
+    for account_id, user_id, place, error in rows:
+        count, _ = found.get((account_id, user_id), (0, ""))
+        found[(account_id, user_id)] = (count + 1, Cause(place=place or "dm", error=error or "").words())
+    return [
+        Undeliverable(account=names[account_id], user_id=user_id, checkins=count, reason=reason)
+        for (account_id, user_id), (count, reason) in found.items()
+    ]
 
 
 def open_episodes(session: Session, ids: list[int], names: dict[int, str]) -> list[OpenEpisode]:

@@ -125,6 +125,14 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
                 "Agreements awaiting the champion", report.awaiting, lambda a: _awaiting_line(a, now=now)
             ),
             _listed("No check-in this week", report.silent, lambda c: _silent_line(report, c)),
+            _listed(
+                "Check-ins that could not be delivered",
+                report.undeliverable,
+                lambda u: (
+                    f"{escape(u.account)} — {_person(report, u.user_id)}: {u.reason} "
+                    f"({u.checkins} check-in{'s' if u.checkins != 1 else ''})"
+                ),
+            ),
         )
         if lines
     ]
@@ -252,6 +260,7 @@ def needs_table(report: DigestReport) -> bool:
         len(report.champions_unresponsive),
         len(report.awaiting),
         len(report.silent),
+        len(report.undeliverable),
     )
     return len(report.accounts) > MAX_ACCOUNTS_SHOWN or any(n > MAX_LIST_SHOWN for n in lists)
 

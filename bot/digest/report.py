@@ -14,9 +14,11 @@ from bot.digest.attention import (
     AwaitingAgreement,
     OpenEpisode,
     SilentCommitment,
+    Undeliverable,
     awaiting_agreements,
     open_episodes,
     silent_commitments,
+    undeliverable_people,
 )
 from bot.digest.figures import (
     CHART_WEEKS,
@@ -52,6 +54,8 @@ class DigestReport:
     # Display names of the people the digest names: it speaks of people without @-mentioning them,
     # so a manager's channel does not ping every CSM and champion each week.
     people: dict[str, str] = field(default_factory=dict)
+    # People whose check-ins could be delivered nowhere in the period (bot not in the channel, …).
+    undeliverable: list[Undeliverable] = field(default_factory=list)
 
     @property
     def at_risk(self) -> list[AccountScore]:
@@ -72,6 +76,7 @@ def build_digest(
     episodes = open_episodes(session, ids, names)
     weekly_rows = weekly_portfolio(session, ids, weeks)
     silent = silent_commitments(session, ids, names, start=period_start, end=period_end)
+    undeliverable = undeliverable_people(session, ids, names, start=period_start, end=period_end)
     chart_weeks = [w.astimezone(schedule.zone).date() for w in weeks[:CHART_WEEKS]]
     return DigestReport(
         period_start=period_start,
@@ -93,7 +98,8 @@ def build_digest(
             customer=list(reversed(weekly_rows[Side.CUSTOMER][:CHART_WEEKS])),
             vendor=list(reversed(weekly_rows[Side.VENDOR][:CHART_WEEKS])),
         ),
-        people=_display_names(session, accounts, episodes, silent),
+        people=_display_names(session, accounts, episodes, silent, undeliverable),
+        undeliverable=undeliverable,
     )
 
 
@@ -119,11 +125,16 @@ def _scores(
 
 
 def _display_names(
-    session: Session, accounts: list[Account], episodes: list[OpenEpisode], silent: list[SilentCommitment]
+    session: Session,
+    accounts: list[Account],
+    episodes: list[OpenEpisode],
+    silent: list[SilentCommitment],
+    undeliverable: list[Undeliverable],
 ) -> dict[str, str]:
     wanted = {a.csm_user_id for a in accounts} | {a.champion_user_id for a in accounts}
     wanted |= {e.acknowledged_by for e in episodes if e.acknowledged_by}
     wanted |= {c.owner_user_id for c in silent}
+    wanted |= {u.user_id for u in undeliverable}
     team_ids = {a.team_id for a in accounts}
     rows = session.execute(
         select(Person.user_id, Person.display_name).where(

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import clock_pass as due_work
 from bot.clock_pass import run_due_work
 from bot.escalation.posting import publish
 from bot.slack.gateway import SlackGateway, make_client
-from models import CheckIn, CheckInState, ClockPass, DiaryEntry, Escalation, Person
+from models import Account, CheckIn, CheckInState, ClockPass, DiaryEntry, Escalation, Person
 from slack_emulator import SlackEmulator
 from tests.conftest import CHAMPION, CSM, ESCALATION_CHANNEL, TOKEN
 from tests.factories import make_account, make_commitment, open_escalation
@@ -156,14 +156,17 @@ def test_a_permanent_refusal_is_recorded_in_plain_words_and_the_csm_told_once(
     sessions: sessionmaker[Session], emulator: SlackEmulator
 ) -> None:
     one_due(sessions)
+    with sessions.begin() as session:
+        # DMs only: under `auto` the shared channel would take the check-in instead.
+        session.execute(update(Account).values(checkin_delivery="dm"))
     gateway = clock_gateway(emulator)
     emulator.error_next("chat.postMessage", "invalid_user_combination", channel=CHAMPION)
     assert run_due_work(sessions, gateway, now=DUE).failed == 1
     [told] = to(emulator, CSM)
-    assert f"<@{CHAMPION}>" in told and "another organisation" in told
+    assert f"<@{CHAMPION}>" in told and f"/accountability person <@{CHAMPION}> checkins:channel" in told
     with sessions() as session:
         entry = session.scalars(select(DiaryEntry).where(DiaryEntry.kind == "checkin_failed")).one()
-        assert "another organisation" in entry.text and "invalid_user_combination" not in entry.text
+        assert "direct messages" in entry.text and "invalid_user_combination" not in entry.text
     # The next week fails the same way: recorded again, but the CSM already knows.
     emulator.error_next("chat.postMessage", "invalid_user_combination", channel=CHAMPION)
     assert run_due_work(sessions, gateway, now=DUE + timedelta(days=7)).failed == 1
