@@ -15,7 +15,7 @@ from bot.clock_pass import run_due_work
 from bot.digest.report import build_digest
 from bot.digest.settings import DigestSchedule
 from bot.slack.errors import CANNOT_DM_ERRORS, PERMANENT_ERRORS
-from bot.slack.gateway import SlackGateway
+from bot.slack.gateway import SlackGateway, make_client
 from models import Account, Answer, CheckIn, CheckInState, Commitment, DiaryEntry, Escalation, Person
 from slack_emulator import Call, SlackEmulator
 from tests.conftest import (
@@ -26,6 +26,7 @@ from tests.conftest import (
     ENGINEER,
     OUTSIDER_VENDOR,
     SHARED_CHANNEL,
+    TOKEN,
     Clock,
     RunningApp,
 )
@@ -323,3 +324,22 @@ def test_person_command_shows_and_sets_where_checkins_go_and_a_missing_time_zone
     emulator.add_user(CHAMPION, team_id=CUSTOMER_TEAM, name="jo", tz="Europe/London")
     refused = run(web, emulator, f"person <@{CHAMPION}|jo> tz:Europe/Paris")
     assert "Slack already has a time zone" in refused
+
+
+def test_a_channel_post_slack_answered_with_a_5xx_is_settled_from_the_channels_history_and_posted_once(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
+) -> None:
+    set_up(web, emulator, checkins="channel")
+    clock_gateway = SlackGateway(make_client(token=TOKEN, api_url=emulator.api_url, clock=True))
+    emulator.fail_next("chat.postMessage", status=503)
+    run_due_work(sessions, clock_gateway, now=TUE)
+    history = emulator.calls_to("conversations.history")
+    assert [c.params["channel"] for c in history] == [SHARED_CHANNEL]
+    [row] = checkins(sessions)
+    assert row.state is CheckInState.DUE and row.next_attempt_at is not None
+
+    run_due_work(sessions, clock_gateway, now=row.next_attempt_at)
+    assert len(channel_posts(emulator)) == 2  # the refused try, and the one that went out
+    assert len([m for m in emulator.messages(SHARED_CHANNEL) if "checkin" in str(m.get("blocks"))]) == 1
+    [sent] = checkins(sessions)
+    assert (sent.state, sent.place, sent.channel_id) == (CheckInState.SENT, "channel", SHARED_CHANNEL)
