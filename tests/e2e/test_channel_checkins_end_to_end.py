@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock_pass import run_due_work
+from bot.digest.message import digest_blocks
 from bot.digest.report import build_digest
 from bot.digest.settings import DigestSchedule
 from bot.slack.errors import CANNOT_DM_ERRORS, PERMANENT_ERRORS
@@ -133,6 +134,7 @@ def test_a_champion_who_cannot_be_dmed_answers_a_channel_checkin_and_only_they_c
     )
 
     clock.now = TUE + timedelta(minutes=30)
+    public_before = len(emulator.messages(SHARED_CHANNEL))
     click(web, checkin, user_id=ENGINEER)
     click(web, checkin, user_id=OUTSIDER_VENDOR, answer="blocked")  # a note-form button, too
     refusals = emulator.wait_for("chat.postEphemeral", count=2)
@@ -140,6 +142,7 @@ def test_a_champion_who_cannot_be_dmed_answers_a_channel_checkin_and_only_they_c
     assert all(c.params["channel"] == SHARED_CHANNEL for c in refusals)
     assert all(f"belongs to <@{CHAMPION}>" in c.params["text"] for c in refusals)
     assert emulator.calls_to("views.open") == []
+    assert len(emulator.messages(SHARED_CHANNEL)) == public_before  # refused privately, never in public
     assert all(c.params["ts"] != checkin.message_ts for c in emulator.calls_to("chat.update"))
     [still] = checkins(sessions)
     assert still.state is CheckInState.SENT and still.answer is None
@@ -243,6 +246,8 @@ def test_a_checkin_the_bot_cannot_post_tells_the_csm_once_and_counts_against_nob
     [listed] = report.undeliverable
     assert (listed.user_id, listed.checkins) == (CHAMPION, 4)
     assert listed.reason == "the bot is not a member of the shared channel"
+    shown = str(digest_blocks(report, now=TUE + timedelta(days=6), heading="Weekly digest"))
+    assert "Check-ins that could not be delivered" in shown and "not a member of the shared channel" in shown
 
     # Invited back: the next check-in goes out, and a new failure would be told again.
     emulator.set_channel(SHARED_CHANNEL, bot_member=True)
