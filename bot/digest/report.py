@@ -14,9 +14,11 @@ from bot.digest.attention import (
     AwaitingAgreement,
     OpenEpisode,
     SilentCommitment,
+    UnsureAnswer,
     awaiting_agreements,
     open_episodes,
     silent_commitments,
+    unsure_answers,
 )
 from bot.digest.figures import (
     CHART_WEEKS,
@@ -33,6 +35,7 @@ from bot.digest.figures import (
     week_boundaries,
     weekly_portfolio,
 )
+from bot.digest.reviews import AccountReview, week_reviews
 from bot.digest.settings import DigestSchedule
 from models import Account, Person, Side
 
@@ -52,6 +55,9 @@ class DigestReport:
     # Display names of the people the digest names: it speaks of people without @-mentioning them,
     # so a manager's channel does not ping every CSM and champion each week.
     people: dict[str, str] = field(default_factory=dict)
+    # The weekly reviews that fell in the period, per account, and the "Not sure" answers among them.
+    reviews: list[AccountReview] = field(default_factory=list)
+    unsure: list[UnsureAnswer] = field(default_factory=list)
 
     @property
     def at_risk(self) -> list[AccountScore]:
@@ -73,6 +79,7 @@ def build_digest(
     weekly_rows = weekly_portfolio(session, ids, weeks)
     silent = silent_commitments(session, ids, names, start=period_start, end=period_end)
     chart_weeks = [w.astimezone(schedule.zone).date() for w in weeks[:CHART_WEEKS]]
+    reviews = week_reviews(session, ids, names, start=period_start, end=period_end)
     return DigestReport(
         period_start=period_start,
         period_end=period_end,
@@ -93,7 +100,9 @@ def build_digest(
             customer=list(reversed(weekly_rows[Side.CUSTOMER][:CHART_WEEKS])),
             vendor=list(reversed(weekly_rows[Side.VENDOR][:CHART_WEEKS])),
         ),
-        people=_display_names(session, accounts, episodes, silent),
+        people=_display_names(session, accounts, episodes, silent, reviews),
+        reviews=reviews,
+        unsure=unsure_answers(session, ids, names, start=period_start, end=period_end),
     )
 
 
@@ -119,9 +128,14 @@ def _scores(
 
 
 def _display_names(
-    session: Session, accounts: list[Account], episodes: list[OpenEpisode], silent: list[SilentCommitment]
+    session: Session,
+    accounts: list[Account],
+    episodes: list[OpenEpisode],
+    silent: list[SilentCommitment],
+    reviews: list[AccountReview],
 ) -> dict[str, str]:
     wanted = {a.csm_user_id for a in accounts} | {a.champion_user_id for a in accounts}
+    wanted |= {answer.user_id for review in reviews for answer in review.answers}
     wanted |= {e.acknowledged_by for e in episodes if e.acknowledged_by}
     wanted |= {c.owner_user_id for c in silent}
     team_ids = {a.team_id for a in accounts}
