@@ -202,6 +202,7 @@ def unsure_form(*, review_id: int, account_name: str) -> dict[str, Any]:
             InputBlock(
                 block_id="note",
                 label="What makes you unsure about next week?",
+                optional=False,
                 hint=truncate(
                     f"{account_name}: both sides read this in the shared channel and the diary.", 150
                 ),
