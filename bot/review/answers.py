@@ -83,7 +83,9 @@ def answerable(session: Session, *, review_id: int, user_id: str, team_id: str) 
         raise Refusal(refusal_for(account))
     newer = session.scalar(
         select(WeeklyReview.id).where(
-            WeeklyReview.account_id == account.id, WeeklyReview.week_start > review.week_start
+            WeeklyReview.account_id == account.id,
+            WeeklyReview.week_start > review.week_start,
+            WeeklyReview.state == "posted",
         )
     )
     if newer is not None:

@@ -61,6 +61,7 @@ class ReviewFigures:
     account_name: str
     champion_user_id: str
     csm_user_id: str
+    desired_outcome: str | None
     due_at: datetime
     tz: str  # the champion's zone: the week is theirs
     rates: dict[Side, SideRates]
@@ -188,6 +189,7 @@ def review_figures(session: Session, review: WeeklyReview) -> ReviewFigures:
         account_name=account.name,
         champion_user_id=account.champion_user_id,
         csm_user_id=account.csm_user_id,
+        desired_outcome=account.desired_outcome,
         due_at=due_at,
         tz=tz.key,
         rates=side_rates(session, account, end=due_at, tz=tz),

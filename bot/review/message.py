@@ -155,6 +155,11 @@ def review_blocks(figures: ReviewFigures) -> list[dict[str, Any]]:
             [
                 f"<@{figures.champion_user_id}>, <@{figures.csm_user_id}>: here is the week, so both sides go "
                 "into the next one confident.",
+                *(
+                    [f"_Desired Outcome:_ {escape(figures.desired_outcome)}"]
+                    if figures.desired_outcome
+                    else []
+                ),
                 "",
                 "*How each side did*",
                 *rate_lines(figures),

@@ -48,6 +48,7 @@ def history(sessions: sessionmaker[Session]) -> dict[str, int]:
         due_once = session.get_one(Commitment, one_off)
         due_once.rrule, due_once.due_on = None, date(2026, 12, 8)
         due_once.action = "Ship the <!here> SSO fix & docs"
+        session.get_one(Account, account_id).desired_outcome = "Cut onboarding to <2 weeks> & keep it"
         session.get_one(Commitment, paused).status = CommitmentStatus.PAUSED
         session.get_one(Commitment, unagreed).agreed_at = None
         review = WeeklyReview(
@@ -127,7 +128,8 @@ def test_the_message_states_the_figures_and_escapes_what_people_typed(
     assert "Customer side: this week kept 1 of 1 (100 %) · last 4 weeks kept 2.5 of 4 (62 %)" in text
     assert "Vendor side: this week kept 0 of 1 (0 %) · last 4 weeks kept 1 of 2 (50 %)" in text
     assert "Ship the &lt;!here&gt; SSO fix &amp; docs” — <@U0ENG>, due Tue 08 Dec" in text
-    assert "<!here>" not in text
+    assert "_Desired Outcome:_ Cut onboarding to &lt;2 weeks&gt; &amp; keep it" in text
+    assert "<!here>" not in text and "<2 weeks>" not in text
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert [(b["action_id"], b["value"]) for b in buttons] == [
         ("review_confident", str(ids["review"])),
