@@ -310,3 +310,33 @@ def test_a_review_missed_while_the_clock_was_down_is_not_posted_days_late_and_re
         session.get_one(Account, account_id).review_enabled = False
     assert post_due_reviews(sessions, gateway, now=REVIEW_AT + timedelta(days=14)) == 0
     assert len(review_posts(emulator)) == 1
+
+
+def test_not_sure_opens_no_form_for_an_outsider_and_last_weeks_review_is_out_of_date(
+    web: RunningApp,
+    sessions: sessionmaker[Session],
+    emulator: SlackEmulator,
+    gateway: SlackGateway,
+    clock: Clock,
+) -> None:
+    acme(sessions)
+    assert post_due_reviews(sessions, gateway, now=REVIEW_AT) == 1
+    assert post_due_reviews(sessions, gateway, now=REVIEW_AT + timedelta(weeks=1)) == 1
+    last_week, this_week = reviews(sessions)
+    clock.now = REVIEW_AT + timedelta(weeks=1, hours=1)
+    web.slack.click(
+        action_id="review_unsure", value=str(this_week.id), user_id=OTHER_CHAMPION, channel_id=SHARED_CHANNEL,
+        message_ts=this_week.message_ts,
+    )  # fmt: skip
+    web.slack.click(
+        action_id="review_confident", value=str(last_week.id), user_id=CHAMPION, channel_id=SHARED_CHANNEL,
+        message_ts=last_week.message_ts,
+    )  # fmt: skip
+    refusals = {r.params["user"]: r.params["text"] for r in emulator.wait_for("chat.postEphemeral", count=2)}
+    assert refusals[OTHER_CHAMPION].startswith("Only the people on Acme")
+    assert (
+        refusals[CHAMPION]
+        == "This is an earlier week's review; please answer this week's. Nothing was recorded."
+    )
+    assert emulator.calls_to("views.open") == [] and emulator.calls_to("chat.update") == []
+    assert answers(sessions) == [] and diary(sessions) == []
