@@ -21,6 +21,7 @@ from bot.checkins.sending import send_due
 from bot.diary.sharing import share_pending
 from bot.digest.posting import post_due_digests
 from bot.escalation.posting import retry_pending_posts, run_rules
+from bot.review.posting import post_due_reviews
 from bot.slack.deliveries import forget_old_deliveries
 from bot.slack.gateway import SlackGateway
 from models import ClockPass
@@ -40,6 +41,7 @@ class PassReport(CheckinCounts):
     shared: int = 0
     escalations: int = 0
     digests: int = 0
+    reviews: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -90,6 +92,7 @@ def _steps(
         ("escalation posts", None, lambda: retry_pending_posts(sessions, gateway, now=now)),
         ("agreement reminders", None, lambda: remind_pending(sessions, gateway, now=now)),
         ("shared diary", "shared", lambda: share_pending(sessions, gateway, now=now)),
+        ("weekly reviews", "reviews", lambda: post_due_reviews(sessions, gateway, now=now)),
         ("digests", "digests", lambda: post_due_digests(sessions, gateway, now=now)),
         ("delivery log", None, lambda: forget_old_deliveries(sessions, now=now)),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import SLACK_ID
@@ -27,13 +27,21 @@ class WeeklyReview(Base):
     enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     week_start: Mapped[date]
-    # claimed → posted; claimed → failed (Slack refused; retried on a later pass)
+    # claimed → posted; claimed → failed (Slack refused, or the pass died: retried on a later pass)
     state: Mapped[str] = mapped_column(String(20))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     channel_id: Mapped[str] = mapped_column(String(SLACK_ID))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # The instant the review fell (the champion's weekday and time): its figures are as of then, so a
+    # redraw after an answer shows the same week.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Posts Slack refused, and when the next try may go (back-off, or Slack's Retry-After).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The refusal the CSM was told about (not_in_channel, is_archived…), so they hear it once.
+    problem_told: Mapped[str | None] = mapped_column(String(200))
 
 
 class ReviewAnswer(Base):

@@ -197,3 +197,41 @@ def silent_commitments(
             )
         )
     return silent
+
+
+# -- the weekly review: "Not sure about next week" ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnsureAnswer:
+    """Someone on the account answered the weekly review "Not sure", with their note."""
+
+    account: str
+    user_id: str
+    side: str
+    note: str | None
+
+
+def unsure_answers(
+    session: Session, ids: list[int], names: dict[int, str], *, start: datetime, end: datetime
+) -> list[UnsureAnswer]:
+    """ "Not sure" answers to the reviews that fell in the period: either side going into the week unsure
+    is for a manager to look at before it slips."""
+    from models.review import ReviewAnswer, WeeklyReview
+
+    fell = func.coalesce(WeeklyReview.due_at, WeeklyReview.claimed_at)
+    rows = session.execute(
+        select(WeeklyReview.account_id, ReviewAnswer.user_id, ReviewAnswer.side, ReviewAnswer.note)
+        .join(ReviewAnswer, ReviewAnswer.review_id == WeeklyReview.id)
+        .where(
+            WeeklyReview.account_id.in_(ids),
+            fell >= start,
+            fell < end,
+            ReviewAnswer.confident.is_(False),
+        )
+        .order_by(ReviewAnswer.answered_at, ReviewAnswer.id)
+    ).all()
+    return [
+        UnsureAnswer(account=names[account_id], user_id=user_id, side=side, note=note)
+        for account_id, user_id, side, note in rows
+    ]

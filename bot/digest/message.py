@@ -19,9 +19,10 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from bot.checkins.message import SECTION_LIMIT, TEXT_LIMIT, truncate
-from bot.digest.attention import AwaitingAgreement, OpenEpisode, SilentCommitment
+from bot.digest.attention import AwaitingAgreement, OpenEpisode, SilentCommitment, UnsureAnswer
 from bot.digest.figures import TREND_THRESHOLD, TREND_WEEKS, AccountScore, SideScore
 from bot.digest.report import DigestReport
+from bot.digest.reviews import AccountReview
 from bot.escalation.message import KIND_TITLES
 from bot.slack.mrkdwn import escape
 from models import Side
@@ -109,6 +110,7 @@ def _person(report: DigestReport, user_id: str) -> str:
 def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[dict[str, Any]]:
     blocks = _opening(report, heading=heading)
     blocks += _sections(_scorecard_lines(report))
+    blocks += _sections(_review_lines(report))
     attention = [
         "\n".join(lines)
         for lines in (
@@ -133,6 +135,7 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
                     f"({u.checkins} check-in{'s' if u.checkins != 1 else ''})"
                 ),
             ),
+            _listed("Not sure about next week", report.unsure, lambda u: _unsure_line(report, u)),
         )
         if lines
     ]
@@ -180,6 +183,35 @@ def _scorecard_lines(report: DigestReport) -> list[str]:
             f"…and {len(report.accounts) - len(shown)} more accounts: the full table is in the CSV in the thread."
         )
     return lines
+
+
+def _review_lines(report: DigestReport) -> list[str]:
+    """Each account's weekly review of the period: who is confident about next week and who is not."""
+    if not report.reviews:
+        return []
+    shown = report.reviews[:MAX_ACCOUNTS_SHOWN]
+    lines = ["*Weekly reviews* — confident about next week?"] + [_review_line(report, r) for r in shown]
+    if len(report.reviews) > len(shown):
+        lines.append(f"…and {len(report.reviews) - len(shown)} more accounts.")
+    return lines
+
+
+def _review_line(report: DigestReport, review: AccountReview) -> str:
+    if not review.posted:
+        return f"{escape(review.account)} — the review could not be posted in the shared channel"
+    if not review.answers:
+        return f"{escape(review.account)} — no answers"
+    parts = []
+    for title, answers in (("confident", review.confident), ("not sure", review.unsure)):
+        if answers:
+            names = ", ".join(f"{_person(report, a.user_id)} ({a.side})" for a in answers)
+            parts.append(f"{title}: {names}")
+    return f"{escape(review.account)} — " + " · ".join(parts)
+
+
+def _unsure_line(report: DigestReport, answer: UnsureAnswer) -> str:
+    note = f": “{escape(truncate(answer.note, 150))}”" if answer.note else ""
+    return f"{escape(answer.account)} — {_person(report, answer.user_id)} ({answer.side}){note}"
 
 
 def _episode_line(report: DigestReport, e: OpenEpisode, *, now: datetime) -> str:
@@ -261,6 +293,7 @@ def needs_table(report: DigestReport) -> bool:
         len(report.awaiting),
         len(report.silent),
         len(report.undeliverable),
+        len(report.unsure),
     )
     return len(report.accounts) > MAX_ACCOUNTS_SHOWN or any(n > MAX_LIST_SHOWN for n in lists)
 

@@ -15,10 +15,12 @@ from bot.digest.attention import (
     OpenEpisode,
     SilentCommitment,
     Undeliverable,
+    UnsureAnswer,
     awaiting_agreements,
     open_episodes,
     silent_commitments,
     undeliverable_people,
+    unsure_answers,
 )
 from bot.digest.figures import (
     CHART_WEEKS,
@@ -35,6 +37,7 @@ from bot.digest.figures import (
     week_boundaries,
     weekly_portfolio,
 )
+from bot.digest.reviews import AccountReview, week_reviews
 from bot.digest.settings import DigestSchedule
 from models import Account, Person, Side
 
@@ -56,6 +59,9 @@ class DigestReport:
     people: dict[str, str] = field(default_factory=dict)
     # People whose check-ins could be delivered nowhere in the period (bot not in the channel, …).
     undeliverable: list[Undeliverable] = field(default_factory=list)
+    # The weekly reviews that fell in the period, per account, and the "Not sure" answers among them.
+    reviews: list[AccountReview] = field(default_factory=list)
+    unsure: list[UnsureAnswer] = field(default_factory=list)
 
     @property
     def at_risk(self) -> list[AccountScore]:
@@ -78,6 +84,7 @@ def build_digest(
     silent = silent_commitments(session, ids, names, start=period_start, end=period_end)
     undeliverable = undeliverable_people(session, ids, names, start=period_start, end=period_end)
     chart_weeks = [w.astimezone(schedule.zone).date() for w in weeks[:CHART_WEEKS]]
+    reviews = week_reviews(session, ids, names, start=period_start, end=period_end)
     return DigestReport(
         period_start=period_start,
         period_end=period_end,
@@ -98,8 +105,10 @@ def build_digest(
             customer=list(reversed(weekly_rows[Side.CUSTOMER][:CHART_WEEKS])),
             vendor=list(reversed(weekly_rows[Side.VENDOR][:CHART_WEEKS])),
         ),
-        people=_display_names(session, accounts, episodes, silent, undeliverable),
+        people=_display_names(session, accounts, episodes, silent, undeliverable, reviews),
         undeliverable=undeliverable,
+        reviews=reviews,
+        unsure=unsure_answers(session, ids, names, start=period_start, end=period_end),
     )
 
 
@@ -130,8 +139,10 @@ def _display_names(
     episodes: list[OpenEpisode],
     silent: list[SilentCommitment],
     undeliverable: list[Undeliverable],
+    reviews: list[AccountReview],
 ) -> dict[str, str]:
     wanted = {a.csm_user_id for a in accounts} | {a.champion_user_id for a in accounts}
+    wanted |= {answer.user_id for review in reviews for answer in review.answers}
     wanted |= {e.acknowledged_by for e in episodes if e.acknowledged_by}
     wanted |= {c.owner_user_id for c in silent}
     wanted |= {u.user_id for u in undeliverable}

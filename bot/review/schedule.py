@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import calendar
-from datetime import time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from bot.checkins.schedule import local_instant
 from models import Account
 
 # Friday afternoon, so both sides go into the new week confident (the account's `review:` changes it).
@@ -39,3 +41,25 @@ def review_words(account: Account) -> str:
     return (
         f"{calendar.day_name[review_weekday(account)]}s at {review_time(account):%H:%M} (the champion's time)"
     )
+
+
+def review_due(account: Account, *, tz: ZoneInfo, now: datetime) -> datetime | None:
+    """The instant (UTC) of the review the clock should be posting at `now`, or None.
+
+    A review falls on its weekday at its time on the champion's wall clock, and stays due for the rest
+    of that local day: a clock that was down at 15:00 still posts it at 17:00, but not on Saturday —
+    a review posted days late talks about a week that is over. `review:off` means never.
+    """
+    if not account.review_enabled:
+        return None
+    today = now.astimezone(tz).date()
+    if today.weekday() != review_weekday(account):
+        return None
+    instant = local_instant(today, review_time(account), tz)
+    return instant if instant <= now else None
+
+
+def week_of(instant: datetime, tz: ZoneInfo) -> date:
+    """The Monday of the review's local week: one review per account and week, even if its day moves."""
+    day = instant.astimezone(tz).date()
+    return day - timedelta(days=day.weekday())

@@ -8,10 +8,12 @@ from bot.accounts.plan_message import AGREE, DISCUSS
 from bot.checkins.message import ACTION_PREFIX
 from bot.diary.pages import PAGE_ACTION
 from bot.escalation.message import ACK, AUTOPSY, RESOLVE
+from bot.review.message import CONFIDENT, UNSURE
 from handlers.actions.agreement import on_agreement
 from handlers.actions.checkin import on_answer
 from handlers.actions.diary import ack_page, turn_page
 from handlers.actions.escalation import on_escalation
+from handlers.actions.review import on_review_answer
 from handlers.deps import Deps, bind
 
 
@@ -23,3 +25,5 @@ def register(app: App, deps: Deps) -> None:
     app.action(re.compile(f"^{PAGE_ACTION}_"))(ack=ack_page, lazy=[bind(turn_page, deps)])
     for action_id in (ACK, RESOLVE, AUTOPSY):
         app.action(action_id)(bind(on_escalation, deps))
+    for action_id in (CONFIDENT, UNSURE):
+        app.action(action_id)(bind(on_review_answer, deps))

@@ -5,10 +5,12 @@ from slack_bolt import App
 from bot.checkins.note_form import NOTE_FORM
 from bot.commands.forms import ACCOUNT_FORM, COMMIT_FORM
 from bot.escalation.autopsy import AUTOPSY_FORM, RESOLVE_FORM
+from bot.review.message import UNSURE_FORM
 from handlers.deps import Deps, bind
 from handlers.views.escalation import on_resolve
 from handlers.views.forms import ack_form, read_once, run_form
 from handlers.views.note import on_note
+from handlers.views.review import on_review_note
 
 
 def register(app: App, deps: Deps) -> None:
@@ -16,3 +18,4 @@ def register(app: App, deps: Deps) -> None:
         app.view(callback_id, middleware=[bind(read_once, deps)])(ack=ack_form, lazy=[bind(run_form, deps)])
     app.view(NOTE_FORM)(bind(on_note, deps))
     app.view(RESOLVE_FORM)(bind(on_resolve, deps))
+    app.view(UNSURE_FORM)(bind(on_review_note, deps))
