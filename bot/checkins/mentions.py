@@ -46,11 +46,14 @@ class MentionAnswer:
 def parse_mention(text: str, *, bot_user_id: str | None) -> MentionAnswer | None:
     """The answer a mention asks for, from the text as Slack sends it; None when it is not one.
 
-    Every mention of the bot is dropped wherever it stands ("thanks <@bot>, done #12" still reads
-    as `done #12`); the note keeps the person's words, unescaped and cleaned for storing.
+    The command follows the bot's mention; the note keeps the person's words (other people's mentions
+    included), unescaped and cleaned for storing.
     """
     own = re.compile(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>") if bot_user_id else _MENTION
-    rest = own.sub(" ", text).strip().lstrip(",:;").strip()
+    parts = own.split(text, maxsplit=1)
+    # What follows the first mention of the bot ("thanks <@bot>, done #12"); "not done #12" never
+    # reads as "done #12", because the command must come first.
+    rest = own.sub(" ", parts[-1]).strip().lstrip(",:;").strip()
     matched = _COMMAND.match(rest)
     if matched is None:
         return None

@@ -30,7 +30,7 @@ def typed_by_person(event: dict[str, Any], *, bot_user_id: str | None) -> bool:
 
 def mentions(text: str, user_id: str | None) -> bool:
     """`<@U123>` or `<@U123|name>` in the text as Slack sends it."""
-    return bool(user_id) and f"<@{user_id}" in text
+    return bool(user_id) and (f"<@{user_id}>" in text or f"<@{user_id}|" in text)
 
 
 def message_key(*, channel_id: str, message_ts: str) -> str:
