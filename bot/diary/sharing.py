@@ -1,6 +1,7 @@
 """Copying diary entries into the account's shared channel, one thread a week, so both sides read the
 same record. Private vendor notes stay out. Each copy is claimed in the database before it is posted,
-so several clock passes never post an entry twice.
+so several clock passes never post an entry twice. An entry that someone wrote in the thread
+themselves is marked shared as it is recorded (`already_in_thread`): it is never posted back.
 """
 
 from __future__ import annotations
@@ -29,6 +30,24 @@ def week_start(moment: datetime) -> date:
 
 def thread_title(start: date) -> str:
     return f"Accountability diary — week of {start.day} {start:%b}"
+
+
+def already_in_thread(
+    session: Session, *, entry: DiaryEntry, thread: DiaryThread, message_ts: str, now: datetime
+) -> None:
+    """The entry is a person's own reply in the week's thread: the thread shows it already."""
+    insert_once(
+        session,
+        DiaryShare,
+        {
+            "entry_id": entry.id,
+            "team_id": thread.team_id,
+            "thread_id": thread.id,
+            "message_ts": message_ts,
+            "claimed_at": now,
+        },
+        unique=["entry_id"],
+    )
 
 
 def share_pending(

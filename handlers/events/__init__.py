@@ -4,9 +4,11 @@ from slack_bolt import App
 
 from handlers.deps import Deps, bind
 from handlers.events.home import publish_home
-from handlers.events.messages import on_direct_message
+from handlers.events.mentions import on_app_mention
+from handlers.events.messages import on_message
 
 
 def register(app: App, deps: Deps) -> None:
     app.event("app_home_opened")(bind(publish_home, deps))
-    app.event("message")(bind(on_direct_message, deps))
+    app.event("message")(bind(on_message, deps))
+    app.event("app_mention")(bind(on_app_mention, deps))

@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
@@ -29,6 +29,7 @@ from bot.accounts.registry import AccountAdd, create_account
 from bot.clock_pass import run_due_work
 from bot.diary import entries as diary
 from bot.diary.pages import PAGE_ACTION
+from bot.diary.sharing import share_pending
 from bot.escalation.message import ACK, AUTOPSY, RESOLVE
 from bot.escalation.posting import publish
 from bot.settings import Settings
@@ -110,6 +111,9 @@ class Scene:
     escalation_id: int = 0
     escalation_ts: str = ""
     entry_id: int = 0
+    customer_commitment: int = 0
+    channel_checkin_ts: str = ""
+    diary_thread_ts: str = ""
 
 
 @dataclass
@@ -244,9 +248,23 @@ def seed(world: World) -> None:
     )
     escalation_id = open_escalation(sessions, account_id=acme_id, opened_at=MON_10, commitment_id=customer)
     publish(sessions, gateway, escalation_id, now=MON_10)
+    # Last week's check-in of the same commitment, posted in the shared channel and still open, and
+    # the week's diary thread there: the threads people reply in.
+    post = gateway.post_message(SHARED_CHANNEL, text=f"Check-in for <@{CHAMPION}>")
+    with sessions.begin() as session:
+        session.add(
+            CheckIn(
+                team_id=VENDOR_TEAM, commitment_id=customer, scheduled_at=MON_10 - timedelta(days=7),
+                state=CheckInState.SENT, sent_at=MON_10 - timedelta(days=7), place="channel",
+                channel_id=SHARED_CHANNEL, message_ts=post.ts,
+            )
+        )  # fmt: skip
+    share_pending(sessions, gateway, now=MON_10)
     scene = world.scene
     with sessions() as session:
-        checkin = session.scalars(select(CheckIn).where(CheckIn.commitment_id == customer)).one()
+        checkin = session.scalars(
+            select(CheckIn).where(CheckIn.commitment_id == customer, CheckIn.message_ts != post.ts)
+        ).one()
         assert checkin.state is CheckInState.SENT and checkin.message_ts
         agreement = session.scalars(select(models.Agreement)).one()
         assert agreement.message_ts
@@ -257,6 +275,13 @@ def seed(world: World) -> None:
         scene.checkin_id, scene.checkin_ts = checkin.id, checkin.message_ts
         scene.agreement_id, scene.plan_ts = agreement.id, agreement.message_ts
         scene.escalation_id, scene.escalation_ts = escalation_id, episode.message_ts
+        scene.customer_commitment, scene.channel_checkin_ts = customer, post.ts
+        scene.diary_thread_ts = (
+            session.scalars(
+                select(models.DiaryThread.message_ts).order_by(models.DiaryThread.week_start.desc())
+            ).first()
+            or ""
+        )
         scene.entry_id = (
             session.scalars(
                 select(DiaryEntry.id).where(DiaryEntry.account_id == acme_id).order_by(DiaryEntry.id)
@@ -360,6 +385,19 @@ def typed_note(world: World, user: str) -> HttpResult:
     )
 
 
+def thread_reply(thread: Callable[[Scene], str]) -> Callable[[World, str], HttpResult]:
+    """A reply in a thread of the shared channel, from the person's own team as Slack Connect sends it."""
+    return lambda world, user: world.web.slack.channel_message(
+        "Rolled out to the sales team", user_id=user, channel=SHARED_CHANNEL, thread_ts=thread(world.scene)
+    )
+
+
+def mention_done(world: World, user: str) -> HttpResult:
+    return world.web.slack.mention(
+        f"<@UBOT> done #{world.scene.customer_commitment}", user_id=user, channel=SHARED_CHANNEL
+    )
+
+
 def home_opened(world: World, user: str) -> HttpResult:
     return world.web.slack.event(
         {"type": "app_home_opened", "user": user, "channel": world.emulator.dm_channel(user), "tab": "home"}
@@ -459,6 +497,9 @@ OPERATIONS = [
         ("chat.postMessage",),
     ),
     Operation("typed note in the DM", CHAMPION_ONLY, typed_note, ("chat.postMessage",)),
+    Operation("reply in a channel check-in's thread", CHAMPION_ONLY, thread_reply(lambda s: s.channel_checkin_ts), ("chat.postEphemeral",)),
+    Operation("reply in the week's diary thread", READERS, thread_reply(lambda s: s.diary_thread_ts), ("chat.postEphemeral",)),
+    Operation("@bot done #N in the shared channel", CHAMPION_ONLY, mention_done, ("chat.update", "chat.postEphemeral")),
     Operation("App Home", {"csm", "manager", "champion"}, home_opened, ("views.publish",), writes=False, shows=home_shows_acme),
 ]  # fmt: skip
 
