@@ -84,20 +84,21 @@ def test_a_guest_of_the_vendors_workspace_in_the_escalation_channel_is_refused_t
 
 
 @pytest.mark.parametrize(
-    ("setup", "expected"),
+    ("bot_member", "is_archived", "expected"),
     [
-        ({"bot_member": False}, "Invite @accountability to <#C0ESCAL> first"),
-        ({"is_archived": True}, "<#C0ESCAL> is archived"),
+        (False, False, "Invite @accountability to <#C0ESCAL> first"),
+        (True, True, "<#C0ESCAL> is archived"),
     ],
 )
 def test_escalation_channel_the_bot_cannot_post_in_is_refused(
     web: RunningApp,
     emulator: SlackEmulator,
     sessions: sessionmaker[Session],
-    setup: dict[str, bool],
+    bot_member: bool,
+    is_archived: bool,
     expected: str,
 ) -> None:
-    emulator.set_channel(ESCALATION_CHANNEL, **setup)
+    emulator.set_channel(ESCALATION_CHANNEL, bot_member=bot_member, is_archived=is_archived)
     assert expected in run(web, emulator, ADD_ACME)
     assert counts(sessions) == (0, 0, 0)
 
