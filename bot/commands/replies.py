@@ -36,7 +36,7 @@ def _where_checkins_go(account: Account) -> str:
     where = {
         "dm": "Check-ins go to each owner by DM.",
         "channel": f"Check-ins are posted in {shared}, mentioning their owner.",
-    }.get(account.checkin_delivery, f"Check-ins go by DM, and to {shared} for anyone I can't DM.")
+    }.get(account.checkin_delivery, f"Check-ins go by DM, and to {shared} for anyone DMs don't reach.")
     return (
         f"{where} (`checkins:dm|channel|auto` on the account changes it; "
         "`/accountability person @x checkins:…` for one person.)"

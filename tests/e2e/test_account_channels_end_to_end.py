@@ -136,7 +136,7 @@ def test_reply_says_the_shared_channel_is_shared_where_checkins_go_and_when_the_
     reply = run(web, emulator, ADD_ACME)
     assert "Account *Acme* created" in reply
     assert "<#C0SHARED> is shared with another organisation" in reply
-    assert "Check-ins go by DM, and to <#C0SHARED> for anyone I can't DM" in reply
+    assert "Check-ins go by DM, and to <#C0SHARED> for anyone DMs don't reach" in reply
     assert "Weekly review in <#C0SHARED>: Fridays at 15:00 (the champion's time)" in reply
 
 
