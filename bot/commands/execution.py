@@ -1,7 +1,8 @@
 """How each subcommand is carried out once parsed and allowed.
 
-Slack is asked about people before any transaction opens (a Slack call never holds a lock), then the
-write happens in one transaction, so a refusal at any step leaves the database as it was.
+Slack is asked about people (and, for accounts, their channels: `bot.accounts.channels`) before any
+transaction opens (a Slack call never holds a lock), then the write happens in one transaction, so a
+refusal at any step leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
@@ -123,7 +124,7 @@ def add_account(run: Execution, command: AccountAdd) -> str:
     )
     # One channel for both jobs is refused by create_account, in words of its own: no need to ask Slack.
     distinct = command.shared_channel_id != command.escalation_channel_id
-    judged = judge_channels(run, channels, Checks()) if distinct else Judged(shared_is_ext_shared=None)
+    judged = _judge_channels(run, channels, Checks()) if distinct else Judged(shared_is_ext_shared=None)
     needed = [(command.champion_user_id, Side.CUSTOMER)]
     needed += [(user, Side.VENDOR) for user in (command.csm_user_id, command.manager_user_id) if user]
     with run.writing(needed) as (session, people):
@@ -135,7 +136,7 @@ def add_account(run: Execution, command: AccountAdd) -> str:
     return _tell_csm(run, csm_user_id=csm_user_id, zones_unknown=zones, reply=reply)
 
 
-def judge_channels(run: Execution, channels: AccountChannels, checks: Checks) -> Judged:
+def _judge_channels(run: Execution, channels: AccountChannels, checks: Checks) -> Judged:
     return judge(
         run.gateway,
         run.sessions,
@@ -166,8 +167,7 @@ def edit(run: Execution, command: AccountEdit) -> str:
         if not may_manage(run.actor, before):
             raise Refusal(manage_refusal(before))
         current = _channels_of(before)
-    intended = replace(
-        current,
+    intended = AccountChannels(
         shared_channel_id=changes.get("channel") or current.shared_channel_id,
         escalation_channel_id=changes.get("escalations") or current.escalation_channel_id,
         digest_channel_id=changes.get("digest", current.digest_channel_id),
@@ -183,7 +183,7 @@ def edit(run: Execution, command: AccountEdit) -> str:
         digest=changes.get("digest") is not None,
     )
     distinct = intended.shared_channel_id != intended.escalation_channel_id
-    judged = judge_channels(run, intended, checks) if distinct else Judged(shared_is_ext_shared=None)
+    judged = _judge_channels(run, intended, checks) if distinct else Judged(shared_is_ext_shared=None)
     needed = [(value, sides[key]) for key, value in command.changes if key in sides and value]
     with run.writing(needed) as (session, people):
         _vendor_only(people, [(names[key], value) for key, value in command.changes if key in names])

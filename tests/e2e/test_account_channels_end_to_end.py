@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.accounts.channels import MEMBERS_JUDGED
 from bot.slack.gateway import SlackGateway
 from models import Account, DiaryEntry, Person
 from slack_emulator import SlackEmulator
@@ -314,6 +315,27 @@ def test_the_csm_is_told_by_dm_when_someone_else_named_the_person(
     assert f"Slack has no time zone for <@{NO_ZONE}>" in dm.params["text"]
 
 
+def test_a_csm_who_cannot_be_told_by_dm_is_named_in_the_reply_instead(
+    web: RunningApp, emulator: SlackEmulator
+) -> None:
+    champion_without_zone(emulator)
+    emulator.set_dm_error(CSM, "restricted_action")
+    try:
+        reply = run(
+            web,
+            emulator,
+            f"account add Acme channel:<#C0SHARED> escalations:<#C0ESCAL> champion:<@{NO_ZONE}> csm:<@{CSM}>",
+            user_id=ADMIN,
+        )
+    finally:
+        emulator.set_dm_error(CSM, None)
+    assert (
+        f"I couldn't tell <@{CSM}> this by DM (the workspace's settings don't let the bot post there)"
+        in reply
+    )
+    assert "restricted_action" not in reply
+
+
 def test_a_refresh_without_a_zone_keeps_the_zone_someone_set(
     web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], clock: Clock
 ) -> None:
@@ -358,3 +380,17 @@ def test_a_colleague_in_a_sibling_grid_workspace_is_vendor_side_and_another_orga
         sibling = session.scalars(select(Person).where(Person.user_id == SIBLING)).one()
         assert not sibling.is_external
         assert session.scalars(select(Account.csm_user_id)).one() == SIBLING
+
+
+def test_a_very_large_vendor_channel_is_judged_by_slack_connect_alone_without_a_lookup_per_member(
+    web: RunningApp, emulator: SlackEmulator
+) -> None:
+    crowd = [f"U0CROWD{n:03d}" for n in range(MEMBERS_JUDGED + 20)]
+    for user_id in crowd:
+        emulator.add_user(user_id, team_id=VENDOR_TEAM)
+    emulator.add_channel("C0ALLHANDS", name="all-hands", members=[*VENDOR_PEOPLE, *crowd])
+    reply = run(
+        web, emulator, "account add Acme channel:<#C0SHARED> escalations:<#C0ALLHANDS> champion:<@U0CHAMP>"
+    )
+    assert "Account *Acme* created" in reply
+    assert not any(c.params["user"] in crowd for c in emulator.calls_to("users.info"))
