@@ -110,8 +110,11 @@ def emulator(emulator_server: SlackEmulator) -> SlackEmulator:
         is_ext_shared=True,
         members=[CSM, ADMIN, ENGINEER, OUTSIDER_VENDOR, CHAMPION],
     )
-    emulator_server.add_channel(ESCALATION_CHANNEL, name="acme-escalations")
-    emulator_server.add_channel("C0CSMDESK", name="csm-desk")
+    # The vendor's own channels name their members: users other tests add to the session's emulator
+    # (guests, people of other organisations) must not end up in them.
+    vendor_people = [CSM, ADMIN, ENGINEER, OUTSIDER_VENDOR]
+    emulator_server.add_channel(ESCALATION_CHANNEL, name="acme-escalations", members=vendor_people)
+    emulator_server.add_channel("C0CSMDESK", name="csm-desk", members=vendor_people)
     return emulator_server
 
 

@@ -7,6 +7,7 @@ profiles are refreshed when older than a day, and read from the table otherwise.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -73,19 +74,31 @@ def upsert_person(
             raise Refusal(f"<@{user_id}> has been deactivated in Slack.")
         person.home_team_id = profile.team_id
         person.display_name = profile.name[:120]
-        # A profile without a zone keeps the one on record (set with `person @x tz:…`).
-        if profile.tz is not None and person.id is not None and person.tz != profile.tz:
+        # Slack leaves the zone out for some people of another organisation: a refresh without one
+        # keeps the zone someone set (`/accountability person @x tz:…`); None means "unknown" (UTC).
+        tz = profile.tz if profile.tz is not None else person.tz
+        if person.id is not None and person.tz != tz:
             # Their check-ins move with them: the clock must recompute when the next one falls.
             session.execute(
                 update(Commitment).where(Commitment.owner_id == person.id).values(next_checkin_at=None)
             )
-        if profile.tz is not None:
-            person.tz = profile.tz
+        person.tz = tz
         person.is_external = not Installation(team_id, enterprise_id).employs(profile)
         person.profile_checked_at = now
     person.side = Side.CUSTOMER if person.is_external else role_side
     session.flush()
     return person
+
+
+def zone_unknown_untold(people: Iterable[Person]) -> list[str]:
+    """The people Slack gave no time zone, not yet told of: their check-ins fall in UTC (see
+    `bot.checkins.schedule.zone`) until someone sets one. Marked told, so the CSM hears it once."""
+    untold: list[str] = []
+    for person in dict.fromkeys(people):
+        if person.tz is None and not person.tz_unknown_told:
+            person.tz_unknown_told = True
+            untold.append(person.user_id)
+    return untold
 
 
 def identify(

@@ -1,11 +1,13 @@
 """How each subcommand is carried out once parsed and allowed.
 
-Slack is asked about people before any transaction opens (a Slack call never holds a lock), then the
-write happens in one transaction, so a refusal at any step leaves the database as it was.
+Slack is asked about people (and, for accounts, their channels: `bot.accounts.channels`) before any
+transaction opens (a Slack call never holds a lock), then the write happens in one transaction, so a
+refusal at any step leaves the database as it was.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -15,11 +17,13 @@ from typing import TypedDict
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.accounts.access import Actor, manage_refusal, may_manage
+from bot.accounts.access import CREATE_REFUSAL, Actor, manage_refusal, may_create_accounts, may_manage
 from bot.accounts.agreements import post_agreement
+from bot.accounts.channels import AccountChannels, Checks, Judged, judge
 from bot.accounts.commitments import Commit, close, create_commitment, pause, resume
+from bot.accounts.installation import Installation
 from bot.accounts.listing import list_commitments
-from bot.accounts.people import fetch_profiles, upsert_person
+from bot.accounts.people import fetch_profiles, upsert_person, zone_unknown_untold
 from bot.accounts.person_settings import PersonSettings, person_settings
 from bot.accounts.plan_version import plan_changed
 from bot.accounts.registry import (
@@ -40,8 +44,12 @@ from bot.digest.settings import DigestSettings, change_digest_settings
 from bot.errors import Refusal
 from bot.escalation.autopsy import AutopsyInput, record_autopsy
 from bot.escalation.policy import policy_of, with_overrides
-from bot.slack.gateway import SlackGateway
+from bot.slack.errors import plain
+from bot.slack.gateway import SlackDeliveryError, SlackGateway
+from bot.slack.mrkdwn import escape
 from models import Account, CommitmentStatus, DiaryEntry, Person, Side
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,21 +96,106 @@ def _vendor_only(people: dict[str, Person], roles: Iterable[tuple[str, str | Non
             )
 
 
+def _installation(actor: Actor) -> Installation:
+    return Installation(team_id=actor.team_id, enterprise_id=actor.enterprise_id)
+
+
+def _tell_csm(run: Execution, *, csm_user_id: str, zones_unknown: list[str], reply: str) -> str:
+    """The CSM hears of people without a time zone even when someone else ran the command (by DM);
+    a DM that fails is said in the reply, never dropped."""
+    if not zones_unknown or csm_user_id == run.actor.user_id:
+        return reply
+    try:
+        run.gateway.post_message(csm_user_id, text=replies.zones_unknown_for_csm(zones_unknown))
+    except SlackDeliveryError as exc:
+        log.warning("CSM %s not told of unknown zones: %s failed: %s", csm_user_id, exc.method, exc.error)
+        return reply + "\n" + replies.csm_not_told(csm_user_id, plain(exc.error))
+    return reply
+
+
 def add_account(run: Execution, command: AccountAdd) -> str:
+    if not may_create_accounts(run.actor):
+        raise Refusal(CREATE_REFUSAL)
+    channels = AccountChannels(
+        shared_channel_id=command.shared_channel_id,
+        escalation_channel_id=command.escalation_channel_id,
+        digest_channel_id=command.digest_channel_id,
+        champion_user_id=command.champion_user_id,
+        checkin_delivery=command.checkin_delivery,
+    )
+    # One channel for both jobs is refused by create_account, in words of its own: no need to ask Slack.
+    distinct = command.shared_channel_id != command.escalation_channel_id
+    judged = _judge_channels(run, channels, Checks()) if distinct else Judged(shared_is_ext_shared=None)
     needed = [(command.champion_user_id, Side.CUSTOMER)]
     needed += [(user, Side.VENDOR) for user in (command.csm_user_id, command.manager_user_id) if user]
     with run.writing(needed) as (session, people):
         _vendor_only(people, [("CSM", command.csm_user_id), ("manager", command.manager_user_id)])
-        return replies.account_created(create_account(session, command, actor=run.actor, now=run.now))
+        account = create_account(session, command, actor=run.actor, now=run.now)
+        zones = zone_unknown_untold(people.values())
+        reply = replies.account_created(account, judged=judged, zones_unknown=zones)
+        csm_user_id = account.csm_user_id
+    return _tell_csm(run, csm_user_id=csm_user_id, zones_unknown=zones, reply=reply)
+
+
+def _judge_channels(run: Execution, channels: AccountChannels, checks: Checks) -> Judged:
+    return judge(
+        run.gateway,
+        run.sessions,
+        installation=_installation(run.actor),
+        channels=channels,
+        checks=checks,
+        now=run.now,
+    )
+
+
+def _channels_of(account: Account) -> AccountChannels:
+    return AccountChannels(
+        shared_channel_id=account.shared_channel_id,
+        escalation_channel_id=account.escalation_channel_id,
+        digest_channel_id=account.digest_channel_id,
+        champion_user_id=account.champion_user_id,
+        checkin_delivery=account.checkin_delivery,
+    )
 
 
 def edit(run: Execution, command: AccountEdit) -> str:
     sides = {"champion": Side.CUSTOMER, "csm": Side.VENDOR, "manager": Side.VENDOR}
     names = {"csm": "CSM", "manager": "manager"}
+    changes = dict(command.changes)
+    with run.sessions() as session:
+        # Who may edit is settled before Slack is asked anything about the account's channels.
+        before = find_account(session, team_id=run.actor.team_id, name=command.name)
+        if not may_manage(run.actor, before):
+            raise Refusal(manage_refusal(before))
+        current = _channels_of(before)
+    intended = AccountChannels(
+        shared_channel_id=changes.get("channel") or current.shared_channel_id,
+        escalation_channel_id=changes.get("escalations") or current.escalation_channel_id,
+        digest_channel_id=changes.get("digest", current.digest_channel_id),
+        champion_user_id=changes.get("champion") or current.champion_user_id,
+        checkin_delivery=changes.get("checkins") or current.checkin_delivery,
+    )
+    checks = Checks(
+        shared="channel" in changes,
+        # Whether the champion can read the channel depends on the channel, on them, and on where
+        # their check-ins go.
+        champion=bool({"channel", "champion", "checkins"} & changes.keys()),
+        escalation="escalations" in changes,
+        digest=changes.get("digest") is not None,
+    )
+    distinct = intended.shared_channel_id != intended.escalation_channel_id
+    judged = _judge_channels(run, intended, checks) if distinct else Judged(shared_is_ext_shared=None)
     needed = [(value, sides[key]) for key, value in command.changes if key in sides and value]
     with run.writing(needed) as (session, people):
         _vendor_only(people, [(names[key], value) for key, value in command.changes if key in names])
-        return replies.account_updated(edit_account(session, command, actor=run.actor, now=run.now))
+        account = edit_account(session, command, actor=run.actor, now=run.now)
+        if checks.any and _channels_of(account) != intended:
+            # Someone else changed the account while Slack was being asked: what was judged is stale.
+            raise Refusal(f"{escape(account.name)} changed while I was checking it. Please try again.")
+        zones = zone_unknown_untold(people.values())
+        reply = replies.account_updated(account, judged=judged, zones_unknown=zones)
+        csm_user_id = account.csm_user_id
+    return _tell_csm(run, csm_user_id=csm_user_id, zones_unknown=zones, reply=reply)
 
 
 def commit(run: Execution, command: Commit) -> str:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.accounts.channels import Judged
 from bot.accounts.commitments import Commit, CreatedCommitment
 from bot.escalation.policy import Policy
+from bot.review.schedule import review_words
 from bot.slack.mrkdwn import escape
 from models import Account, DiaryEntry, Person
 
@@ -29,20 +31,84 @@ def _quoted(name: str) -> str:
     return f'"{escaped}"' if " " in name else escaped
 
 
-def account_created(account: Account) -> str:
+def _where_checkins_go(account: Account) -> str:
+    shared = f"<#{account.shared_channel_id}>"
+    where = {
+        "dm": "Check-ins go to each owner by DM.",
+        "channel": f"Check-ins are posted in {shared}, mentioning their owner.",
+    }.get(account.checkin_delivery, f"Check-ins go by DM, and to {shared} for anyone DMs don't reach.")
+    return (
+        f"{where} (`checkins:dm|channel|auto` on the account changes it; "
+        "`/accountability person @x checkins:…` for one person.)"
+    )
+
+
+def _shared_words(account: Account, is_ext_shared: bool | None) -> str | None:
+    shared = f"<#{account.shared_channel_id}>"
+    if is_ext_shared is None:
+        return None
+    if is_ext_shared:
+        return (
+            f"{shared} is shared with another organisation: the customer sees the diary and the plan there."
+        )
+    return (
+        f"{shared} is not shared with another organisation: the customer won't see what I post there "
+        "unless you invite them to it."
+    )
+
+
+def _review_words(account: Account) -> str:
+    words = review_words(account)
+    if words == "off":
+        return "Weekly review: off (`review:<day> <HH:MM>` turns it on)."
+    return f"Weekly review in <#{account.shared_channel_id}>: {words}."
+
+
+def zone_unknown(user_id: str) -> str:
+    return (
+        f"Slack has no time zone for <@{user_id}>, so their check-ins use UTC until you set one: "
+        f"`/accountability person <@{user_id}> tz:Europe/Paris`"
+    )
+
+
+def zones_unknown_for_csm(user_ids: list[str]) -> str:
+    """A DM to the account's CSM when someone else named the people."""
+    return "\n".join(zone_unknown(user_id) for user_id in user_ids)
+
+
+def csm_not_told(csm_user_id: str, reason: str) -> str:
+    return f"I couldn't tell <@{csm_user_id}> this by DM ({reason}): please pass it on."
+
+
+def _account_facts(account: Account, *, judged: Judged, zones_unknown: list[str]) -> str:
+    lines = [_where_checkins_go(account)]
+    shared = _shared_words(account, judged.shared_is_ext_shared)
+    if shared:
+        lines.append(shared)
+    lines.append(_review_words(account))
+    lines += judged.notes
+    lines += [zone_unknown(user_id) for user_id in zones_unknown]
+    return "\n".join(lines)
+
+
+def account_created(account: Account, *, judged: Judged, zones_unknown: list[str]) -> str:
     manager = f"manager <@{account.manager_user_id}>, " if account.manager_user_id else ""
     digest = f", digest in <#{account.digest_channel_id}>" if account.digest_channel_id else ""
     return (
         f"Account *{escape(account.name)}* created. Champion <@{account.champion_user_id}>, "
         f"CSM <@{account.csm_user_id}>, {manager}diary in <#{account.shared_channel_id}>, "
         f"escalations in <#{account.escalation_channel_id}>{digest}.\n"
+        f"{_account_facts(account, judged=judged, zones_unknown=zones_unknown)}\n"
         f'Next: `/accountability commit {_quoted(account.name)} customer|vendor @owner "agreed action" '
         "every monday`"
     )
 
 
-def account_updated(account: Account) -> str:
-    return f"Account *{escape(account.name)}* updated."
+def account_updated(account: Account, *, judged: Judged, zones_unknown: list[str]) -> str:
+    return (
+        f"Account *{escape(account.name)}* updated.\n"
+        f"{_account_facts(account, judged=judged, zones_unknown=zones_unknown)}"
+    )
 
 
 def commitment_recorded(

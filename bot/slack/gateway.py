@@ -112,6 +112,7 @@ def make_client(*, token: str | None, api_url: str, clock: bool = False) -> WebC
 class SlackGateway:
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        self._own_user_id: str | None = None
 
     def _call(self, method: str, *, form: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
         """JSON bodies by default; `form` for the read methods Slack only takes form-encoded."""
@@ -258,13 +259,24 @@ class SlackGateway:
                 break
         return members[:limit]
 
+    def own_user_id(self) -> str:
+        """The bot's own user ID (`auth.test`, asked once): it is a member of the channels it posts in,
+        and is no person to judge."""
+        if self._own_user_id is None:
+            self._own_user_id = str(self._call("auth.test").get("user_id") or "")
+        return self._own_user_id
+
     def user_profile(self, user_id: str) -> SlackProfile:
         user = self._call("users.info", form={"user": user_id})["user"]
         profile = user.get("profile") or {}
         return SlackProfile(
             user_id=user["id"],
             team_id=user.get("team_id"),
-            name=profile.get("display_name") or user.get("real_name") or user.get("name") or user["id"],
+            # What Slack itself shows, for people of another organisation too: the display name they
+            # chose, else their full name; the legacy `name` handle is not shown across organisations.
+            name=(profile.get("display_name") or "").strip()
+            or (profile.get("real_name") or "").strip()
+            or user["id"],
             tz=user.get("tz"),
             is_bot=bool(user.get("is_bot")),
             is_stranger=bool(user.get("is_stranger")),

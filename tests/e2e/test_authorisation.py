@@ -174,14 +174,19 @@ def world(
         (STRANGER, "T0ELSEWHERE", "Australia/Sydney", True),
     ):
         emulator.add_user(user_id, team_id=team_id, name=user_id.lower(), tz=tz, is_stranger=stranger)
-    for channel_id, name in (
-        ("C0DIGEST", "cs-managers"),
-        ("C0GLOBEX", "globex-shared"),
-        ("C0GLOBESC", "globex-escalations"),
-        ("C0NEWSH", "newco-shared"),
-        ("C0NEWESC", "newco-escalations"),
+    # Shared channels are Slack Connect channels (everyone known is in them); the vendor's own
+    # channels name their members, so no guest or customer is in them.
+    vendor_people = [CSM, ADMIN, ENGINEER, OUTSIDER_VENDOR, OTHER_CSM, MANAGER]
+    for channel_id, name, shared in (
+        ("C0DIGEST", "cs-managers", False),
+        ("C0GLOBEX", "globex-shared", True),
+        ("C0GLOBESC", "globex-escalations", False),
+        ("C0NEWSH", "newco-shared", True),
+        ("C0NEWESC", "newco-escalations", False),
     ):
-        emulator.add_channel(channel_id, name=name)
+        emulator.add_channel(
+            channel_id, name=name, is_ext_shared=shared, members=None if shared else vendor_people
+        )
     clock.now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
     world = World(web=web, emulator=emulator, sessions=sessions, gateway=gateway)
     seed(world)

@@ -88,7 +88,7 @@ def test_no_one_reads_another_accounts_diary(
     web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]
 ) -> None:
     emulator.add_channel("C0BETA", name="beta-shared", is_ext_shared=True)
-    emulator.add_channel("C0BETAESC", name="beta-escalations")
+    emulator.add_channel("C0BETAESC", name="beta-escalations", members=[CSM, OUTSIDER_VENDOR])
     run(web, emulator, ADD_ACME)
     run(web, emulator, ADD_BETA)
     write_entries(sessions, "Acme", 2)

@@ -27,7 +27,7 @@ def home_of(web: RunningApp, emulator: SlackEmulator, user_id: str) -> str:
 
 def set_up_two_accounts(web: RunningApp, emulator: SlackEmulator) -> None:
     emulator.add_channel("C0BETA", name="beta-shared", is_ext_shared=True)
-    emulator.add_channel("C0BETAESC", name="beta-escalations")
+    emulator.add_channel("C0BETAESC", name="beta-escalations", members=[CSM, OUTSIDER_VENDOR])
     run(web, emulator, ADD_ACME + ' outcome:"Acme onboards every team"')
     run(web, emulator, 'commit Acme customer <@U0CHAMP> "Send the usage report" every monday at 10:00')
     run(web, emulator, 'commit Acme vendor <@U0CSM> "Review the usage report" every monday at 12:00')

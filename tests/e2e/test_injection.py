@@ -95,7 +95,7 @@ def journey(
     clock: Clock,
 ) -> dict[str, list[Call]]:
     """The payload through every way in; returns, per way in, the calls that showed it."""
-    emulator.add_channel("C0DIGEST", name="cs-managers")
+    emulator.add_channel("C0DIGEST", name="cs-managers", members=[CSM, ENGINEER])
     seen: dict[str, list[Call]] = {}
 
     def since(mark: int) -> list[Call]:
