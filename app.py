@@ -12,7 +12,7 @@ import logging
 import socketserver
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -54,6 +54,37 @@ def create_bolt_app(settings: Settings, deps: Deps, *, listeners: ThreadPoolExec
     return app
 
 
+class ListenerExecutor(ThreadPoolExecutor):
+    """Bolt's pool for the work listeners do after their ack, counting what is still running so a
+    caller (a test about to clear the database, say) can wait until the app is quiet."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=10, thread_name_prefix="listener")
+        self._running = 0
+        self._quiet = threading.Condition()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._quiet:
+            self._running += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._finished(None)
+            raise
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _future: Future[Any] | None) -> None:
+        with self._quiet:
+            self._running -= 1
+            self._quiet.notify_all()
+
+    def wait_quiet(self, timeout: float = 10.0) -> bool:
+        """True once no listener is running (False if `timeout` seconds pass first)."""
+        with self._quiet:
+            return self._quiet.wait_for(lambda: self._running == 0, timeout=timeout)
+
+
 @dataclass
 class WebApp:
     """Routes `/healthz` itself and hands everything else to Bolt's WSGI adapter (which 404s the rest).
@@ -67,7 +98,7 @@ class WebApp:
     sessions: sessionmaker[Session]
     clock: Callable[..., Any] = utc_now
     signing_secret: str = ""
-    listeners: ThreadPoolExecutor = field(default_factory=ThreadPoolExecutor)
+    listeners: ListenerExecutor = field(default_factory=ListenerExecutor)
 
     def close(self) -> None:
         """Wait for the listeners still running after their ack, so none writes after shutdown."""
@@ -188,7 +219,7 @@ def create_web_app(settings: Settings, *, engine: Engine | None = None, deps: De
     engine = engine or make_engine(settings.database_url)
     upgrade(engine)
     deps = deps or Deps(sessions=session_factory(engine), admins=settings.admins)
-    listeners = ThreadPoolExecutor(max_workers=10, thread_name_prefix="listener")
+    listeners = ListenerExecutor()
     bolt = create_bolt_app(settings, deps, listeners=listeners)
     return WebApp(
         slack=SlackRequestHandler(bolt),

@@ -36,13 +36,16 @@ from slack_emulator.outbound import SlackSender
 TOKEN = "xoxb-demo"
 SECRET = "demo-signing-secret"
 VENDOR, CUSTOMER = "T0VENDOR", "T0FITCO"
-CSM, ENGINEER, CHAMPION, MANAGER = "U0CSM", "U0ENG", "U0CHAMP", "U0MGR"
+CSM, ENGINEER, CHAMPION, MANAGER, OPS = "U0CSM", "U0ENG", "U0CHAMP", "U0MGR", "U0SAM"
 PEOPLE = {
     CSM: ("Casey (CSM)", VENDOR, "America/New_York"),
     ENGINEER: ("Eli (vendor engineer)", VENDOR, "Europe/Berlin"),
     CHAMPION: ("Jo (customer champion)", CUSTOMER, "Europe/London"),
     MANAGER: ("Morgan (CS manager)", VENDOR, "America/New_York"),
+    OPS: ("Sam (FitCo ops lead)", CUSTOMER, "Europe/London"),
 }
+# FitCo's Slack lets Sam talk to other organisations only in shared channels: DMs from the app are refused.
+DM_REFUSED = {OPS: "restricted_action"}
 SHARED, ESCALATIONS, DESK = "C0SHARED", "C0ESCAL", "C0CSMDESK"
 CHANNELS = {SHARED: "fitco-shared", ESCALATIONS: "fitco-escalations", DESK: "csm-desk"}
 START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday, 10:00 for the CSM in New York
@@ -58,6 +61,8 @@ UNSEEN = frozenset(
         "users.info",
         "conversations.open",
         "conversations.info",
+        "conversations.members",
+        "conversations.history",
         "views.publish",
         "files.getUploadURLExternal",
         "files.upload",
@@ -146,6 +151,15 @@ class SlackScreen:
         # as it happens; the `shared_diary` scene reads them where the customer does.
         self.hidden: list[Callable[[Call], bool]] = [is_diary_copy]
 
+    def wait_and_show(self, *methods: str, timeout: float = 5.0) -> None:
+        """Wait for the app's next call of one of `methods` (an answer after the ack), then show it."""
+        deadline = time.monotonic() + timeout
+        while not any(c.method in methods for c in self.slack.calls[self.seen :]):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the app made none of {methods}")
+            time.sleep(0.02)
+        self.show_new()
+
     def audience(self, channel: str, *, thread: object = None) -> str:
         if channel in CHANNELS:
             return "#" + CHANNELS[channel] + (" (thread)" if thread else "")
@@ -188,8 +202,12 @@ class SlackScreen:
         params = call.params
         conversation = self.conversation(str(params["channel"]))
         index = self.posts.get(conversation, 0)
-        self.posts[conversation] = index + 1
         stored = self.slack.messages(conversation)
+        if index >= len(stored):
+            # Slack refused it (the emulator keeps only what it accepted).
+            say(f"bot ✗ {self.audience(str(params['channel']))}", "(Slack refuses the DM)")
+            return
+        self.posts[conversation] = index + 1
         lines = message_lines(params)
         if index < len(stored):
             self.shown[(conversation, stored[index]["ts"])] = lines
@@ -314,6 +332,15 @@ class Demo:
         self.fill_form(user_id, note)
         self.settle(settled)
 
+    def reply_in_thread(self, user_id: str, text: str, *, thread_ts: str) -> None:
+        """Type a reply in a channel thread; the app answers its author privately once it is recorded."""
+        say(name(user_id), f"replies in the thread: “{text}”")
+        self.screen.last_actor = user_id
+        before = len(self.slack.calls_to("chat.postEphemeral"))
+        self.people.channel_message(text, user_id=user_id, channel=SHARED, thread_ts=thread_ts)
+        self.slack.wait_for("chat.postEphemeral", count=before + 1)
+        self.screen.show_new()
+
     def settle(self, fragment: str) -> None:
         """Wait until the app, after acking a person's click or form, has updated a message to say
         `fragment`; then show everything new. Listeners finish after the ack, so the update comes later."""
@@ -390,6 +417,11 @@ def set_up_account(demo: Demo) -> None:
     demo.numbers["front desk"] = recorded_number(demo.command(CSM, front_desk))
     fix = 'commit FitCo vendor <@U0ENG|eli> "Ship the calendar import fix" by dec 1 at 11:00'
     demo.numbers["import fix"] = recorded_number(demo.command(CSM, fix))
+    timetable = (
+        'commit FitCo customer <@U0SAM|sam> "Send the class timetable export to the onboarding team" '
+        "by nov 25 at 11:00"
+    )
+    demo.numbers["timetable"] = recorded_number(demo.command(CSM, timetable))
 
 
 def agreement(demo: Demo) -> None:
@@ -399,6 +431,38 @@ def agreement(demo: Demo) -> None:
     heading(f"{day(demo.clock.now)}: the champion agrees; customer check-ins start")
     demo.click(CHAMPION, SHARED, "I agree", on=with_text("Joint plan"))
     demo.settle("agreed")
+
+
+def channel_checkin(demo: Demo) -> None:
+    """Sam's organisation refuses DMs from other organisations' apps: the check-in comes to the shared
+    channel instead, where only Sam can answer it."""
+    demo.run_clock(datetime(2026, 11, 25, 10, 30, tzinfo=UTC))
+    heading(f"{day(demo.clock.now)}: Sam can't be sent DMs, so Sam's check-in comes to the shared channel")
+    demo.run_clock(datetime(2026, 11, 25, 11, 20, tzinfo=UTC))
+    timetable = with_text("class timetable")
+    demo.click(CHAMPION, SHARED, "Done", on=timetable)
+    demo.screen.wait_and_show("chat.postEphemeral", "response_url")
+    post = [m for m in demo.slack.messages(SHARED) if timetable(m)][-1]
+    demo.reply_in_thread(OPS, "Sent to Priya on your onboarding team this morning.", thread_ts=post["ts"])
+    demo.click(OPS, SHARED, "Done", on=timetable)
+    demo.settle("Done")
+
+
+def weekly_review(demo: Demo) -> None:
+    demo.run_clock(datetime(2026, 11, 27, 14, 30, tzinfo=UTC))
+    heading(f"{day(demo.clock.now)}, 15:00 in London: the weekly review in the shared channel")
+    demo.run_clock(datetime(2026, 11, 27, 15, 20, tzinfo=UTC))
+    review = with_text("Weekly review")
+    demo.click(CHAMPION, SHARED, "Yes", on=review)
+    demo.settle("1 answer so far")
+    demo.answer_with_note(
+        CSM,
+        SHARED,
+        "Not sure",
+        on=review,
+        note="Our onboarding lead is out Monday; I'll confirm cover for Thursday's front-desk move.",
+        settled="2 answers so far",
+    )
 
 
 def first_miss(demo: Demo) -> None:
@@ -515,7 +579,9 @@ def export(demo: Demo) -> None:
 SCENES: tuple[Callable[[Demo], None], ...] = (
     set_up_account,
     agreement,
+    channel_checkin,
     first_miss,
+    weekly_review,
     bookings_kept,
     vendor_overdue,
     second_miss,
@@ -533,7 +599,14 @@ SCENES: tuple[Callable[[Demo], None], ...] = (
 def running_demo(*, database_url: str, output: Path) -> Iterator[Demo]:
     with SlackEmulator(token=TOKEN, team_id=VENDOR).start() as slack:
         for user_id, (real_name, team, tz) in PEOPLE.items():
-            slack.add_user(user_id, team_id=team, name=user_id.lower(), real_name=real_name, tz=tz)
+            slack.add_user(
+                user_id,
+                team_id=team,
+                name=user_id.lower(),
+                real_name=real_name,
+                tz=tz,
+                dm_error=DM_REFUSED.get(user_id),
+            )
         for channel_id, channel_name in CHANNELS.items():
             slack.add_channel(channel_id, name=channel_name, is_ext_shared=channel_id == SHARED)
         settings = Settings(

@@ -184,9 +184,11 @@ def _send_dm(
             metadata=checkin_metadata(checkin_ids),
         )
     except SlackDeliveryError as exc:
-        log.warning("check-in DM to %s failed: %s %s", group.owner_user_id, exc.method, exc.error)
         if not ambiguous(exc.error) and cannot_dm(exc.error, external=group.external):
+            # Expected for people whose organisation refuses DMs from other apps: handled, not a fault.
+            log.info("check-in DM to %s refused: %s %s", group.owner_user_id, exc.method, exc.error)
             return _dm_refused(sessions, gateway, group, checkin_ids, error=exc.error, now=now, counts=counts)
+        log.warning("check-in DM to %s failed: %s %s", group.owner_user_id, exc.method, exc.error)
         return _not_sent(
             sessions,
             gateway,
