@@ -361,6 +361,7 @@ def pass_outcome(report: PassReport) -> str:
         (report.reminded, "reminder", "reminders"),
         (report.closed, "check-in closed without a response", "check-ins closed without a response"),
         (report.escalations, "escalation episode changed", "escalation episodes changed"),
+        (report.reviews, "weekly review posted", "weekly reviews posted"),
         (report.digests, "weekly digest posted", "weekly digests posted"),
     ]
     return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n)

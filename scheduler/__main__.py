@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             report = one_pass(settings, at=args.at)
             print(
                 f"created {report.created}, sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
-                f"deferred {report.deferred}, digests {report.digests}"
+                f"deferred {report.deferred}, reviews {report.reviews}, digests {report.digests}"
             )
             for error in report.errors:
                 print(f"step failed — {error}", file=sys.stderr)

@@ -17,8 +17,9 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.update": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
     "conversations.open": ("im:write",),
-    # Read only on the bot's own DMs, to reconcile a check-in whose sending a crash interrupted.
-    "conversations.history": ("im:history",),
+    # Read on the bot's own DMs and on shared channels (public or private), to reconcile a check-in
+    # whose sending a crash or a 5xx interrupted.
+    "conversations.history": ("im:history", "channels:history", "groups:history"),
     # Whether the bot is in an account's shared or escalation channel, and who else is.
     "conversations.info": ("channels:read", "groups:read"),
     "conversations.members": ("channels:read", "groups:read"),
