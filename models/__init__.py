@@ -7,6 +7,7 @@ from models.diary import DiaryEntry, DiaryShare, DiaryThread
 from models.digest import Digest, WorkspaceSettings
 from models.escalation import Agreement, Autopsy, Escalation
 from models.operations import ClockPass, ProcessedEvent
+from models.proposal import Proposal
 from models.review import ReviewAnswer, WeeklyReview
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "EscalationState",
     "Person",
     "ProcessedEvent",
+    "Proposal",
     "ReviewAnswer",
     "Side",
     "WeeklyReview",

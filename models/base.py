@@ -39,6 +39,7 @@ class CheckInState(StrEnum):
     due -> sending (claimed by one clock pass) -> sent -> answered | no_response
     due -> skipped (the bot was down when it fell due)
     sending -> failed (Slack refused or stayed unreachable after retries; kept visible, never dropped)
+    sent -> renegotiated (both sides agreed a new date instead: counted for neither side)
     """
 
     DUE = "due"
@@ -48,6 +49,7 @@ class CheckInState(StrEnum):
     NO_RESPONSE = "no_response"
     SKIPPED = "skipped"
     FAILED = "failed"
+    RENEGOTIATED = "renegotiated"
 
 
 class Answer(StrEnum):

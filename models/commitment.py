@@ -45,11 +45,17 @@ class Commitment(Base):
     # A lower bound only: None means "look", and anything that could bring an occurrence earlier
     # (a zone or holiday-calendar change) resets it.
     next_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The commitment this one waits on (possibly the other side's): while that one is open and overdue,
+    # this one's misses count against the side holding it up.
+    waits_on_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"))
+    # How many times both sides agreed to move its date or schedule (serial renegotiation is a pattern).
+    renegotiations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[str] = mapped_column(String(SLACK_ID))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship(back_populates="commitments")
     owner: Mapped[Person] = relationship()
+    waits_on: Mapped[Commitment | None] = relationship(remote_side=[id])
 
     @property
     def label(self) -> str:
@@ -95,5 +101,9 @@ class CheckIn(Base):
     answered_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text)
+    # A Blocked answer naming the other side's commitment that held it up.
+    blocked_by_commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"))
+    # The side a miss counts against when it is not the owner's (a dependency or a named blocker).
+    charged_side: Mapped[Side | None] = mapped_column(enum_column(Side))
 
-    commitment: Mapped[Commitment] = relationship()
+    commitment: Mapped[Commitment] = relationship(foreign_keys=[commitment_id])
