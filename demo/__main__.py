@@ -603,7 +603,7 @@ def running_demo(*, database_url: str, output: Path) -> Iterator[Demo]:
             slack.add_user(
                 user_id,
                 team_id=team,
-                name=user_id.lower(),
+                name=real_name.split()[0],
                 real_name=real_name,
                 tz=tz,
                 dm_error=DM_REFUSED.get(user_id),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack.mrkdwn import escape
 from models import Account, Person
+from models.db import rows_changed
 
 DM = "dm"
 CHANNEL = "channel"
@@ -50,10 +51,23 @@ def place_for(person: Person, account: Account, *, now: datetime) -> str:
     return place_of(setting_of(person, account), dm_retry_at=person.dm_retry_at, now=now)
 
 
-def dm_refused(sessions: sessionmaker[Session], *, person_id: int, now: datetime) -> None:
-    """Their check-ins go to the shared channel (where `auto`) until a DM is tried again a week later."""
+def dm_refused(sessions: sessionmaker[Session], *, person_id: int, now: datetime) -> bool:
+    """Their check-ins go to the shared channel (where `auto`) until a DM is tried again a week later.
+
+    True when this starts the fallback (the CSM should hear of it), False for a weekly retry that was
+    refused again: the first guarded UPDATE only matches a person not already falling back.
+    """
     with sessions.begin() as session:
+        started = rows_changed(
+            session,
+            update(Person)
+            .where(Person.id == person_id, Person.dm_retry_at.is_(None))
+            .values(dm_retry_at=now + DM_RETRY),
+        )
+        if started == 1:
+            return True
         session.execute(update(Person).where(Person.id == person_id).values(dm_retry_at=now + DM_RETRY))
+        return False
 
 
 def dm_worked(sessions: sessionmaker[Session], *, person_id: int) -> None:

@@ -29,6 +29,7 @@ from bot.checkins.undelivered import (
     clear_problem,
     close_undeliverable,
     record_failure,
+    tell_csm_fallback,
     tell_csm_undeliverable,
 )
 from bot.slack.errors import NOT_IN_SHARED_CHANNEL, Failure, ambiguous, cannot_dm, classify
@@ -218,8 +219,9 @@ def _dm_refused(
     their next ones, until a DM is tried again in a week; under `dm` the check-ins are undeliverable."""
     fall_back = [i for i in checkin_ids if group.setting[i] == delivery.AUTO]
     dm_only = [i for i in checkin_ids if group.setting[i] != delivery.AUTO]
-    if fall_back:
-        delivery.dm_refused(sessions, person_id=group.owner_id, now=now)
+    if fall_back and delivery.dm_refused(sessions, person_id=group.owner_id, now=now):
+        accounts = sorted({group.account[i] for i in fall_back})
+        tell_csm_fallback(sessions, gateway, owner_user_id=group.owner_user_id, account_ids=accounts)
     if dm_only:
         _undeliverable(
             sessions, gateway, group, dm_only, cause=Cause(place="dm", error=error), now=now, counts=counts

@@ -219,6 +219,32 @@ def tell_csm_undeliverable(
             )
 
 
+def tell_csm_fallback(
+    sessions: sessionmaker[Session], gateway: SlackGateway, *, owner_user_id: str, account_ids: list[int]
+) -> None:
+    """Under `auto` nothing is lost when a DM is refused, but the CSM should know why this person's
+    check-ins now appear in the shared channel, and how to make it their setting for good."""
+    with sessions() as session:
+        accounts = list(session.scalars(select(Account).where(Account.id.in_(account_ids))))
+    for account in accounts:
+        text = (
+            f"Slack won't let me send direct messages to <@{owner_user_id}> (their organisation's "
+            f"settings), so their check-ins on {escape(account.name)} now go to <#{account.shared_channel_id}>, "
+            "mentioning them; only they can answer there. I'll try a DM again each week. "
+            f"`/accountability person <@{owner_user_id}> checkins:channel` makes the channel their setting."
+        )
+        try:
+            gateway.send_dm(account.csm_user_id, text=text, blocks=[])
+        except SlackDeliveryError as exc:
+            log.warning(
+                "could not tell %s that %s's check-ins moved to the channel: %s %s",
+                account.csm_user_id,
+                owner_user_id,
+                exc.method,
+                exc.error,
+            )
+
+
 def problems_of(person: Person) -> list[Cause]:
     causes = (cause_of(key) for key in (person.delivery_problem or "").split())
     return [cause for cause in causes if cause is not None]

@@ -127,7 +127,9 @@ def add_account(run: Execution, command: AccountAdd) -> str:
     distinct = command.shared_channel_id != command.escalation_channel_id
     judged = _judge_channels(run, channels, Checks()) if distinct else Judged(shared_is_ext_shared=None)
     needed = [(command.champion_user_id, Side.CUSTOMER)]
-    needed += [(user, Side.VENDOR) for user in (command.csm_user_id, command.manager_user_id) if user]
+    # The CSM (the creator unless csm: names someone) is stored too, so digests can name them.
+    csm = command.csm_user_id or run.actor.user_id
+    needed += [(user, Side.VENDOR) for user in (csm, command.manager_user_id) if user]
     with run.writing(needed) as (session, people):
         _vendor_only(people, [("CSM", command.csm_user_id), ("manager", command.manager_user_id)])
         account = create_account(session, command, actor=run.actor, now=run.now)

@@ -183,6 +183,9 @@ def test_auto_falls_back_to_the_channel_after_one_refused_dm_and_tries_the_dm_ag
     passes(sessions, gateway, 1)  # Wednesday: straight to the channel, no DM tried
     assert len(checkin_dms(emulator)) == 1
     assert len(channel_posts(emulator)) == 2
+    # The CSM hears once why the champion's check-ins now appear in the channel, and how to keep it so.
+    [told] = [c for c in dms_to(emulator, CSM) if "won't let me send direct messages" in c.params["text"]]
+    assert f"<#{SHARED_CHANNEL}>" in told.params["text"] and "checkins:channel" in told.params["text"]
 
     emulator.set_dm_error(CHAMPION, None)
     passes(sessions, gateway, 7)  # a week later: the DM is tried again, and works

@@ -25,6 +25,7 @@ STEPS = (
     "✅ @Jo agreed to version 1 on Tue 24 Nov 2026 09:30 (Europe/London).",
     # Sam's organisation refuses DMs from the app: the check-in comes to the shared channel.
     "bot ✗ Sam (FitCo ops lead) │ (Slack refuses the DM)",
+    "bot → Casey (CSM) │ Slack won't let me send direct messages to @Sam (their organisation's settings)",
     "bot → #fitco-shared │ @Sam — your check-in for this account.",
     "Jo (customer champion) │ clicks [Done]",
     "This check-in belongs to @Sam; only they can answer it.",
@@ -44,6 +45,7 @@ STEPS = (
     "Mon 30 Nov 09:00 UTC pass: 1 weekly digest posted",
     "*Weekly accountability digest*",
     "Mon 23 Nov – Mon 30 Nov 2026 09:00 (UTC) · 1 account",
+    "FitCo — confident: Jo (customer) · not sure: Casey (vendor)",
     "#csm-desk (thread) │ 📎 Kept-rate per side — 12 weeks to 2026-11-30",
     "✅ *Done* — answered by @Jo on Mon 30 Nov, 10:20.",
     "⏳ *Not yet* — answered by @Eli on Tue 01 Dec, 11:45.",
