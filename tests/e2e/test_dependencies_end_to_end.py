@@ -278,3 +278,61 @@ def test_the_commit_form_field_makes_a_commitment_wait_on_another(
         [waiting] = session.scalars(select(Commitment).where(Commitment.id != fix))
         assert waiting.waits_on_id == fix
     assert diary_kinds(sessions).count("dependency_set") == 1
+
+
+def test_a_named_blocker_who_cannot_be_dmed_is_noted_in_plain_words_and_the_csm_still_told(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    clock: Clock,
+    independent_plan: tuple[int, int],
+) -> None:
+    fix, _ = independent_plan
+    emulator.set_dm_error(ENGINEER, "cannot_dm_bot")
+    run_due_work(sessions, gateway, now=WED)
+    clock.now = WED + timedelta(minutes=5)
+    _submit_blocked(web, _blocked_form(web, emulator), blocked_by=str(fix))
+    emulator.wait_for("chat.postMessage", where=lambda c: "Named as the blocker" in text_of(c))
+    with sessions() as session:
+        [entry] = session.scalars(select(DiaryEntry).where(DiaryEntry.kind == "blocker_not_told"))
+        assert entry.private and f"<@{ENGINEER}> could not be told by DM" in entry.text
+        assert "cannot_dm_bot" not in entry.text
+    [row] = checkins(sessions)
+    assert row.charged_side is Side.VENDOR
+
+
+def test_a_vendor_date_held_up_by_the_customers_missed_part_is_not_escalated_against_the_vendor(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+) -> None:
+    run(web, emulator, ADD_ACME)
+    export = commit(
+        web, emulator, 'commit Acme customer <@U0CHAMP> "Send the test export" every monday at 10:00'
+    )
+    commit(web, emulator, f'commit Acme vendor <@U0ENG> "Ship the fix" by 2026-12-03 after #{export}')
+    agree_to_plan(web, emulator)
+    monday = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    run_due_work(sessions, gateway, now=monday)
+    run_due_work(sessions, gateway, now=monday + timedelta(hours=23))
+    run_due_work(sessions, gateway, now=monday + timedelta(hours=32))  # the customer's export: no response
+    run_due_work(sessions, gateway, now=monday + timedelta(days=3, hours=1))  # past the vendor's date
+    with sessions() as session:
+        assert list(session.scalars(select(Escalation.kind))) == []
+    # The customer's part is no longer missed once answered Done: the vendor's date is theirs again.
+    run_due_work(sessions, gateway, now=monday + timedelta(weeks=1))
+    [dm] = [c for c in dms_to(emulator, CHAMPION) if "Send the test export" in text_of(c)][-1:]
+    channel = emulator.dm_channel(CHAMPION)
+    web.slack.click(
+        action_id="checkin_answer_done",
+        value=buttons(dm.params["blocks"])["checkin_answer_done"],
+        user_id=CHAMPION,
+        channel_id=channel,
+        message_ts=emulator.messages(channel)[-1]["ts"],
+    )
+    emulator.wait_for("chat.update", where=lambda c: "Done" in str(c.params["text"]))
+    run_due_work(sessions, gateway, now=monday + timedelta(weeks=1, minutes=10))
+    with sessions() as session:
+        assert list(session.scalars(select(Escalation.kind))) == ["vendor_overdue"]
