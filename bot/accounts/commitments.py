@@ -13,6 +13,7 @@ from bot.accounts.plan_version import plan_changed
 from bot.accounts.registry import find_account
 from bot.checkins.recurrence import Recurrence
 from bot.checkins.schedule import upcoming, zone
+from bot.dependencies.links import link
 from bot.diary import entries as diary
 from bot.errors import Refusal
 from bot.slack.mrkdwn import escape
@@ -33,6 +34,8 @@ class Commit:
     at: time
     recurrence: Recurrence | None = None
     due_on: date | None = None
+    # `after #7`: the commitment this one waits on (same account, possibly the other side's).
+    after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,13 @@ def create_commitment(
         at=now,
         actor_user_id=actor.user_id,
     )
+    if command.after is not None:
+        blocker = session.get(Commitment, command.after)
+        if blocker is None or blocker.team_id != account.team_id:
+            raise Refusal(
+                f"There is no commitment #{command.after}. `/accountability list` shows the numbers."
+            )
+        link(session, commitment, blocker, actor_user_id=actor.user_id, at=now)
     next_checkins = upcoming_checkins(
         commitment, holiday_country=account.holiday_country, after=now, count=UPCOMING_SHOWN
     )

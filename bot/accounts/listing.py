@@ -1,4 +1,5 @@
-"""`/accountability list`: what each account has agreed, and what state each commitment is in."""
+"""`/accountability list`: what each account has agreed, what state each commitment is in, and what waits
+on what. Kept-rates count a miss against the side it was charged to (bot/dependencies/sides.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.accounts.access import Actor, list_refusal, may_list
 from bot.accounts.commitments import upcoming_checkins
 from bot.accounts.registry import find_account
 from bot.checkins.schedule import zone
+from bot.dependencies.links import chain_lines
 from bot.digest.scorecard import SCORE_WINDOW, KeptRate, kept_rates
 from bot.errors import Refusal
 from bot.slack.mrkdwn import escape
@@ -62,6 +64,9 @@ def account_listing(account: Account, now: datetime, rates: dict[tuple[int, Side
             f"  {commitment.label} {commitment.side.value} · <@{commitment.owner.user_id}> — “{escape(commitment.action)}”, "
             f"{escape(commitment.schedule_text)} · *{commitment_state(commitment)}*{_next_checkin(commitment, account, now)}"
         )
+    chains = chain_lines(list(account.commitments))
+    if chains:
+        lines.append("  Waiting: " + " · ".join(chains))
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks.blocks import SectionBlock
 
 from bot.checkins.message import SECTION_LIMIT, truncate
 from bot.checkins.schedule import zone
+from bot.dependencies.links import chain_lines
 from bot.escalation.policy import policy_of
 from bot.slack.mrkdwn import escape
 from models import Account, Commitment, CommitmentStatus, Side
@@ -50,11 +51,24 @@ def _plan_body(account: Account, commitments: list[Commitment], version: int) ->
     outcome = account.desired_outcome or "_not recorded yet — ask your CSM to add it_"
     customer = [c for c in commitments if c.side is Side.CUSTOMER]
     vendor = [c for c in commitments if c.side is Side.VENDOR]
+    chains = chain_lines(commitments)
     return [
         HeaderBlock(text=truncate(f"Joint plan — {account.name} (version {version})", 150)),
         _section(f"*Desired Outcome*\n{escape(outcome)}"),
         _side_section(f"What {escape(account.name)} will do", customer),
         _side_section("What we, the vendor, will do", vendor),
+        *(
+            [
+                _section(
+                    "*What waits on what*\n"
+                    + "\n".join(f"• {line}" for line in chains)
+                    + "\n_While the one waited on is overdue, a miss of the waiting one counts against the side "
+                    "holding it up._"
+                )
+            ]
+            if chains
+            else []
+        ),
         _section(f"*How we keep each other on track*\n{policy_of(account).text()}"),
     ]
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, joinedload, object_session, sessionmaker
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from bot.checkins.message import ANSWER_LABELS, CheckInView, Click
 from bot.checkins.schedule import zone
 from bot.checkins.working_days import working_morning_after
+from bot.dependencies.blocking import MISSED_ANSWERS, charged_side, waiting_line
+from bot.dependencies.naming import blocker_options, named_blocker
 from bot.diary import entries as diary
 from bot.errors import Refusal
 from bot.slack.mrkdwn import escape
@@ -62,6 +64,8 @@ def streak(session: Session, commitment_id: int) -> str | None:
 
 def view_of(checkin: CheckIn, *, streak_text: str | None = None, moved: bool = False) -> CheckInView:
     commitment = checkin.commitment
+    session = object_session(checkin)
+    waiting = waiting_line(session, checkin) if session is not None and commitment.waits_on_id else None
     tz = zone(commitment.owner.tz)
     snoozed = checkin.state is CheckInState.SENT and checkin.snoozes > 0 and checkin.remind_at is not None
     return CheckInView(
@@ -84,6 +88,7 @@ def view_of(checkin: CheckIn, *, streak_text: str | None = None, moved: bool = F
         else None,
         moved=moved,
         place=checkin.place or "dm",
+        waiting=waiting,
     )
 
 
@@ -133,9 +138,13 @@ def answer_checkin(
     answer: Answer,
     now: datetime,
     note: str | None = None,
+    blocked_by: int | None = None,
 ) -> Answered:
+    """`blocked_by`: with Blocked, the other side's commitment on the account that held it up."""
     with sessions.begin() as session:
         checkin = _checked(session, checkin_id, user_id)
+        if blocked_by is not None:
+            named_blocker(session, checkin, blocked_by)  # a Refusal when it can't be named
         # The state guard makes a double click or a concurrent second request a no-op: only one
         # UPDATE can move the row out of `sent`. A note typed in the DM before the answer stays: the
         # form's note, if any, is added after it in the same statement.
@@ -149,6 +158,8 @@ def answer_checkin(
         }
         if note:
             values["note"] = func.coalesce(CheckIn.note + "\n", "") + note
+        if blocked_by is not None and answer is Answer.BLOCKED:
+            values["blocked_by_commitment_id"] = blocked_by
         moved = rows_changed(
             session,
             update(CheckIn)
@@ -159,6 +170,9 @@ def answer_checkin(
             raise Refusal("This check-in was already answered a moment ago. Nothing was changed.")
         session.refresh(checkin)
         commitment = checkin.commitment
+        if answer in MISSED_ANSWERS:
+            # The side that held it up, not the owner, when a dependency was overdue or one was named.
+            checkin.charged_side = charged_side(session, checkin, at=now)
         if (
             answer is Answer.DONE
             and commitment.rrule is None
@@ -169,6 +183,10 @@ def answer_checkin(
         text = f"{ANSWER_LABELS[answer]} — “{escape(commitment.action)}” (check-in of {checkin.scheduled_at:%Y-%m-%d})."
         if note:
             text += f" Note: {escape(note)}"
+        if checkin.charged_side is not None:
+            text += f" Counted against the {checkin.charged_side.value} side"
+            blocker = checkin.blocked_by_commitment_id or commitment.waits_on_id
+            text += f" (held up by #{blocker})." if blocker else "."
         diary.record_checkin(
             session,
             checkin,
@@ -236,9 +254,11 @@ def _why_closed(checkin: CheckIn) -> str:
 
 
 def open_for(sessions: sessionmaker[Session], *, checkin_id: int, user_id: str) -> CheckInView:
-    """A cheap read for the 3-second ack: the check-in if this person may answer it now, else why not."""
+    """A cheap read for the 3-second ack: the check-in if this person may answer it now, else why not;
+    with the other side's open commitments, which a Blocked answer may name."""
     with sessions() as session:
-        return view_of(_checked(session, checkin_id, user_id))
+        checkin = _checked(session, checkin_id, user_id)
+        return replace(view_of(checkin), blockers=blocker_options(session, checkin))
 
 
 def record_click(sessions: sessionmaker[Session], *, click: Click, user_id: str, now: datetime) -> Answered:

@@ -69,6 +69,10 @@ class CheckInView:
     moved: bool = False  # a newer reminder message carries this check-in now
     # "channel": posted in the account's shared channel, so it names its owner and shows what everyone may see.
     place: str = "dm"
+    # "This is waiting on #7 (vendor: …, overdue since Tue) …" while what it waits on holds it up.
+    waiting: str | None = None
+    # The other side's open commitments a Blocked answer may name: (commitment id, label), for the note form.
+    blockers: tuple[tuple[int, str], ...] = ()
 
     @property
     def in_channel(self) -> bool:
@@ -170,12 +174,14 @@ def _question(view: CheckInView) -> list[Block]:
     asked = f"<@{view.owner_user_id}>, did you" if view.in_channel else "Did you"
     if view.streak:
         context += f" · {view.streak}"
+    # Already escaped where it was worded (bot/dependencies/blocking.py).
+    waiting = f"\n⏸ {view.waiting}" if view.waiting else ""
     return [
         SectionBlock(
             text=MarkdownTextObject(
                 text=truncate(
                     f"*{escape(view.account_name)}* · {view.commitment_label} · {view.side} side\n"
-                    f"{asked} *{escape(view.action)}*?{why}",
+                    f"{asked} *{escape(view.action)}*?{why}{waiting}",
                     SECTION_LIMIT,
                 )
             )

@@ -25,6 +25,7 @@ from bot.checkins.message import (
 )
 from bot.checkins.schedule import zone
 from bot.checkins.working_days import end_of_working_day, working_morning_after
+from bot.dependencies.blocking import charged_side
 from bot.diary import entries as diary
 from bot.slack.errors import Failure, classify, why_not_delivered
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
@@ -286,12 +287,19 @@ def close_unanswered(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
             checkin = load(session, checkin_id)
             assert checkin is not None
             commitment = checkin.commitment
+            # A miss: against the side that held it up when what it waits on is overdue.
+            checkin.charged_side = charged_side(session, checkin, at=now)
             diary.record_checkin(
                 session,
                 checkin,
                 kind="no_response",
                 text=f"No response to the check-in of {checkin.scheduled_at.astimezone(zone(commitment.owner.tz)):%a %d %b} "
-                f"for “{escape(commitment.action)}”.",
+                f"for “{escape(commitment.action)}”."
+                + (
+                    f" Counted against the {checkin.charged_side.value} side (held up by #{commitment.waits_on_id})."
+                    if checkin.charged_side is not None
+                    else ""
+                ),
                 at=now,
                 dedupe_key=f"checkin:{checkin_id}:no_response",
             )

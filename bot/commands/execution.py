@@ -36,6 +36,7 @@ from bot.accounts.registry import (
 )
 from bot.commands import parsed, replies
 from bot.commands.replies import Reply
+from bot.dependencies import links
 from bot.diary import entries as diary
 from bot.diary.export import diary_csv
 from bot.diary.pages import diary_page
@@ -212,6 +213,18 @@ def commit(run: Execution, command: Commit) -> str:
             session, command, account=account, owner=owner, actor=run.actor, now=run.now
         )
         return replies.commitment_recorded(command, created, account=account, owner=owner)
+
+
+def depend(run: Execution, command: parsed.Depend) -> str:
+    with run.writing() as (session, _):
+        return links.depend(
+            session, waiting_id=command.commitment_id, blocker_id=command.on_id, **_acting(run)
+        )
+
+
+def undepend(run: Execution, command: parsed.Undepend) -> str:
+    with run.writing() as (session, _):
+        return links.undepend(session, waiting_id=command.commitment_id, **_acting(run))
 
 
 def policy(run: Execution, command: parsed.PolicyCommand) -> str:

@@ -28,7 +28,7 @@ from bot.checkins.recurrence import (
 )
 from bot.checkins.schedule import known_holiday_country
 from bot.commands.parsed import Command
-from bot.commands.tokens import MAX_ACCOUNT_NAME, CommandError, account_name
+from bot.commands.tokens import MAX_ACCOUNT_NAME, CommandError, account_name, commitment_number
 from bot.slack.modals import (
     VALUE,
     FieldProblem,
@@ -86,6 +86,13 @@ def commit_form() -> dict[str, Any]:
             optional=True,
             element=TimePickerElement(action_id=VALUE, initial_time="09:00"),
         ),
+        text_input(
+            "after",
+            "Waits on (optional)",
+            max_length=12,
+            optional=True,
+            hint="Another commitment of this account that must come first, like #7.",
+        ),
     ]
     return modal(callback_id=COMMIT_FORM, title="New commitment", blocks=blocks)
 
@@ -138,10 +145,17 @@ def read_commit_form(values: dict[str, Any], *, today: date) -> Commit:
     at_text = field_value(values, "at") or "09:00"
     at = time.fromisoformat(at_text)
     phrase = _required(values, "schedule", "when")
+    after_text = field_value(values, "after")
+    try:
+        after = commitment_number(after_text, "") if after_text else None
+    except CommandError as exc:
+        raise FormError("after", exc.problem) from exc
     try:
         if phrase.lower().startswith("by "):
-            return Commit(name, side, owner, action, at, due_on=parse_due_date(phrase[3:], today=today))
-        return Commit(name, side, owner, action, at, recurrence=parse_recurrence(phrase))
+            return Commit(
+                name, side, owner, action, at, due_on=parse_due_date(phrase[3:], today=today), after=after
+            )
+        return Commit(name, side, owner, action, at, recurrence=parse_recurrence(phrase), after=after)
     except ScheduleError as exc:
         raise FormError("schedule", str(exc)) from exc
 

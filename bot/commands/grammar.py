@@ -20,6 +20,7 @@ from bot.commands.parsed import (
     Agreement,
     Cancel,
     Correct,
+    Depend,
     DiaryView,
     DigestNow,
     Export,
@@ -31,6 +32,7 @@ from bot.commands.parsed import (
     Pause,
     PolicyCommand,
     Resume,
+    Undepend,
 )
 from bot.commands.tokens import (
     COMMITMENT_ID,
@@ -52,6 +54,7 @@ from bot.commands.usage import (
     USAGE_CANCEL,
     USAGE_COMMIT,
     USAGE_CORRECT,
+    USAGE_DEPEND,
     USAGE_DIARY,
     USAGE_DIGEST,
     USAGE_DIGEST_SETTINGS,
@@ -62,6 +65,7 @@ from bot.commands.usage import (
     USAGE_PERSON,
     USAGE_POLICY,
     USAGE_RESUME,
+    USAGE_UNDEPEND,
 )
 from bot.digest.settings import DigestSettings
 from bot.review.schedule import DEFAULT_REVIEW_TIME
@@ -235,10 +239,35 @@ def parse_commit(args: list[str], today: date) -> Commit | OpenForm:
         raise CommandError('Put the agreed action in double quotes: "Send the weekly usage report".', usage)
     if len(action) > MAX_ACTION:
         raise CommandError(f"The agreed action can be at most {MAX_ACTION} characters.", usage)
-    when = dated.commitment_schedule(args[4:], usage=usage, today=today)
+    schedule, after = args[4:], None
+    if len(schedule) >= 2 and schedule[-2].lower() == "after":
+        after = commitment_number(schedule[-1], usage)
+        schedule = schedule[:-2]
+    when = dated.commitment_schedule(schedule, usage=usage, today=today)
     return Commit(
-        name, Side(side_word), owner, action, when.at, recurrence=when.recurrence, due_on=when.due_on
+        name,
+        Side(side_word),
+        owner,
+        action,
+        when.at,
+        recurrence=when.recurrence,
+        due_on=when.due_on,
+        after=after,
     )
+
+
+def parse_depend(args: list[str], today: date) -> Depend:
+    """`depend #12 on #7`."""
+    usage = USAGE_DEPEND
+    if len(args) != 3 or args[1].lower() != "on":
+        raise CommandError("Write `depend #12 on #7`: #12 then waits on #7.", usage)
+    return Depend(commitment_number(args[0], usage), commitment_number(args[2], usage))
+
+
+def parse_undepend(args: list[str], today: date) -> Undepend:
+    if len(args) != 1:
+        raise CommandError("Name one commitment, like #12.", USAGE_UNDEPEND)
+    return Undepend(commitment_number(args[0], USAGE_UNDEPEND))
 
 
 def parse_agreement(args: list[str], today: date) -> Agreement:

@@ -103,6 +103,21 @@ class DigestNow:
 
 
 @dataclass(frozen=True)
+class Depend:
+    """`depend #12 on #7`: #12 waits on #7 from now on."""
+
+    commitment_id: int
+    on_id: int
+
+
+@dataclass(frozen=True)
+class Undepend:
+    """`undepend #12`: #12 waits on nothing any more."""
+
+    commitment_id: int
+
+
+@dataclass(frozen=True)
 class OpenForm:
     """`account add` or `commit` without arguments: the handler opens a modal instead."""
 
@@ -128,5 +143,7 @@ Command = (
     | DigestNow
     | DigestSettings
     | PersonSettings
+    | Depend
+    | Undepend
     | OpenForm
 )

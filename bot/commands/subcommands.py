@@ -58,6 +58,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("account add", usage.USAGE_ACCOUNT_ADD, usage.HELP_ACCOUNT_ADD, grammar.parse_account_add, execution.add_account, (AccountAdd,)),
     Subcommand("account edit", usage.USAGE_ACCOUNT_EDIT, usage.HELP_ACCOUNT_EDIT, grammar.parse_account_edit, execution.edit, (AccountEdit,)),
     Subcommand("commit", usage.USAGE_COMMIT, usage.HELP_COMMIT, grammar.parse_commit, execution.commit, (Commit,)),
+    Subcommand("depend", usage.USAGE_DEPEND, usage.HELP_DEPEND, grammar.parse_depend, execution.depend, (parsed.Depend,)),
+    Subcommand("undepend", usage.USAGE_UNDEPEND, usage.HELP_UNDEPEND, grammar.parse_undepend, execution.undepend, (parsed.Undepend,)),
     Subcommand("agreement", usage.USAGE_AGREEMENT, usage.HELP_AGREEMENT, grammar.parse_agreement, execution.agreement, (parsed.Agreement,)),
     Subcommand("list", usage.USAGE_LIST, usage.HELP_LIST, grammar.parse_list, execution.listing, (parsed.ListCommitments,)),
     Subcommand("pause", usage.USAGE_PAUSE, usage.HELP_PAUSE, grammar.parse_pause, execution.pause_some, (parsed.Pause,)),

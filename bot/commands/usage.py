@@ -12,9 +12,11 @@ USAGE_ACCOUNT_ADD = (
     "[holidays:US] [reminders:0-3] [checkins:dm|channel|auto] [review:<day> <HH:MM>|off]"
 )
 USAGE_COMMIT = (
-    '/accountability commit <Account> customer|vendor <@owner> "agreed action" every <recurrence> [at HH:MM]'
-    '\n/accountability commit <Account> customer|vendor <@owner> "agreed action" by <date> [at HH:MM]'
+    '/accountability commit <Account> customer|vendor <@owner> "agreed action" every <recurrence> [at HH:MM] [after #7]'
+    '\n/accountability commit <Account> customer|vendor <@owner> "agreed action" by <date> [at HH:MM] [after #7]'
 )
+USAGE_DEPEND = "/accountability depend <#commitment> on <#commitment>"
+USAGE_UNDEPEND = "/accountability undepend <#commitment>"
 USAGE_HELP = "/accountability help"
 USAGE_ACCOUNT_EDIT = (
     "/accountability account edit <Account> [channel:<#…>] [escalations:<#…>] [champion:<@…>] [csm:<@…>] "
@@ -57,8 +59,17 @@ HELP_ACCOUNT_EDIT = (
 HELP_COMMIT = (
     f"Record an agreed action with one owner. Recurrences: {RECURRENCE_FORMS}. Dates: {DATE_FORMS}. "
     "Check-ins go out at the given time (default 09:00) in the owner's time zone, on working days. "
-    "Customer check-ins start once the champion has agreed to the plan."
+    "Customer check-ins start once the champion has agreed to the plan. `after #7` makes it wait on "
+    "commitment #7 of the same account (see `depend`)."
 )
+HELP_DEPEND = (
+    "Make a commitment wait on another of the same account, possibly the other side's (CSM or admin). "
+    "While the one waited on is open and overdue, the waiting one's check-ins say so, its misses count "
+    "against the side holding it up, and that side's escalation lists what it is holding up. A loop "
+    "(#7 waiting on #12 waiting on #7) is refused."
+)
+HELP_UNDEPEND = "Stop a commitment waiting on another; its misses count against its own side again."
+
 HELP_AGREEMENT = "Post the joint plan to the shared channel and ask the champion: I agree / Let's discuss."
 HELP_LIST = (
     "Show commitments, their schedules and states (awaiting agreement, paused, …), and each side's "

@@ -3,7 +3,8 @@ quarter's misses and root causes.
 
 Every figure uses the definitions the Home tab and the export use (bot/digest/scorecard.py): a check-in is
 kept when answered Done, Partly counts half; Blocked, Not yet and no response are misses; skipped and
-paused occurrences count for no one. Each figure is one grouped query over all the digest's accounts,
+paused occurrences count for no one; a miss charged to the side that held it up counts for that side
+(bot/dependencies/sides.py). Each figure is one grouped query over all the digest's accounts,
 bucketed by week with CASE, so the number of queries does not grow with the number of accounts.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.checkins.schedule import local_instant
+from bot.dependencies.sides import counted_side_column
 from bot.digest.scorecard import COUNTED, KEPT_WEIGHT, MISSED, KeptRate
 from bot.digest.settings import DigestSchedule
 from bot.escalation.autopsy import CAUSES
@@ -146,15 +148,16 @@ def rates_by_account(
     """One query: each account's and side's kept-rate this week (bucket 0) and in the four before."""
     # Grouped by the label: PostgreSQL cannot tell two renderings of a CASE with parameters are equal.
     bucket = case((CheckIn.scheduled_at >= boundaries[1], 0), else_=1).label("week")
+    side = counted_side_column().label("counted_side")
     rows = session.execute(
-        select(Commitment.account_id, Commitment.side, bucket, func.sum(KEPT_WEIGHT), func.count(CheckIn.id))
+        select(Commitment.account_id, side, bucket, func.sum(KEPT_WEIGHT), func.count(CheckIn.id))
         .join(CheckIn.commitment)
         .where(*_counted_between(ids, boundaries))
-        .group_by(Commitment.account_id, Commitment.side, "week")
+        .group_by(Commitment.account_id, "counted_side", "week")
     ).all()
     found: dict[tuple[int, Side], dict[int, KeptRate]] = defaultdict(dict)
-    for account_id, side, week, kept, total in rows:
-        found[(account_id, side)][int(week)] = KeptRate(float(kept or 0), int(total))
+    for account_id, counted, week, kept, total in rows:
+        found[(account_id, Side(counted))][int(week)] = KeptRate(float(kept or 0), int(total))
     empty = KeptRate(0, 0)
     return {key: SideScore(week=b.get(0, empty), before=b.get(1, empty)) for key, b in found.items()}
 
@@ -165,17 +168,18 @@ def weekly_portfolio(
     """One query: per side and week (newest first), the portfolio's kept-rate and its misses."""
     bucket = _bucket(boundaries).label("week")
     missed = func.sum(case((MISSED, 1), else_=0))
+    side = counted_side_column().label("counted_side")
     rows = session.execute(
-        select(Commitment.side, bucket, func.sum(KEPT_WEIGHT), func.count(CheckIn.id), missed)
+        select(side, bucket, func.sum(KEPT_WEIGHT), func.count(CheckIn.id), missed)
         .join(CheckIn.commitment)
         .where(*_counted_between(ids, boundaries))
-        .group_by(Commitment.side, "week")
+        .group_by("counted_side", "week")
     ).all()
     weeks = len(boundaries) - 1
     result: dict[Side, list[KeptRate]] = {side: [KeptRate(0, 0)] * weeks for side in Side}
-    for side, week, kept, total, misses in rows:
+    for counted, week, kept, total, misses in rows:
         if 0 <= week < weeks:
-            result[side][int(week)] = KeptRate(float(kept or 0), int(total), int(misses or 0))
+            result[Side(counted)][int(week)] = KeptRate(float(kept or 0), int(total), int(misses or 0))
     return result
 
 

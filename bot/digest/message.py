@@ -136,6 +136,7 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
                 ),
             ),
             _listed("Not sure about next week", report.unsure, lambda u: _unsure_line(report, u)),
+            _listed("Waiting on each other", report.chains, lambda c: c.words()),
         )
         if lines
     ]

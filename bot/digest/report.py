@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.dependencies.links import Chain, open_chains
 from bot.digest.attention import (
     AwaitingAgreement,
     OpenEpisode,
@@ -62,6 +63,8 @@ class DigestReport:
     # The weekly reviews that fell in the period, per account, and the "Not sure" answers among them.
     reviews: list[AccountReview] = field(default_factory=list)
     unsure: list[UnsureAnswer] = field(default_factory=list)
+    # Open commitments waiting on another ("#12 waits on #7"), the held-up ones first.
+    chains: list[Chain] = field(default_factory=list)
 
     @property
     def at_risk(self) -> list[AccountScore]:
@@ -109,6 +112,7 @@ def build_digest(
         undeliverable=undeliverable,
         reviews=reviews,
         unsure=unsure_answers(session, ids, names, start=period_start, end=period_end),
+        chains=open_chains(session, ids, names, at=period_end),
     )
 
 

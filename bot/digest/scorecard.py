@@ -1,6 +1,6 @@
 """Kept-rates: a check-in is kept when answered Done (Partly counts half); Blocked, Not yet and no
-response are misses; skipped (bot down) and paused occurrences count for no one. One grouped query for
-any number of accounts."""
+response are misses; skipped (bot down) and paused occurrences count for no one. A miss counts against the side that held it up when it was charged
+to it (bot/dependencies/sides.py). One grouped query for any number of accounts."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.dependencies.sides import counted_side_column
 from bot.escalation.rules import MISSED_ANSWERS
 from models import Answer, CheckIn, CheckInState, Commitment, Side
 
@@ -45,14 +46,16 @@ def kept_rates(
     if not account_ids:
         return {}
     kept = func.sum(KEPT_WEIGHT)
+    # A miss charged to the side that held it up counts for that side (bot/dependencies/sides.py).
+    side = counted_side_column().label("counted_side")
     rows = session.execute(
-        select(Commitment.account_id, Commitment.side, kept, func.count(CheckIn.id))
+        select(Commitment.account_id, side, kept, func.count(CheckIn.id))
         .join(CheckIn.commitment)
         .where(
             Commitment.account_id.in_(account_ids),
             CheckIn.scheduled_at >= since,
             CheckIn.state.in_(COUNTED),
         )
-        .group_by(Commitment.account_id, Commitment.side)
+        .group_by(Commitment.account_id, "counted_side")
     ).all()
-    return {(account_id, side): KeptRate(float(k or 0), int(n)) for account_id, side, k, n in rows}
+    return {(account_id, Side(s)): KeptRate(float(k or 0), int(n)) for account_id, s, k, n in rows}

@@ -40,6 +40,7 @@ class EscalationView:
     agreed: str | None = None
     last_note: str | None = None
     linked: str | None = None
+    holding_up: str | None = None  # "Holding up: #12 “…” (customer, <@U…>)", already escaped
     acknowledged: str | None = None
     resolved: str | None = None
     at_risk: bool = False
@@ -48,7 +49,10 @@ class EscalationView:
 def escalation_text(view: EscalationView) -> str:
     title = KIND_TITLES.get(view.kind, "Escalation")
     state = {"open": "open", "acknowledged": "acknowledged", "resolved": "resolved"}[view.state]
-    return truncate(f"{title} — {escape(view.account_name)} ({state}): {view.summary} {view.mentions}", 3900)
+    holding = f" {view.holding_up}." if view.holding_up else ""
+    return truncate(
+        f"{title} — {escape(view.account_name)} ({state}): {view.summary}{holding} {view.mentions}", 3900
+    )
 
 
 def escalation_blocks(view: EscalationView) -> list[dict[str, Any]]:
@@ -65,6 +69,8 @@ def escalation_blocks(view: EscalationView) -> list[dict[str, Any]]:
         lines.append(f"Last note: _{escape(view.last_note)}_")
     if view.linked:
         lines.append(view.linked)
+    if view.holding_up:
+        lines.append(view.holding_up)
     if view.at_risk:
         lines.append("The account is now marked *at risk*.")
     blocks: list[Block] = [

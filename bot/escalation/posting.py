@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins.schedule import zone
+from bot.dependencies.blocking import holding_up_words
 from bot.errors import Refusal
 from bot.escalation.episodes import recent_checkins, record_episode
 from bot.escalation.message import EscalationView, escalation_blocks, escalation_text
@@ -72,6 +73,7 @@ class _About(TypedDict, total=False):
     agreed: str | None
     last_note: str | None
     linked: str | None
+    holding_up: str | None
 
 
 def view_of(session: Session, episode: Escalation) -> EscalationView:
@@ -119,6 +121,7 @@ def _commitment_record(session: Session, commitment: Commitment, policy: Policy)
         marks=" ".join(mark(c) for c in reversed(recent)) or None,
         agreed=agreed,
         last_note=last_note,
+        holding_up=holding_up_words(session, commitment),
     )
 
 

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.checkins.schedule import local_instant, zone
 from bot.checkins.working_days import WORKDAY_END, add_working_days
+from bot.dependencies.blocking import holding_up
+from bot.dependencies.sides import side_counted
 from bot.diary import entries as diary
 from bot.escalation.episodes import CLOSED, ensure_episode, open_episode, recent_checkins, resolve_once
 from bot.escalation.policy import Policy, policy_of
@@ -48,6 +50,12 @@ class Changes:
 
 def is_miss(checkin: CheckIn) -> bool:
     return checkin.state is CheckInState.NO_RESPONSE or checkin.answer in MISSED_ANSWERS
+
+
+def own_miss(checkin: CheckIn) -> bool:
+    """A miss that counts against its commitment's own side: one charged to the side that held it up
+    (bot/dependencies/sides.py) escalates that side, never the owner."""
+    return is_miss(checkin) and side_counted(checkin) is checkin.commitment.side
 
 
 def _words(n: int) -> str:
@@ -94,7 +102,7 @@ def _evaluate(session: Session, commitment_id: int, *, now: datetime, changes: C
         changes.touched |= _resolve_open(session, account=account, commitment=commitment, now=now)
     elif commitment.side is Side.CUSTOMER:
         _customer_slip(session, commitment=commitment, recent=recent, policy=policy, now=now, changes=changes)
-    elif is_miss(recent[0]) and commitment.rrule is not None:
+    elif own_miss(recent[0]) and commitment.rrule is not None:
         # A due-date vendor commitment is judged by its date instead (see _vendor_due_dates).
         changes.touched.add(_vendor_missed(session, commitment=commitment, recent=recent, now=now))
     changes.touched |= _champion(session, account=account, policy=policy, now=now)
@@ -122,8 +130,8 @@ def _customer_slip(
     now: datetime,
     changes: Changes,
 ) -> None:
-    misses = sum(1 for c in recent if is_miss(c))
-    two_in_a_row = len(recent) >= 2 and is_miss(recent[0]) and is_miss(recent[1])
+    misses = sum(1 for c in recent if own_miss(c))
+    two_in_a_row = len(recent) >= 2 and own_miss(recent[0]) and own_miss(recent[1])
     summary = f"{_words(misses).capitalize()} of the last {_words(len(recent))} check-ins were missed."
     level = 2 if misses >= policy.raise_after else 1 if misses >= policy.escalate_after or two_in_a_row else 0
     if level:
@@ -138,12 +146,12 @@ def _customer_slip(
                 now=now,
             )
         )
-    elif is_miss(recent[0]):
+    elif own_miss(recent[0]):
         _nudge(session, commitment=commitment, checkin=recent[0], now=now, changes=changes)
 
 
 def _vendor_missed(session: Session, *, commitment: Commitment, recent: list[CheckIn], now: datetime) -> int:
-    misses = sum(1 for c in recent if is_miss(c))
+    misses = sum(1 for c in recent if own_miss(c))
     summary = f"A vendor check-in was missed ({_words(misses)} of the last {_words(len(recent))})."
     return ensure_episode(
         session,
@@ -243,6 +251,9 @@ def _vendor_due_dates(session: Session, *, now: datetime) -> set[int]:
     )
     touched: set[int] = set()
     for commitment in due:
+        holdup = holding_up(session, commitment, at=now)
+        if holdup is not None and holdup.side is Side.CUSTOMER:
+            continue  # held up by the customer's overdue part: that side's escalation says so
         episode_id = _vendor_overdue(session, commitment, now=now)
         if episode_id is not None:
             touched.add(episode_id)

@@ -76,7 +76,12 @@ def _answered(
         open_form(
             SlackGateway(client),
             trigger_id=body["trigger_id"],
-            view=note_form(checkin_id=click.checkin_id, answer=click.answer, action=checkin.action),
+            view=note_form(
+                checkin_id=click.checkin_id,
+                answer=click.answer,
+                action=checkin.action,
+                blockers=checkin.blockers,
+            ),
         )
         return None
     now = deps.clock()
