@@ -18,8 +18,9 @@ from models.commitment import CheckIn, Commitment
 from models.escalation import Agreement, Escalation
 from models.proposal import Proposal
 
-# Sent and still open counts as "had a check-in": the commitment is being followed, just not closed yet.
-TRACKED = (*COUNTED, CheckInState.SENT)
+# Sent and still open counts as "had a check-in": the commitment is being followed, just not closed yet;
+# so does one closed as renegotiated (both sides looked at it and agreed a new date).
+TRACKED = (*COUNTED, CheckInState.SENT, CheckInState.RENEGOTIATED)
 UNDELIVERED = (CheckInState.SKIPPED, CheckInState.FAILED)
 
 
