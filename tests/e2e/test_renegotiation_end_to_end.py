@@ -393,3 +393,59 @@ def test_a_vendor_date_moved_a_third_time_is_flagged_in_the_digest(
     assert report.patterns.renegotiations == {Side.CUSTOMER: 0, Side.VENDOR: 3}
     text = json.dumps(digest_blocks(report, now=MON_10 + timedelta(days=7), heading="Digest"))
     assert "moved 3 times" in text and "vendor 3" in text
+
+
+def test_a_csm_proposes_from_the_app_home_and_the_champion_answers_where_their_checkins_go(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    clock: Clock,
+) -> None:
+    set_up(web, emulator, add=MANAGED + " checkins:channel")
+    published = len(emulator.calls_to("views.publish"))
+    web.slack.event({"type": "app_home_opened", "user": CSM, "channel": "D0X", "tab": "home"})
+    home = emulator.wait_for("views.publish", count=published + 1)[published].params["view"]["blocks"]
+    number = commitment(sessions).id
+    propose = [b["accessory"] for b in home if b.get("accessory", {}).get("action_id") == "proposal_open"]
+    assert [p["value"] for p in propose] == [f"commitment:{number}"]
+
+    opened = len(emulator.calls_to("views.open"))
+    web.slack.click(
+        action_id="proposal_open", value=propose[0]["value"], user_id=CSM, channel_id=None, message_ts=None,
+        container_type="view",
+    )  # fmt: skip
+    form = emulator.calls_to("views.open")[opened].params["view"]
+    web.slack.submit_view(
+        callback_id="proposal_form",
+        values={"new": {"value": "dec 2"}, "reason": {"value": "FitCo asked for two more days"}},
+        user_id=CSM,
+        private_metadata=form["private_metadata"],
+    )
+    # The vendor proposed a customer commitment's new date: the champion answers, in the shared channel
+    # (where their check-ins go), with their own team ID; the CSM is told by DM.
+    question = emulator.wait_for(
+        "chat.postMessage",
+        where=lambda c: (
+            c.params["channel"] == SHARED_CHANNEL
+            and "proposal_accept" in buttons(c.params.get("blocks") or [])
+        ),
+    )[-1]
+    assert f"<@{CHAMPION}>" in question.params["text"]
+    answer(web, emulator, question, "proposal_accept", user_id=CHAMPION)
+    assert emulator.wait_for(
+        "chat.postMessage", where=lambda c: c.params["channel"] == CSM and "accepted" in c.params["text"]
+    )
+    [proposal] = proposals(sessions)
+    assert (proposal.proposer_side, proposal.state, proposal.answered_by) == (
+        Side.VENDOR,
+        "accepted",
+        CHAMPION,
+    )
+    assert commitment(sessions).due_on == date(2026, 12, 2)
+    with sessions() as session:
+        agreements = [
+            (a.version, a.responded_by)
+            for a in session.scalars(select(Agreement).order_by(Agreement.version))
+        ]
+    assert agreements == [(1, CHAMPION), (2, CHAMPION)]  # the champion accepted it: no new "I agree"
