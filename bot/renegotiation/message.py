@@ -16,15 +16,14 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.checkins.message import PROPOSE_ACTION, SECTION_LIMIT, truncate
-from bot.slack.modals import VALUE, FormError, field_value, modal, text_input
+from bot.checkins.message import SECTION_LIMIT, truncate
+from bot.slack.modals import FormError, field_value, modal, text_input
 from bot.slack.mrkdwn import escape
 
 ACCEPT = "proposal_accept"
 DECLINE = "proposal_decline"
 PROPOSE_FORM = "proposal_form"
 DECLINE_FORM = "proposal_decline_form"
-__all__ = ["PROPOSE_ACTION", "VALUE"]
 
 
 @dataclass(frozen=True)

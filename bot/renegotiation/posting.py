@@ -76,10 +76,14 @@ def post_question(
             asked = account.champion_user_id
             person = _person(session, account, asked)
             external = person.is_external if person is not None else True
+            # Someone never seen yet goes by the account's setting.
+            setting = (
+                account.checkin_delivery if account.checkin_delivery in delivery.SETTINGS else delivery.AUTO
+            )
             place = (
                 delivery.place_for(person, account, now=now)
                 if person is not None
-                else delivery.place_of(delivery.setting_of(Person(), account), dm_retry_at=None, now=now)
+                else delivery.place_of(setting, dm_retry_at=None, now=now)
             )
         view = _view(proposal, commitment, addressed_to=asked)
         shared = account.shared_channel_id
