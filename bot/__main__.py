@@ -51,10 +51,15 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
         if args.format == "json":
             rates = kept_rates(session, [account.id], since=datetime.now(UTC) - SCORE_WINDOW)
             rows = list(csv.DictReader(io.StringIO(content)))
+            # Renegotiated check-ins count for neither side: shown beside the rate, not in it.
             scorecard = {
-                side.value: {"kept": rates[(account.id, side)].kept, "total": rates[(account.id, side)].total}
+                side.value: {
+                    "kept": rates[(account.id, side)].kept,
+                    "total": rates[(account.id, side)].total,
+                    "renegotiated": rates[(account.id, side)].renegotiated,
+                }
                 if (account.id, side) in rates
-                else {"kept": 0, "total": 0}
+                else {"kept": 0, "total": 0, "renegotiated": 0}
                 for side in Side
             }
             content = (

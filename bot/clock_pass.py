@@ -21,6 +21,7 @@ from bot.checkins.sending import send_due
 from bot.diary.sharing import share_pending
 from bot.digest.posting import post_due_digests
 from bot.escalation.posting import retry_pending_posts, run_rules
+from bot.renegotiation.posting import follow_up
 from bot.review.posting import post_due_reviews
 from bot.slack.deliveries import forget_old_deliveries
 from bot.slack.gateway import SlackGateway
@@ -88,6 +89,7 @@ def _steps(
         ("sending", None, lambda: send_due(sessions, gateway, now=now, counts=checkins)),
         ("reminders", "reminded", lambda: send_reminders(sessions, gateway, now=now)),
         ("closing", "closed", lambda: close_unanswered(sessions, gateway, now=now)),
+        ("proposals", None, lambda: follow_up(sessions, gateway, now=now)),
         ("escalation rules", "escalations", lambda: run_rules(sessions, gateway, now=now)),
         ("escalation posts", None, lambda: retry_pending_posts(sessions, gateway, now=now)),
         ("agreement reminders", None, lambda: remind_pending(sessions, gateway, now=now)),

@@ -6,18 +6,35 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    SectionBlock,
+)
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.checkins.answers import streak, view_of
-from bot.checkins.message import SECTION_LIMIT, CheckInView, message_blocks, truncate
+from bot.checkins.message import PROPOSE_ACTION, SECTION_LIMIT, CheckInView, message_blocks, truncate
 from bot.digest.scorecard import SCORE_WINDOW, KeptRate, kept_rates
 from bot.escalation.policy import policy_of
 from bot.slack.mrkdwn import escape
-from models import Account, CheckIn, CheckInState, Commitment, Escalation, EscalationState, Person, Side
+from models import (
+    Account,
+    CheckIn,
+    CheckInState,
+    Commitment,
+    CommitmentStatus,
+    Escalation,
+    EscalationState,
+    Person,
+    Side,
+)
 
 MAX_OPEN_SHOWN = 10
 MAX_ACCOUNTS_SHOWN = 20
@@ -33,6 +50,8 @@ class HomeContent:
     managed: list[int]
     rates: dict[tuple[int, Side], KeptRate]
     open_escalations: list[Escalation]
+    # Commitments due by a date that this person owns or is the CSM of: each can be proposed a new date.
+    dated: list[Commitment]
 
 
 def _role(account: Account, user_id: str) -> str:
@@ -58,6 +77,9 @@ def home_view(sessions: sessionmaker[Session], *, user_id: str, now: datetime) -
     for view in content.checkins:
         blocks.extend(message_blocks([view]))
         blocks.append(DividerBlock())
+    if content.dated:
+        blocks.append(HeaderBlock(text="Due by a date"))
+        blocks += [_dated_block(c) for c in content.dated]
     blocks.append(HeaderBlock(text="Your accounts"))
     if not content.accounts:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="You are not part of any account yet.")))
@@ -112,12 +134,41 @@ def _read(session: Session, *, user_id: str, now: datetime) -> HomeContent:
         .where(Escalation.account_id.in_(managed), Escalation.state != EscalationState.RESOLVED)
         .order_by(Escalation.opened_at)
     )
+    dated = list(
+        session.scalars(
+            select(Commitment)
+            .join(Commitment.owner)
+            .join(Commitment.account)
+            .where(
+                Commitment.due_on.is_not(None),
+                Commitment.status.in_((CommitmentStatus.ACTIVE, CommitmentStatus.PAUSED)),
+                or_(Person.user_id == user_id, Account.csm_user_id == user_id),
+            )
+            .options(joinedload(Commitment.account), joinedload(Commitment.owner))
+            .order_by(Commitment.due_on, Commitment.id)
+            .limit(MAX_OPEN_SHOWN)
+        )
+    )
     return HomeContent(
+        dated=dated,
         checkins=views,
         accounts=accounts,
         managed=managed,
         rates=kept_rates(session, managed, since=now - SCORE_WINDOW),
         open_escalations=list(open_escalations),
+    )
+
+
+def _dated_block(commitment: Commitment) -> Block:
+    text = (
+        f"*{escape(commitment.account.name)}* · {commitment.label} · {commitment.side.value} side · "
+        f"<@{commitment.owner.user_id}>\n{escape(commitment.action)} — {escape(commitment.schedule_text)}"
+    )
+    return SectionBlock(
+        text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)),
+        accessory=ButtonElement(
+            text="Propose a new date", action_id=PROPOSE_ACTION, value=f"commitment:{commitment.id}"
+        ),
     )
 
 

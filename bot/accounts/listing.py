@@ -46,6 +46,12 @@ def _next_checkin(commitment: Commitment, account: Account, now: datetime) -> st
     return f", next {found[0]:%a %d %b %H:%M} ({tz.key})" if found else ""
 
 
+def _moved(commitment: Commitment) -> str:
+    """How often both sides agreed to move it: serial renegotiation is worth seeing."""
+    n = commitment.renegotiations or 0
+    return f" · date moved {n} time{'s' if n != 1 else ''}" if n else ""
+
+
 def account_listing(account: Account, now: datetime, rates: dict[tuple[int, Side], KeptRate]) -> str:
     lines = [
         f"*{escape(account.name)}* — champion <@{account.champion_user_id}>, CSM <@{account.csm_user_id}>"
@@ -63,6 +69,7 @@ def account_listing(account: Account, now: datetime, rates: dict[tuple[int, Side
         lines.append(
             f"  {commitment.label} {commitment.side.value} · <@{commitment.owner.user_id}> — “{escape(commitment.action)}”, "
             f"{escape(commitment.schedule_text)} · *{commitment_state(commitment)}*{_next_checkin(commitment, account, now)}"
+            + _moved(commitment)
         )
     chains = chain_lines(list(account.commitments))
     if chains:

@@ -89,6 +89,7 @@ def view_of(checkin: CheckIn, *, streak_text: str | None = None, moved: bool = F
         moved=moved,
         place=checkin.place or "dm",
         waiting=waiting,
+        renegotiated=checkin.state is CheckInState.RENEGOTIATED,
     )
 
 
@@ -248,6 +249,8 @@ def _why_closed(checkin: CheckIn) -> str:
             f"This check-in was already answered “{ANSWER_LABELS[checkin.answer]}” by <@{checkin.answered_by}>"
             f"{stamp}. Nothing was changed."
         )
+    if checkin.state is CheckInState.RENEGOTIATED:
+        return "Both sides agreed a new date for this check-in, so it is closed. Nothing was changed."
     if checkin.state is CheckInState.NO_RESPONSE:
         return "This check-in has closed with no response. Nothing was changed."
     return "This check-in can't be answered now. Nothing was changed."

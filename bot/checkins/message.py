@@ -26,7 +26,9 @@ from models import Answer
 SECTION_LIMIT = 3000
 TEXT_LIMIT = 3900  # notification text: well inside Slack's 40k, short enough to read on a lock screen
 ACTION_PREFIX = "checkin_answer_"
-MAX_CHECKINS_PER_MESSAGE = 10  # 4 blocks each stays well inside the 50-block message limit
+MAX_CHECKINS_PER_MESSAGE = 10
+# The button that opens the form to propose a new date or schedule (bot.renegotiation).
+PROPOSE_ACTION = "proposal_open"  # 4 blocks each stays well inside the 50-block message limit
 
 ANSWER_LABELS: dict[Answer, str] = {
     Answer.DONE: "Done",
@@ -73,6 +75,8 @@ class CheckInView:
     waiting: str | None = None
     # The other side's open commitments a Blocked answer may name: (commitment id, label), for the note form.
     blockers: tuple[tuple[int, str], ...] = ()
+    # Closed because both sides agreed to move the date instead: counted for neither side.
+    renegotiated: bool = False
 
     @property
     def in_channel(self) -> bool:
@@ -144,6 +148,8 @@ def _text(views: list[CheckInView], *, reminder: bool) -> str:
             )
         if view.closed_local is not None:
             return truncate(f"Closed with no response — {_line(view)}.", TEXT_LIMIT)
+        if view.renegotiated:
+            return truncate(f"Renegotiated — {_line(view)}: a new date was agreed.", TEXT_LIMIT)
         prefix = "Gentle reminder — " if reminder else "Check-in — "
         return truncate(
             f"{prefix}{escape(view.account_name)} ({view.commitment_label}): did you “{escape(view.action)}”? "
@@ -200,6 +206,11 @@ def _outcome(view: CheckInView) -> Block | None:
         # A vendor's note may be private to the vendor: the shared channel shows customers' notes only.
         if view.note and not (view.in_channel and view.side != "customer"):
             text += "\n> " + escape(view.note).replace("\n", "\n> ")
+    elif view.renegotiated:
+        text = (
+            "↪ *Renegotiated* — both sides agreed a new date or schedule instead. It counts for neither "
+            "side; the diary keeps the old and the new date."
+        )
     elif view.closed_local is not None:
         text = f"Closed with no response on {view.closed_local:%a %d %b, %H:%M}. Recorded in the diary."
     elif view.moved:
@@ -222,6 +233,11 @@ def _buttons(view: CheckInView) -> ActionsBlock:
                 style="primary" if answer is Answer.DONE else None,
             )
             for answer in BUTTONS
+        ]
+        + [
+            ButtonElement(
+                text="Propose a new date", action_id=PROPOSE_ACTION, value=f"checkin:{view.checkin_id}"
+            )
         ],
     )
 

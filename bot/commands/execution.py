@@ -45,6 +45,8 @@ from bot.digest.settings import DigestSettings, change_digest_settings
 from bot.errors import Refusal
 from bot.escalation.autopsy import AutopsyInput, record_autopsy
 from bot.escalation.policy import policy_of, with_overrides
+from bot.renegotiation.posting import proposed_reply
+from bot.renegotiation.proposals import create_proposal
 from bot.slack.errors import plain
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.mrkdwn import escape
@@ -389,3 +391,20 @@ def autopsy(run: Execution, data: AutopsyInput) -> str:
             corrective_ids=corrective_ids,
         )
         return replies.autopsy_recorded(account, causes=len(data.causes), corrective_ids=corrective_ids)
+
+
+def propose(run: Execution, command: parsed.Propose) -> str:
+    """Opened in one transaction (refused if another is open), then put to the other side."""
+    actor = run.actor
+    proposed = create_proposal(
+        run.sessions,
+        commitment_id=command.commitment_id,
+        checkin_id=None,
+        user_id=actor.user_id,
+        is_admin=actor.is_admin and not actor.is_external,
+        new=command.new,
+        reason=command.reason,
+        now=run.now,
+        team_id=actor.team_id,
+    )
+    return proposed_reply(run.sessions, run.gateway, proposed, now=run.now)

@@ -14,6 +14,7 @@ from zoneinfo import available_timezones
 from bot.accounts.commitments import MAX_ACTION, Commit
 from bot.accounts.person_settings import ACCOUNT, PersonSettings
 from bot.accounts.registry import MAX_OUTCOME, AccountAdd, AccountEdit
+from bot.checkins.recurrence import ScheduleError
 from bot.checkins.schedule import known_holiday_country
 from bot.commands import dated
 from bot.commands.parsed import (
@@ -31,6 +32,7 @@ from bot.commands.parsed import (
     OpenForm,
     Pause,
     PolicyCommand,
+    Propose,
     Resume,
     Undepend,
 )
@@ -64,10 +66,12 @@ from bot.commands.usage import (
     USAGE_PAUSE,
     USAGE_PERSON,
     USAGE_POLICY,
+    USAGE_PROPOSE,
     USAGE_RESUME,
     USAGE_UNDEPEND,
 )
 from bot.digest.settings import DigestSettings
+from bot.renegotiation.schedule import parse_new_schedule
 from bot.review.schedule import DEFAULT_REVIEW_TIME
 from bot.slack.mrkdwn import unescape
 from models import Side
@@ -319,6 +323,24 @@ def parse_done(args: list[str], today: date) -> MarkDone:
 
 def parse_cancel(args: list[str], today: date) -> Cancel:
     return Cancel(*_closing(args, USAGE_CANCEL))
+
+
+def parse_propose(args: list[str], today: date) -> Propose:
+    """`#12 by <date> [at HH:MM] "reason"` or `#12 every <recurrence> [at HH:MM] "reason"`."""
+    usage = USAGE_PROPOSE
+    if len(args) < 3:
+        raise CommandError(
+            "Name the commitment, the new date or schedule, and the reason in double quotes.", usage
+        )
+    commitment_id = commitment_number(args[0], usage)
+    reason = note(args[-1], usage)
+    if reason is None:
+        raise CommandError('End with the reason in double quotes: "the data export slipped a week".', usage)
+    try:
+        new = parse_new_schedule(" ".join(args[1:-1]), today=today, due_by_date=True)
+    except ScheduleError as exc:
+        raise CommandError(str(exc), usage) from exc
+    return Propose(commitment_id, new, reason)
 
 
 def parse_correct(args: list[str], today: date) -> Correct:

@@ -11,6 +11,7 @@ from bot.accounts.commitments import Commit
 from bot.accounts.person_settings import PersonSettings
 from bot.accounts.registry import AccountAdd, AccountEdit
 from bot.digest.settings import DigestSettings
+from bot.renegotiation.schedule import NewSchedule
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,15 @@ class Undepend:
 
 
 @dataclass(frozen=True)
+class Propose:
+    """A new date or schedule for a commitment, put to the other side with the reason."""
+
+    commitment_id: int
+    new: NewSchedule
+    reason: str
+
+
+@dataclass(frozen=True)
 class OpenForm:
     """`account add` or `commit` without arguments: the handler opens a modal instead."""
 
@@ -145,5 +155,6 @@ Command = (
     | PersonSettings
     | Depend
     | Undepend
+    | Propose
     | OpenForm
 )

@@ -66,6 +66,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("resume", usage.USAGE_RESUME, usage.HELP_RESUME, grammar.parse_resume, execution.resume_some, (parsed.Resume,)),
     Subcommand("done", usage.USAGE_DONE, usage.HELP_DONE, grammar.parse_done, execution.done, (parsed.MarkDone,)),
     Subcommand("cancel", usage.USAGE_CANCEL, usage.HELP_CANCEL, grammar.parse_cancel, execution.cancel, (parsed.Cancel,)),
+    Subcommand("propose", usage.USAGE_PROPOSE, usage.HELP_PROPOSE, grammar.parse_propose, execution.propose, (parsed.Propose,), _always),
     Subcommand("diary", usage.USAGE_DIARY, usage.HELP_DIARY, grammar.parse_diary, execution.diary_view, (parsed.DiaryView,), _always),
     Subcommand("export", usage.USAGE_EXPORT, usage.HELP_EXPORT, grammar.parse_export, execution.export, (parsed.Export,), _always),
     Subcommand("policy", usage.USAGE_POLICY, usage.HELP_POLICY, grammar.parse_policy, execution.policy, (PolicyCommand,), _reads_policy),

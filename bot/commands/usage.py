@@ -29,6 +29,10 @@ USAGE_PAUSE = "/accountability pause <#commitment or Account> [until <date>]"
 USAGE_RESUME = "/accountability resume <#commitment or Account>"
 USAGE_DONE = '/accountability done <#commitment> ["note"]'
 USAGE_CANCEL = '/accountability cancel <#commitment> ["reason"]'
+USAGE_PROPOSE = (
+    '/accountability propose <#commitment> by <date> [at HH:MM] "reason"'
+    '\n/accountability propose <#commitment> every <recurrence> [at HH:MM] "reason"'
+)
 USAGE_DIARY = "/accountability diary <Account> [since <date>]"
 USAGE_EXPORT = "/accountability export <Account>"
 USAGE_POLICY = (
@@ -79,6 +83,13 @@ HELP_PAUSE = "Stop check-ins (and escalations) until resumed, or until the date.
 HELP_RESUME = "Start check-ins again from now; paused time is not counted."
 HELP_DONE = "Mark a commitment as completed; its check-ins stop."
 HELP_CANCEL = "Cancel a commitment for good; its check-ins stop."
+HELP_PROPOSE = (
+    "Propose a new date or schedule for a commitment instead of letting it slip (its owner, the CSM or an "
+    "admin; the Propose a new date button on a check-in or in the App Home does the same). The other side "
+    "accepts or declines: the CSM (and the manager after a working day) for a customer commitment, the "
+    "champion for a vendor one. Accepted, the check-in it replaces counts for neither side; declined or "
+    "unanswered for two working days, the original date stands. One open proposal per commitment."
+)
 HELP_DIARY = "Read an account's accountability diary, a page at a time (only you see it)."
 HELP_EXPORT = "Get the account's diary as a CSV file in your DM with the bot."
 HELP_POLICY = (

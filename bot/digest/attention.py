@@ -5,7 +5,7 @@ each with the plain reason why."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
@@ -16,9 +16,11 @@ from models.account import Account, Person
 from models.base import CheckInState, CommitmentStatus, EscalationState, Side
 from models.commitment import CheckIn, Commitment
 from models.escalation import Agreement, Escalation
+from models.proposal import Proposal
 
-# Sent and still open counts as "had a check-in": the commitment is being followed, just not closed yet.
-TRACKED = (*COUNTED, CheckInState.SENT)
+# Sent and still open counts as "had a check-in": the commitment is being followed, just not closed yet;
+# so does one closed as renegotiated (both sides looked at it and agreed a new date).
+TRACKED = (*COUNTED, CheckInState.SENT, CheckInState.RENEGOTIATED)
 UNDELIVERED = (CheckInState.SKIPPED, CheckInState.FAILED)
 
 
@@ -56,6 +58,71 @@ class SilentCommitment:
     owner_user_id: str
     action: str
     reason: str
+
+
+# A commitment whose date both sides moved more than this many times in the window is flagged: serial
+# renegotiation is itself a pattern. The window is the kept-rates' 12 weeks (the escalation policy's
+# window counts check-ins, not time, and a date moved three times may have had no check-in at all).
+SERIAL_AFTER = 2
+SERIAL_WINDOW = timedelta(weeks=12)
+
+
+@dataclass(frozen=True)
+class SerialRenegotiation:
+    """A commitment renegotiated more than `SERIAL_AFTER` times in the window ("moved 3 times")."""
+
+    account: str
+    commitment_id: int
+    side: Side
+    owner_user_id: str
+    action: str
+    times: int
+
+
+def serial_renegotiations(
+    session: Session, ids: list[int], names: dict[int, str], *, end: datetime
+) -> list[SerialRenegotiation]:
+    """One grouped query: accepted proposals per commitment in the window, the most moved first."""
+    times = func.count(Proposal.id)
+    rows = session.execute(
+        select(
+            Commitment.account_id, Commitment.id, Commitment.side, Person.user_id, Commitment.action, times
+        )
+        .join(Commitment, Commitment.id == Proposal.commitment_id)
+        .join(Person, Person.id == Commitment.owner_id)
+        .where(
+            Proposal.account_id.in_(ids),
+            Proposal.state == "accepted",
+            Proposal.answered_at >= end - SERIAL_WINDOW,
+            Proposal.answered_at < end,
+        )
+        .group_by(Commitment.account_id, Commitment.id, Commitment.side, Person.user_id, Commitment.action)
+        .having(times > SERIAL_AFTER)
+        .order_by(times.desc(), Commitment.id)
+    ).all()
+    return [
+        SerialRenegotiation(names[account_id], commitment_id, side, owner, action, int(n))
+        for account_id, commitment_id, side, owner, action, n in rows
+    ]
+
+
+def renegotiations_by_side(
+    session: Session, ids: list[int], *, since: datetime, end: datetime
+) -> dict[Side, int]:
+    """Accepted proposals in the period, by the side of the commitment whose date moved."""
+    rows = session.execute(
+        select(Commitment.side, func.count(Proposal.id))
+        .join(Commitment, Commitment.id == Proposal.commitment_id)
+        .where(
+            Proposal.account_id.in_(ids),
+            Proposal.state == "accepted",
+            Proposal.answered_at >= since,
+            Proposal.answered_at < end,
+        )
+        .group_by(Commitment.side)
+    ).all()
+    found = {side: int(n) for side, n in rows}
+    return {side: found.get(side, 0) for side in Side}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from bot.checkins.schedule import local_instant
 from bot.dependencies.sides import counted_side_column
-from bot.digest.scorecard import COUNTED, KEPT_WEIGHT, MISSED, KeptRate
+from bot.digest.scorecard import COUNTED, IN_COUNTED, KEPT_WEIGHT, MISSED, RENEGOTIATED, KeptRate
 from bot.digest.settings import DigestSchedule
 from bot.escalation.autopsy import CAUSES
-from models import Autopsy, CheckIn, Commitment, Side
+from models import Autopsy, CheckIn, CheckInState, Commitment, Side
 
 TREND_WEEKS = 4  # this week is compared with the four weeks before it
 CHART_WEEKS = 12
@@ -99,6 +99,8 @@ class Patterns:
     autopsies: int
     causes: list[CauseCount]
     misses: dict[Side, int]  # over the quarter; Partly is not a miss
+    # Dates both sides agreed to move over the quarter, by the side of the commitment (not misses).
+    renegotiations: dict[Side, int] = field(default_factory=dict)
 
     def miss_share(self, side: Side) -> float:
         total = sum(self.misses.values())
@@ -128,18 +130,27 @@ def _bucket(boundaries: list[datetime]) -> ColumnElement[int]:
     return case(*whens, else_=-1)
 
 
-def _counted_between(ids: list[int], boundaries: list[datetime]) -> tuple[ColumnElement[bool], ...]:
-    """The counted check-ins of these accounts from the oldest boundary up to the newest."""
+def _counted_between(
+    ids: list[int], boundaries: list[datetime], *, renegotiated: bool = False
+) -> tuple[ColumnElement[bool], ...]:
+    """The counted check-ins of these accounts from the oldest boundary up to the newest (and the
+    renegotiated ones too, when asked, to be shown beside them)."""
+    states = (*COUNTED, CheckInState.RENEGOTIATED) if renegotiated else COUNTED
     return (
         Commitment.account_id.in_(ids),
-        CheckIn.state.in_(COUNTED),
+        CheckIn.state.in_(states),
         CheckIn.scheduled_at >= boundaries[-1],
         CheckIn.scheduled_at < boundaries[0],
     )
 
 
 def sum_rates(rates: list[KeptRate]) -> KeptRate:
-    return KeptRate(sum(r.kept for r in rates), sum(r.total for r in rates), sum(r.missed for r in rates))
+    return KeptRate(
+        sum(r.kept for r in rates),
+        sum(r.total for r in rates),
+        sum(r.missed for r in rates),
+        sum(r.renegotiated for r in rates),
+    )
 
 
 def rates_by_account(
@@ -148,16 +159,20 @@ def rates_by_account(
     """One query: each account's and side's kept-rate this week (bucket 0) and in the four before."""
     # Grouped by the label: PostgreSQL cannot tell two renderings of a CASE with parameters are equal.
     bucket = case((CheckIn.scheduled_at >= boundaries[1], 0), else_=1).label("week")
+    # Renegotiated check-ins are read too, only to be shown beside the rate: they count for neither side.
+    kept = func.sum(case((IN_COUNTED, KEPT_WEIGHT), else_=0.0))
+    total = func.sum(case((IN_COUNTED, 1), else_=0))
+    moved = func.sum(case((RENEGOTIATED, 1), else_=0))
     side = counted_side_column().label("counted_side")
     rows = session.execute(
-        select(Commitment.account_id, side, bucket, func.sum(KEPT_WEIGHT), func.count(CheckIn.id))
+        select(Commitment.account_id, side, bucket, kept, total, moved)
         .join(CheckIn.commitment)
-        .where(*_counted_between(ids, boundaries))
+        .where(*_counted_between(ids, boundaries, renegotiated=True))
         .group_by(Commitment.account_id, "counted_side", "week")
     ).all()
     found: dict[tuple[int, Side], dict[int, KeptRate]] = defaultdict(dict)
-    for account_id, counted, week, kept, total in rows:
-        found[(account_id, Side(counted))][int(week)] = KeptRate(float(kept or 0), int(total))
+    for account_id, counted, week, k, n, r in rows:
+        found[(account_id, Side(counted))][int(week)] = KeptRate(float(k or 0), int(n or 0), 0, int(r or 0))
     empty = KeptRate(0, 0)
     return {key: SideScore(week=b.get(0, empty), before=b.get(1, empty)) for key, b in found.items()}
 

@@ -59,11 +59,13 @@ def period_words(report: DigestReport) -> str:
 
 
 def rate_words(score: SideScore) -> str:
+    moved = score.week.renegotiated
+    renegotiated = f" · {moved} renegotiated" if moved else ""
     if score.week.total == 0:
-        return "no check-ins"
+        return "no check-ins" + renegotiated
     kept = f"{score.week.kept:g}"
     trend = f" {score.trend}" if score.trend else ""
-    return f"kept {kept} of {score.week.total} ({round(score.week.percent)} %){trend}"
+    return f"kept {kept} of {score.week.total} ({round(score.week.percent)} %){trend}{renegotiated}"
 
 
 def _account_line(score: AccountScore) -> str:
@@ -137,6 +139,14 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
             ),
             _listed("Not sure about next week", report.unsure, lambda u: _unsure_line(report, u)),
             _listed("Waiting on each other", report.chains, lambda c: c.words()),
+            _listed(
+                "Dates moved again and again (last 12 weeks)",
+                report.serial,
+                lambda c: (
+                    f"{escape(c.account)} #{c.commitment_id} ({c.side.value}, {_person(report, c.owner_user_id)}) — "
+                    f"“{escape(c.action)}” moved {c.times} times"
+                ),
+            ),
         )
         if lines
     ]
@@ -257,6 +267,12 @@ def _pattern_lines(report: DigestReport) -> list[str]:
         )
     else:
         lines.append("No missed check-ins.")
+    moved = patterns.renegotiations
+    if any(moved.values()):
+        lines.append(
+            "Dates renegotiated by side (not misses): "
+            + " · ".join(f"{side.value} {moved.get(side, 0)}" for side in Side)
+        )
     if patterns.causes:
         autopsies = f"{patterns.autopsies} autops{'ies' if patterns.autopsies != 1 else 'y'}"
         lines.append(f"Root causes named in {autopsies} (accounts naming each):")
@@ -295,6 +311,7 @@ def needs_table(report: DigestReport) -> bool:
         len(report.silent),
         len(report.undeliverable),
         len(report.unsure),
+        len(report.serial),
     )
     return len(report.accounts) > MAX_ACCOUNTS_SHOWN or any(n > MAX_LIST_SHOWN for n in lists)
 

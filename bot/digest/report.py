@@ -4,7 +4,7 @@ attention (bot/digest/attention.py) in a fixed number of queries, whatever the n
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,11 +14,14 @@ from bot.dependencies.links import Chain, open_chains
 from bot.digest.attention import (
     AwaitingAgreement,
     OpenEpisode,
+    SerialRenegotiation,
     SilentCommitment,
     Undeliverable,
     UnsureAnswer,
     awaiting_agreements,
     open_episodes,
+    renegotiations_by_side,
+    serial_renegotiations,
     silent_commitments,
     undeliverable_people,
     unsure_answers,
@@ -65,6 +68,8 @@ class DigestReport:
     unsure: list[UnsureAnswer] = field(default_factory=list)
     # Open commitments waiting on another ("#12 waits on #7"), the held-up ones first.
     chains: list[Chain] = field(default_factory=list)
+    # Commitments whose date was moved more than twice in twelve weeks ("moved 3 times").
+    serial: list[SerialRenegotiation] = field(default_factory=list)
 
     @property
     def at_risk(self) -> list[AccountScore]:
@@ -88,6 +93,7 @@ def build_digest(
     undeliverable = undeliverable_people(session, ids, names, start=period_start, end=period_end)
     chart_weeks = [w.astimezone(schedule.zone).date() for w in weeks[:CHART_WEEKS]]
     reviews = week_reviews(session, ids, names, start=period_start, end=period_end)
+    serial = serial_renegotiations(session, ids, names, end=period_end)
     return DigestReport(
         period_start=period_start,
         period_end=period_end,
@@ -102,17 +108,21 @@ def build_digest(
         episodes=episodes,
         awaiting=awaiting_agreements(session, ids),
         silent=silent,
-        patterns=patterns(session, ids, since=weeks[QUARTER_WEEKS], end=period_end, weekly=weekly_rows),
+        patterns=replace(
+            patterns(session, ids, since=weeks[QUARTER_WEEKS], end=period_end, weekly=weekly_rows),
+            renegotiations=renegotiations_by_side(session, ids, since=weeks[QUARTER_WEEKS], end=period_end),
+        ),
         weekly=WeeklyRates(
             week_ends=list(reversed(chart_weeks)),
             customer=list(reversed(weekly_rows[Side.CUSTOMER][:CHART_WEEKS])),
             vendor=list(reversed(weekly_rows[Side.VENDOR][:CHART_WEEKS])),
         ),
-        people=_display_names(session, accounts, episodes, silent, undeliverable, reviews),
+        people=_display_names(session, accounts, episodes, silent, undeliverable, reviews, serial),
         undeliverable=undeliverable,
         reviews=reviews,
         unsure=unsure_answers(session, ids, names, start=period_start, end=period_end),
         chains=open_chains(session, ids, names, at=period_end),
+        serial=serial,
     )
 
 
@@ -144,12 +154,14 @@ def _display_names(
     silent: list[SilentCommitment],
     undeliverable: list[Undeliverable],
     reviews: list[AccountReview],
+    serial: list[SerialRenegotiation],
 ) -> dict[str, str]:
     wanted = {a.csm_user_id for a in accounts} | {a.champion_user_id for a in accounts}
     wanted |= {answer.user_id for review in reviews for answer in review.answers}
     wanted |= {e.acknowledged_by for e in episodes if e.acknowledged_by}
     wanted |= {c.owner_user_id for c in silent}
     wanted |= {u.user_id for u in undeliverable}
+    wanted |= {s.owner_user_id for s in serial}
     team_ids = {a.team_id for a in accounts}
     rows = session.execute(
         select(Person.user_id, Person.display_name).where(

@@ -46,9 +46,10 @@ FOOTER = (
 
 
 def _rate(rate: KeptRate) -> str:
+    moved = f" · {rate.renegotiated} renegotiated" if rate.renegotiated else ""
     if rate.total == 0:
-        return "no check-ins"
-    return f"kept {rate.kept:g} of {rate.total} ({round(rate.percent)} %)"
+        return "no check-ins" + moved
+    return f"kept {rate.kept:g} of {rate.total} ({round(rate.percent)} %){moved}"
 
 
 def _period(figures: ReviewFigures) -> str:

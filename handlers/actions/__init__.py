@@ -5,14 +5,16 @@ import re
 from slack_bolt import App
 
 from bot.accounts.plan_message import AGREE, DISCUSS
-from bot.checkins.message import ACTION_PREFIX
+from bot.checkins.message import ACTION_PREFIX, PROPOSE_ACTION
 from bot.diary.pages import PAGE_ACTION
 from bot.escalation.message import ACK, AUTOPSY, RESOLVE
+from bot.renegotiation.message import ACCEPT, DECLINE
 from bot.review.message import CONFIDENT, UNSURE
 from handlers.actions.agreement import on_agreement
 from handlers.actions.checkin import on_answer
 from handlers.actions.diary import ack_page, turn_page
 from handlers.actions.escalation import on_escalation
+from handlers.actions.proposal import on_proposal_answer, on_propose
 from handlers.actions.review import on_review_answer
 from handlers.deps import Deps, bind
 
@@ -27,3 +29,6 @@ def register(app: App, deps: Deps) -> None:
         app.action(action_id)(bind(on_escalation, deps))
     for action_id in (CONFIDENT, UNSURE):
         app.action(action_id)(bind(on_review_answer, deps))
+    app.action(PROPOSE_ACTION)(bind(on_propose, deps))
+    for action_id in (ACCEPT, DECLINE):
+        app.action(action_id)(bind(on_proposal_answer, deps))
