@@ -5,7 +5,7 @@ from models.base import Answer, Base, CheckInState, CommitmentStatus, Escalation
 from models.commitment import CheckIn, Commitment
 from models.diary import DiaryEntry, DiaryShare, DiaryThread
 from models.digest import Digest, WorkspaceSettings
-from models.escalation import Agreement, Autopsy, Escalation
+from models.escalation import Agreement, Autopsy, AutopsyParticipant, Escalation
 from models.operations import ClockPass, ProcessedEvent
 from models.proposal import Proposal
 from models.review import ReviewAnswer, WeeklyReview
@@ -15,6 +15,7 @@ __all__ = [
     "Agreement",
     "Answer",
     "Autopsy",
+    "AutopsyParticipant",
     "Base",
     "CheckIn",
     "CheckInState",

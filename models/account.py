@@ -45,6 +45,10 @@ class Account(Base):
     plan_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # JSON of escalation-policy overrides; absent keys take the product's defaults (bot/escalation/policy.py).
     policy: Mapped[str | None] = mapped_column(Text)
+    # The last time the account's at-risk flag was cleared by a person, by whom and why.
+    risk_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    risk_cleared_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    risk_cleared_reason: Mapped[str | None] = mapped_column(Text)
     # Where check-ins go: "dm", "channel" (the shared channel) or "auto" (DM, falling back to the channel).
     checkin_delivery: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
     # The weekly review in the shared channel: weekday (Monday 0) and local time in the champion's zone.
@@ -89,3 +93,12 @@ class Person(Base):
     dm_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Slack had no time zone for them: the CSM is told once (`person @x tz:…` sets one).
     tz_unknown_told: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # Time off: no check-ins or reminders until this instant; occurrences meanwhile are skipped (away).
+    away_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    away_reason: Mapped[str | None] = mapped_column(Text)
+    # "command", "button" or "status" (read from their Slack status), for what the diary and Home say.
+    away_source: Mapped[str | None] = mapped_column(String(10))
+    # Whether the CSM was told of this away period (told once, for periods over five working days).
+    away_told: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The person's own public-holiday calendar, overriding their accounts' (`person @x holidays:CC`).
+    holiday_country: Mapped[str | None] = mapped_column(String(8))

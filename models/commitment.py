@@ -101,6 +101,11 @@ class CheckIn(Base):
     answered_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text)
+    # Why a skipped check-in was skipped: "down" (the bot was down) or "away" (its owner was away).
+    skip_reason: Mapped[str | None] = mapped_column(String(20))
+    # The owner may change an answer for 24 hours; once the clock has taken the control off the
+    # message this is True and only the CSM's `correct` remains.
+    answer_change_closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # A Blocked answer naming the other side's commitment that held it up.
     blocked_by_commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"))
     # The side a miss counts against when it is not the owner's (a dependency or a named blocker).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import Boolean, Integer, String, Time, UniqueConstraint
+from sqlalchemy import Boolean, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import SLACK_ID
@@ -26,6 +26,8 @@ class WorkspaceSettings(Base):
     digest_time: Mapped[time] = mapped_column(Time, default=time(9, 0))
     digest_tz: Mapped[str] = mapped_column(String(64), default="UTC")
     digest_chart: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Slack status words and emoji that mean "away" (JSON list); None: the product's defaults.
+    away_words: Mapped[str | None] = mapped_column(Text)
     updated_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -98,3 +98,19 @@ class Autopsy(Base):
     corrective_commitment_ids: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(SLACK_ID))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AutopsyParticipant(Base):
+    """Someone named on an autopsy (each executive leader takes part); complete when all signed off."""
+
+    __tablename__ = "autopsy_participants"
+    __table_args__ = (UniqueConstraint("autopsy_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    autopsy_id: Mapped[int] = mapped_column(ForeignKey("autopsies.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where their Sign off request was sent, to redraw it once signed.
+    channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    message_ts: Mapped[str | None] = mapped_column(String(32))

@@ -131,6 +131,7 @@ def _create(
             "state": state,
             "send_attempts": 0,
             "reminders_sent": 0,
+            "skip_reason": "down" if state is CheckInState.SKIPPED else None,
         },
         unique=["commitment_id", "scheduled_at"],
     )
