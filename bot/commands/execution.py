@@ -43,8 +43,10 @@ from bot.diary.pages import diary_page
 from bot.digest.posting import post_digest_now
 from bot.digest.settings import DigestSettings, change_digest_settings
 from bot.errors import Refusal
+from bot.escalation import risk
 from bot.escalation.autopsy import AutopsyInput, record_autopsy
 from bot.escalation.policy import policy_of, with_overrides
+from bot.escalation.signoff import request_sign_offs
 from bot.renegotiation.posting import proposed_reply
 from bot.renegotiation.proposals import create_proposal
 from bot.slack.errors import plain
@@ -382,7 +384,7 @@ def autopsy(run: Execution, data: AutopsyInput) -> str:
             owner = people[fix.owner_user_id]
             created = create_commitment(session, fix, account=account, owner=owner, actor=actor, now=run.now)
             corrective_ids.append(created.commitment.id)
-        record_autopsy(
+        recorded = record_autopsy(
             session,
             data=data,
             account=account,
@@ -390,7 +392,23 @@ def autopsy(run: Execution, data: AutopsyInput) -> str:
             now=run.now,
             corrective_ids=corrective_ids,
         )
-        return replies.autopsy_recorded(account, causes=len(data.causes), corrective_ids=corrective_ids)
+        reply = replies.autopsy_recorded(account, causes=len(data.causes), corrective_ids=corrective_ids)
+        autopsy_id = recorded.id
+    if not data.participants:
+        return reply
+    # Asked once the autopsy is stored: a Slack call never holds the transaction open.
+    problems = request_sign_offs(run.sessions, run.gateway, autopsy_id)
+    asked = f" {len(data.participants) - len(problems)} of {len(data.participants)} taking part were asked to sign it off."
+    return " ".join([reply + asked, *problems])
+
+
+def clear_risk(run: Execution, command: parsed.ClearRisk) -> str:
+    with run.writing() as (session, _):
+        account = find_account(session, team_id=run.actor.team_id, name=command.account)
+        if not may_manage(run.actor, account):
+            raise Refusal(manage_refusal(account))
+        risk.clear_risk(session, account, by=run.actor.user_id, reason=command.reason, now=run.now)
+        return f"The at-risk mark on {escape(account.name)} is cleared, and the reason is in the diary."
 
 
 def propose(run: Execution, command: parsed.Propose) -> str:

@@ -20,6 +20,7 @@ from bot.commands import dated
 from bot.commands.parsed import (
     Agreement,
     Cancel,
+    ClearRisk,
     Correct,
     Depend,
     DiaryView,
@@ -54,6 +55,7 @@ from bot.commands.usage import (
     USAGE_AGREEMENT,
     USAGE_AUTOPSY,
     USAGE_CANCEL,
+    USAGE_CLEAR_RISK,
     USAGE_COMMIT,
     USAGE_CORRECT,
     USAGE_DEPEND,
@@ -288,6 +290,22 @@ def parse_export(args: list[str], today: date) -> Export:
 
 def parse_autopsy(args: list[str], today: date) -> OpenAutopsy:
     return OpenAutopsy(only_account(args, USAGE_AUTOPSY))
+
+
+def parse_clear_risk(args: list[str], today: date) -> ClearRisk:
+    """`account clear-risk <Account> "<reason>"`: the reason is required, it goes into the diary."""
+    usage = USAGE_CLEAR_RISK
+    if not args:
+        raise CommandError("Name the account whose at-risk mark to clear, and say why.", usage)
+    name = account_name(args[0], usage)
+    reason = note(args[1], usage) if len(args) == 2 else None
+    if len(args) > 2:
+        raise CommandError("Put the reason in double quotes after the account.", usage)
+    if reason is None:
+        raise CommandError(
+            'Say why, in double quotes: "the sponsor is back and the rollout restarted".', usage
+        )
+    return ClearRisk(name, reason)
 
 
 def parse_pause(args: list[str], today: date) -> Pause:

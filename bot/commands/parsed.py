@@ -39,6 +39,12 @@ class OpenAutopsy(OfAccount):
 
 
 @dataclass(frozen=True)
+class ClearRisk:
+    account: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ListCommitments:
     account: str | None
 
@@ -138,6 +144,7 @@ Command = (
     Help
     | AccountAdd
     | AccountEdit
+    | ClearRisk
     | Commit
     | Agreement
     | ListCommitments

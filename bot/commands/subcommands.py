@@ -57,6 +57,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("help", usage.USAGE_HELP, usage.HELP_HELP, grammar.parse_help, _help, (Help, OpenForm, OpenAutopsy), _always),
     Subcommand("account add", usage.USAGE_ACCOUNT_ADD, usage.HELP_ACCOUNT_ADD, grammar.parse_account_add, execution.add_account, (AccountAdd,)),
     Subcommand("account edit", usage.USAGE_ACCOUNT_EDIT, usage.HELP_ACCOUNT_EDIT, grammar.parse_account_edit, execution.edit, (AccountEdit,)),
+    Subcommand("account clear-risk", usage.USAGE_CLEAR_RISK, usage.HELP_CLEAR_RISK, grammar.parse_clear_risk, execution.clear_risk, (parsed.ClearRisk,)),
     Subcommand("commit", usage.USAGE_COMMIT, usage.HELP_COMMIT, grammar.parse_commit, execution.commit, (Commit,)),
     Subcommand("depend", usage.USAGE_DEPEND, usage.HELP_DEPEND, grammar.parse_depend, execution.depend, (parsed.Depend,)),
     Subcommand("undepend", usage.USAGE_UNDEPEND, usage.HELP_UNDEPEND, grammar.parse_undepend, execution.undepend, (parsed.Undepend,)),
@@ -108,7 +109,9 @@ def parse(text: str, *, today: date) -> Command:
             return entry.parse(tokens[width:], today)
     if tokens[0].lower() == "account":
         raise CommandError(
-            "Use `account add` to create an account, `account edit` to change one.", usage.USAGE_ACCOUNT_ADD
+            "Use `account add` to create an account, `account edit` to change one, `account clear-risk` "
+            "to clear its at-risk mark.",
+            usage.USAGE_ACCOUNT_ADD,
         )
     raise CommandError(f"I don't know the subcommand “{clip(tokens[0])}”. Try `/accountability help`.")
 

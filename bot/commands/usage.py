@@ -40,6 +40,7 @@ USAGE_POLICY = (
     "[vendor_raise_days:2]"
 )
 USAGE_AUTOPSY = "/accountability autopsy <Account>"
+USAGE_CLEAR_RISK = '/accountability account clear-risk <Account> "<reason>"'
 USAGE_CORRECT = '/accountability correct <diary entry number> "what is right"'
 USAGE_DIGEST = "/accountability digest [<Account>]"
 USAGE_PERSON = "/accountability person <@person> [checkins:dm|channel|auto|account] [tz:<IANA time zone>]"
@@ -95,7 +96,14 @@ HELP_EXPORT = "Get the account's diary as a CSV file in your DM with the bot."
 HELP_POLICY = (
     "Without options: the account's escalation policy in plain words. With options (CSM or admin): change it."
 )
-HELP_AUTOPSY = "Record why an account is at risk, and the corrective actions, in a form."
+HELP_AUTOPSY = (
+    "Record why an account is at risk, the corrective actions and who takes part, in a form; each "
+    "participant gets a Sign off button, and the autopsy is complete when all have signed off."
+)
+HELP_CLEAR_RISK = (
+    "Clear an account's at-risk mark with the reason (CSM or admin; also the Clear risk button on the "
+    "escalation post). The diary and the digest show when and why."
+)
 HELP_CORRECT = (
     "Add a correction to a diary entry (the numbers are shown by `diary`); the entry itself never changes."
 )

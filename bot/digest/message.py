@@ -19,11 +19,14 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from bot.checkins.message import SECTION_LIMIT, TEXT_LIMIT, truncate
+from bot.checkins.schedule import zone
 from bot.digest.attention import AwaitingAgreement, OpenEpisode, SilentCommitment, UnsureAnswer
 from bot.digest.figures import TREND_THRESHOLD, TREND_WEEKS, AccountScore, SideScore
 from bot.digest.report import DigestReport
 from bot.digest.reviews import AccountReview
 from bot.escalation.message import KIND_TITLES
+from bot.escalation.risk import Repeat, RiskCleared
+from bot.escalation.signoff import WaitingAutopsy
 from bot.slack.mrkdwn import escape
 from models import Side
 
@@ -118,6 +121,13 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
         for lines in (
             _listed("Open escalations", report.episodes, lambda e: _episode_line(report, e, now=now)),
             _listed("Accounts at risk", report.at_risk, lambda a: escape(a.name)),
+            _listed("At risk again and again", report.repeats, lambda r: _repeat_line(report, r)),
+            _listed("Risk cleared", report.risk_cleared, lambda c: _cleared_line(report, c)),
+            _listed(
+                "Autopsies not yet signed off (over five working days)",
+                report.unsigned_autopsies,
+                lambda a: _unsigned_line(report, a),
+            ),
             _listed(
                 "Champions unresponsive",
                 report.champions_unresponsive,
@@ -158,6 +168,24 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
     blocks = blocks[: MAX_BLOCKS - 1]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=FOOTER)]))
     return [b.to_dict() for b in blocks]
+
+
+def _repeat_line(report: DigestReport, r: Repeat) -> str:
+    tz = zone(report.tz)
+    return f"{escape(r.account)} — {r.words(tz).lower()}. {escape(r.pointer(tz))}"
+
+
+def _cleared_line(report: DigestReport, c: RiskCleared) -> str:
+    at = c.at.astimezone(zone(report.tz))
+    return f"{escape(c.account)} — cleared {at:%a %d %b} by {_person(report, c.by)}: {escape(c.reason)}"
+
+
+def _unsigned_line(report: DigestReport, a: WaitingAutopsy) -> str:
+    at = a.created_at.astimezone(zone(report.tz))
+    waiting = ", ".join(_person(report, u) for u in a.waiting_on)
+    return (
+        f"{escape(a.account)} — recorded {at:%d %b}, {a.signed} of {a.named} signed off; waiting on {waiting}"
+    )
 
 
 def _opening(report: DigestReport, *, heading: str) -> list[Block]:

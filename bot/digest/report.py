@@ -43,6 +43,8 @@ from bot.digest.figures import (
 )
 from bot.digest.reviews import AccountReview, week_reviews
 from bot.digest.settings import DigestSchedule
+from bot.escalation.risk import Repeat, RiskCleared, cleared_between, repeats
+from bot.escalation.signoff import WaitingAutopsy, incomplete_autopsies
 from models import Account, Person, Side
 
 
@@ -70,6 +72,11 @@ class DigestReport:
     chains: list[Chain] = field(default_factory=list)
     # Commitments whose date was moved more than twice in twelve weeks ("moved 3 times").
     serial: list[SerialRenegotiation] = field(default_factory=list)
+    # The at-risk lifecycle: marks cleared in the period (when, by whom, why), accounts at risk for the
+    # third time or more in 180 days, and autopsies still unsigned five working days on.
+    risk_cleared: list[RiskCleared] = field(default_factory=list)
+    repeats: list[Repeat] = field(default_factory=list)
+    unsigned_autopsies: list[WaitingAutopsy] = field(default_factory=list)
 
     @property
     def at_risk(self) -> list[AccountScore]:
@@ -94,6 +101,8 @@ def build_digest(
     chart_weeks = [w.astimezone(schedule.zone).date() for w in weeks[:CHART_WEEKS]]
     reviews = week_reviews(session, ids, names, start=period_start, end=period_end)
     serial = serial_renegotiations(session, ids, names, end=period_end)
+    cleared = cleared_between(session, ids, start=period_start, end=period_end)
+    unsigned = incomplete_autopsies(session, accounts, at=period_end)
     return DigestReport(
         period_start=period_start,
         period_end=period_end,
@@ -117,12 +126,24 @@ def build_digest(
             customer=list(reversed(weekly_rows[Side.CUSTOMER][:CHART_WEEKS])),
             vendor=list(reversed(weekly_rows[Side.VENDOR][:CHART_WEEKS])),
         ),
-        people=_display_names(session, accounts, episodes, silent, undeliverable, reviews, serial),
+        people=_display_names(
+            session,
+            accounts,
+            episodes,
+            silent,
+            undeliverable,
+            reviews,
+            serial,
+            extra={c.by for c in cleared} | {u for a in unsigned for u in a.waiting_on},
+        ),
         undeliverable=undeliverable,
         reviews=reviews,
         unsure=unsure_answers(session, ids, names, start=period_start, end=period_end),
         chains=open_chains(session, ids, names, at=period_end),
         serial=serial,
+        risk_cleared=cleared,
+        repeats=repeats(session, accounts, at=period_end),
+        unsigned_autopsies=unsigned,
     )
 
 
@@ -155,8 +176,10 @@ def _display_names(
     undeliverable: list[Undeliverable],
     reviews: list[AccountReview],
     serial: list[SerialRenegotiation],
+    *,
+    extra: set[str],
 ) -> dict[str, str]:
-    wanted = {a.csm_user_id for a in accounts} | {a.champion_user_id for a in accounts}
+    wanted = {a.csm_user_id for a in accounts} | {a.champion_user_id for a in accounts} | extra
     wanted |= {answer.user_id for review in reviews for answer in review.answers}
     wanted |= {e.acknowledged_by for e in episodes if e.acknowledged_by}
     wanted |= {c.owner_user_id for c in silent}

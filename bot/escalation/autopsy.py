@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     SectionBlock,
     StaticSelectElement,
+    UserMultiSelectElement,
     UserSelectElement,
 )
 from sqlalchemy.orm import Session
@@ -25,11 +26,12 @@ from bot.checkins.recurrence import ScheduleError, parse_due_date, parse_recurre
 from bot.diary import entries as diary
 from bot.slack.modals import VALUE, FormError, field_value, modal, text_input
 from bot.slack.mrkdwn import escape
-from models import Account, Autopsy, Side
+from models import Account, Autopsy, AutopsyParticipant, Side
 
 AUTOPSY_FORM = "autopsy_form"
 RESOLVE_FORM = "escalation_resolve_form"
 MAX_TEXT = 500
+MAX_PARTICIPANTS = 10
 
 CAUSES: dict[str, str] = {
     "mis_sold": "Solution mis-sold",
@@ -73,6 +75,9 @@ def autopsy_form(*, account_id: int, escalation_id: int | None, account_name: st
         _side_input("fix_side", "Its side"),
         InputBlock(block_id="fix_owner", label="Its owner", optional=True, element=UserSelectElement(action_id=VALUE)),
         text_input("fix_schedule", "When", max_length=200, optional=True, hint="every monday — or by dec 15"),
+        InputBlock(block_id="participants", label="Who takes part (each signs it off)", optional=True,
+                   hint="Each executive leader of the account's lifecycle: sales, services, support, success.",
+                   element=UserMultiSelectElement(action_id=VALUE, max_selected_items=MAX_PARTICIPANTS)),
     ]  # fmt: skip
     metadata = {"account_id": account_id, "escalation_id": escalation_id}
     return modal(
@@ -119,6 +124,8 @@ class AutopsyInput:
     causes: list[dict[str, str]]
     other: str | None
     corrective: Commit | None
+    # The people named to take part; each is asked to sign the autopsy off.
+    participants: tuple[str, ...] = ()
 
 
 def autopsy_account_id(view: dict[str, Any]) -> int:
@@ -163,7 +170,16 @@ def read_autopsy_form(view: dict[str, Any], *, account_name: str, today: date) -
                                     str(fields["fix_action"]), time(9), recurrence=parse_recurrence(phrase))  # fmt: skip
         except ScheduleError as exc:
             raise FormError("fix_schedule", str(exc)) from exc
-    return AutopsyInput(int(meta["account_id"]), meta.get("escalation_id"), causes, other, corrective)
+    participants = _participants(values)
+    return AutopsyInput(
+        int(meta["account_id"]), meta.get("escalation_id"), causes, other, corrective, participants
+    )
+
+
+def _participants(values: dict[str, Any]) -> tuple[str, ...]:
+    state = (values.get("participants") or {}).get(VALUE) or {}
+    chosen = [str(u) for u in state.get("selected_users") or [] if str(u).strip()]
+    return tuple(dict.fromkeys(chosen))[:MAX_PARTICIPANTS]
 
 
 def record_autopsy(
@@ -188,6 +204,14 @@ def record_autopsy(
     )
     session.add(autopsy)
     session.flush()
+    for user_id_named in data.participants:
+        session.add(AutopsyParticipant(team_id=account.team_id, autopsy_id=autopsy.id, user_id=user_id_named))
+    session.flush()
+    taking_part = (
+        f" Taking part, each to sign it off: {', '.join(f'<@{u}>' for u in data.participants)}."
+        if data.participants
+        else ""
+    )
     named = "; ".join(f"{CAUSES[c['cause']]} ({c['side']} side)" for c in data.causes)
     fixes = (
         f" Corrective commitments: {', '.join('#' + str(i) for i in corrective_ids)}."
@@ -200,7 +224,8 @@ def record_autopsy(
         kind="autopsy",
         text=f"Autopsy recorded by <@{user_id}>: {named}."
         + (f" Other: {escape(data.other)}." if data.other else "")
-        + fixes,
+        + fixes
+        + taking_part,
         at=now,
         actor_user_id=user_id,
         escalation_id=data.escalation_id,

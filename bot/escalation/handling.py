@@ -6,6 +6,7 @@ worded for the person; a write is one short transaction, well inside Slack's thr
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import Refusal
+from bot.escalation import risk
 from bot.escalation.autopsy import (
     AutopsyInput,
     autopsy_account_id,
@@ -21,7 +23,7 @@ from bot.escalation.autopsy import (
     resolve_form,
 )
 from bot.escalation.episodes import record_episode, resolve_once
-from bot.slack.modals import FieldProblem, FormError
+from bot.slack.modals import FieldProblem, FormError, field_value, modal, text_input
 from bot.slack.mrkdwn import escape
 from models import Account, Escalation, EscalationState
 from models.db import rows_changed
@@ -29,6 +31,7 @@ from models.db import rows_changed
 ALREADY_RESOLVED = "This escalation is already resolved. Nothing was changed."
 ALREADY_ACKNOWLEDGED = "This escalation was already acknowledged. Nothing was changed."
 GONE = "I can't find that escalation any more."
+CLEAR_RISK_FORM = "escalation_clear_risk_form"
 
 
 def may_handle(session: Session, episode: Escalation, *, user_id: str, admins: frozenset[str]) -> None:
@@ -136,3 +139,57 @@ def resolve(
         account = session.get_one(Account, episode.account_id)
         if not resolve_once(session, episode, account=account, by=user_id, note=note, now=now):
             raise Refusal(ALREADY_RESOLVED)
+
+
+def clear_risk_form(
+    sessions: sessionmaker[Session], *, escalation_id: int, user_id: str, admins: frozenset[str]
+) -> dict[str, Any]:
+    """The reason form behind Clear risk, opened once the person may clear this account's mark."""
+    with sessions() as session:
+        episode = session.get(Escalation, escalation_id)
+        if episode is None:
+            raise Refusal(GONE)
+        account = session.get_one(Account, episode.account_id)
+        risk.may_clear(account, user_id=user_id, admins=admins)
+        if not account.at_risk:
+            raise Refusal(risk.NOT_AT_RISK.format(name=escape(account.name)))
+        return modal(
+            callback_id=CLEAR_RISK_FORM,
+            title="Clear risk",
+            submit="Clear risk",
+            private_metadata=json.dumps({"escalation_id": escalation_id}),
+            blocks=[
+                text_input(
+                    "reason",
+                    f"Why is {account.name[:60]} no longer at risk?",
+                    max_length=risk.MAX_REASON,
+                    multiline=True,
+                )
+            ],
+        )
+
+
+def read_clear_risk_form(view: dict[str, Any]) -> tuple[int, str]:
+    reason = field_value(view["state"]["values"], "reason")
+    if not reason:
+        raise FormError("reason", risk.REASON_NEEDED)
+    return int(json.loads(view["private_metadata"])["escalation_id"]), reason
+
+
+def clear_risk_from_post(
+    sessions: sessionmaker[Session],
+    *,
+    escalation_id: int,
+    user_id: str,
+    reason: str,
+    admins: frozenset[str],
+    now: datetime,
+) -> None:
+    """The account's mark cleared from the post that raised it, checked again in full on submission."""
+    with sessions.begin() as session:
+        episode = session.get(Escalation, escalation_id)
+        if episode is None:
+            raise Refusal(GONE)
+        account = session.get_one(Account, episode.account_id)
+        risk.may_clear(account, user_id=user_id, admins=admins)
+        risk.clear_risk(session, account, by=user_id, reason=reason, now=now)

@@ -15,6 +15,7 @@ from bot.slack.mrkdwn import escape
 ACK = "escalation_ack"
 RESOLVE = "escalation_resolve"
 AUTOPSY = "escalation_autopsy"
+CLEAR_RISK = "escalation_clear_risk"
 
 KIND_TITLES = {
     "customer_slip": "Customer commitment slipping",
@@ -44,6 +45,10 @@ class EscalationView:
     acknowledged: str | None = None
     resolved: str | None = None
     at_risk: bool = False
+    # "Third time at risk since June. Earlier autopsies: …", already escaped.
+    repeat: str | None = None
+    # "At-risk mark cleared by <@U…> on 4 Dec: …", already escaped.
+    risk_cleared: str | None = None
 
 
 def escalation_text(view: EscalationView) -> str:
@@ -73,12 +78,14 @@ def escalation_blocks(view: EscalationView) -> list[dict[str, Any]]:
         lines.append(view.holding_up)
     if view.at_risk:
         lines.append("The account is now marked *at risk*.")
+    if view.repeat:
+        lines.append(view.repeat)
     blocks: list[Block] = [
         HeaderBlock(text=truncate(f"{'✅ ' if view.state == 'resolved' else '⚠️ '}{title}", 150)),
         SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), SECTION_LIMIT))),
         ContextBlock(elements=[MarkdownTextObject(text=truncate(f"For {view.mentions}", 2000))]),
     ]
-    status = [s for s in (view.acknowledged, view.resolved) if s]
+    status = [s for s in (view.acknowledged, view.resolved, view.risk_cleared) if s]
     if status:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(status), SECTION_LIMIT))))
     if view.state != "resolved":
@@ -89,5 +96,11 @@ def escalation_blocks(view: EscalationView) -> list[dict[str, Any]]:
         ]
         if view.state == "open":
             buttons.insert(0, ButtonElement(text="Acknowledge", action_id=ACK, value=value))
+        if view.at_risk:
+            buttons.append(ButtonElement(text="Clear risk", action_id=CLEAR_RISK, value=value))
         blocks.append(ActionsBlock(block_id=f"escalation:{view.escalation_id}", elements=buttons))
+    elif view.at_risk:
+        # Resolving the slip does not clear the account's risk: that takes a reason.
+        button = ButtonElement(text="Clear risk", action_id=CLEAR_RISK, value=str(view.escalation_id))
+        blocks.append(ActionsBlock(block_id=f"escalation:{view.escalation_id}", elements=[button]))
     return [b.to_dict() for b in blocks]

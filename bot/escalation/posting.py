@@ -23,11 +23,12 @@ from bot.errors import Refusal
 from bot.escalation.episodes import recent_checkins, record_episode
 from bot.escalation.message import EscalationView, escalation_blocks, escalation_text
 from bot.escalation.policy import Policy, policy_of
+from bot.escalation.risk import AT_RISK_KIND, repeat_of
 from bot.escalation.rules import Nudge, evaluate
 from bot.slack.errors import Failure, classify, plain
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.mrkdwn import escape
-from models import Account, Answer, CheckIn, Commitment, Escalation, EscalationState, Side
+from models import Account, Answer, CheckIn, Commitment, Escalation, EscalationState, Person, Side
 from models.db import rows_changed
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,40 @@ def view_of(session: Session, episode: Escalation) -> EscalationView:
         **about,
         acknowledged=f"Acknowledged by <@{episode.acknowledged_by}>." if episode.acknowledged_by else None,
         resolved=_resolution(episode),
-        at_risk=account.at_risk and episode.kind == "customer_slip" and episode.level >= 2,
+        at_risk=account.at_risk and episode.kind == AT_RISK_KIND and episode.level >= 2,
+        **_risk_record(session, account, episode),
+    )
+
+
+class _Risk(TypedDict, total=False):
+    repeat: str | None
+    risk_cleared: str | None
+
+
+def _risk_record(session: Session, account: Account, episode: Escalation) -> _Risk:
+    """A raised slip that makes the third at-risk episode in 180 days says so; one whose mark was
+    cleared since says by whom and why."""
+    if episode.kind != AT_RISK_KIND or episode.raised_at is None:
+        return _Risk()
+    tz = zone(
+        session.scalar(
+            select(Person.tz).where(Person.team_id == account.team_id, Person.user_id == account.csm_user_id)
+        )
+    )
+    repeat = repeat_of(session, account, episode)
+    cleared = None
+    if (
+        not account.at_risk
+        and account.risk_cleared_at is not None
+        and account.risk_cleared_at >= episode.raised_at
+    ):
+        cleared = (
+            f"At-risk mark cleared by <@{account.risk_cleared_by}> on {account.risk_cleared_at.astimezone(tz):%d %b}: "
+            f"{escape(account.risk_cleared_reason or '')}"
+        )
+    return _Risk(
+        repeat=f"*{repeat.words(tz)}.* {escape(repeat.pointer(tz))}" if repeat else None,
+        risk_cleared=cleared,
     )
 
 

@@ -7,13 +7,14 @@ from slack_bolt import App
 from bot.accounts.plan_message import AGREE, DISCUSS
 from bot.checkins.message import ACTION_PREFIX, PROPOSE_ACTION
 from bot.diary.pages import PAGE_ACTION
-from bot.escalation.message import ACK, AUTOPSY, RESOLVE
+from bot.escalation.message import ACK, AUTOPSY, CLEAR_RISK, RESOLVE
+from bot.escalation.signoff import SIGN_OFF
 from bot.renegotiation.message import ACCEPT, DECLINE
 from bot.review.message import CONFIDENT, UNSURE
 from handlers.actions.agreement import on_agreement
 from handlers.actions.checkin import on_answer
 from handlers.actions.diary import ack_page, turn_page
-from handlers.actions.escalation import on_escalation
+from handlers.actions.escalation import on_escalation, on_sign_off
 from handlers.actions.proposal import on_proposal_answer, on_propose
 from handlers.actions.review import on_review_answer
 from handlers.deps import Deps, bind
@@ -25,8 +26,9 @@ def register(app: App, deps: Deps) -> None:
     for action_id in (AGREE, DISCUSS):
         app.action(action_id)(bind(on_agreement, deps))
     app.action(re.compile(f"^{PAGE_ACTION}_"))(ack=ack_page, lazy=[bind(turn_page, deps)])
-    for action_id in (ACK, RESOLVE, AUTOPSY):
+    for action_id in (ACK, RESOLVE, AUTOPSY, CLEAR_RISK):
         app.action(action_id)(bind(on_escalation, deps))
+    app.action(SIGN_OFF)(bind(on_sign_off, deps))
     for action_id in (CONFIDENT, UNSURE):
         app.action(action_id)(bind(on_review_answer, deps))
     app.action(PROPOSE_ACTION)(bind(on_propose, deps))
