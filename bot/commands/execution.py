@@ -373,7 +373,11 @@ def person(run: Execution, command: PersonSettings) -> str:
 def autopsy(run: Execution, data: AutopsyInput) -> str:
     actor = run.actor
     fix = data.corrective
-    with run.writing([(fix.owner_user_id, fix.side)] if fix else []) as (session, people):
+    needed = [(fix.owner_user_id, fix.side)] if fix else []
+    # Those taking part are stored as people (named in the digest; anyone of another organisation
+    # stays a customer), after the same checks: a bot or a deactivated account is refused.
+    needed += [(u, Side.VENDOR) for u in data.participants if not fix or u != fix.owner_user_id]
+    with run.writing(needed) as (session, people):
         account = session.get(Account, data.account_id)
         if account is None or account.team_id != actor.team_id:
             raise Refusal("That account no longer exists.")
