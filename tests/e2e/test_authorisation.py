@@ -30,8 +30,9 @@ from bot.clock_pass import run_due_work
 from bot.diary import entries as diary
 from bot.diary.pages import PAGE_ACTION
 from bot.diary.sharing import share_pending
-from bot.escalation.message import ACK, AUTOPSY, RESOLVE
+from bot.escalation.message import ACK, AUTOPSY, CLEAR_RISK, RESOLVE
 from bot.escalation.posting import publish
+from bot.escalation.signoff import SIGN_OFF, request_sign_offs
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, SlackProfile
 from handlers.deps import Deps
@@ -114,6 +115,8 @@ class Scene:
     customer_commitment: int = 0
     channel_checkin_ts: str = ""
     diary_thread_ts: str = ""
+    autopsy_id: int = 0
+    sign_off_ts: str = ""
 
 
 @dataclass
@@ -241,6 +244,7 @@ def seed(world: World) -> None:
     )
     with sessions.begin() as session:
         session.get_one(Commitment, paused).status = CommitmentStatus.PAUSED
+        session.get_one(Account, acme_id).at_risk = True  # for clearing, by command or button
         for user_id in (CHAMPION, ENGINEER):
             # Customers are judged from Slack's profile, as the commands would have learnt it.
             person = session.scalar(select(models.Person).where(models.Person.user_id == user_id))
@@ -253,6 +257,16 @@ def seed(world: World) -> None:
     )
     escalation_id = open_escalation(sessions, account_id=acme_id, opened_at=MON_10, commitment_id=customer)
     publish(sessions, gateway, escalation_id, now=MON_10)
+    # An autopsy the manager is named on, their Sign off request in their DM.
+    with sessions.begin() as session:
+        autopsy = models.Autopsy(
+            team_id=VENDOR_TEAM, account_id=acme_id, causes="[]", created_by=CSM, created_at=MON_10
+        )
+        session.add(autopsy)
+        session.flush()
+        session.add(models.AutopsyParticipant(team_id=VENDOR_TEAM, autopsy_id=autopsy.id, user_id=MANAGER))
+        autopsy_id = autopsy.id
+    assert request_sign_offs(sessions, gateway, autopsy_id) == []
     # Last week's check-in of the same commitment, posted in the shared channel and still open, and
     # the week's diary thread there: the threads people reply in.
     post = gateway.post_message(SHARED_CHANNEL, text=f"Check-in for <@{CHAMPION}>")
@@ -281,6 +295,8 @@ def seed(world: World) -> None:
         scene.agreement_id, scene.plan_ts = agreement.id, agreement.message_ts
         scene.escalation_id, scene.escalation_ts = escalation_id, episode.message_ts
         scene.customer_commitment, scene.channel_checkin_ts = customer, post.ts
+        scene.autopsy_id = autopsy_id
+        scene.sign_off_ts = session.scalars(select(models.AutopsyParticipant.message_ts)).one() or ""
         scene.diary_thread_ts = (
             session.scalars(
                 select(models.DiaryThread.message_ts).order_by(models.DiaryThread.week_start.desc())
@@ -352,6 +368,17 @@ def escalation_click(action_id: str) -> Callable[[World, str], HttpResult]:
         )
 
     return send
+
+
+def sign_off_click(world: World, user: str) -> HttpResult:
+    """The Sign off button of the manager's request, clicked by whoever the cell is about."""
+    return world.web.slack.click(
+        action_id=SIGN_OFF,
+        value=str(world.scene.autopsy_id),
+        user_id=user,
+        channel_id=world.emulator.dm_channel(MANAGER),
+        message_ts=world.scene.sign_off_ts,
+    )
 
 
 def page_turn(world: World, user: str) -> HttpResult:
@@ -437,6 +464,7 @@ OPERATIONS = [
     ),
     Operation("account add (form)", VENDOR_PEOPLE, command(lambda s: "account add"), COMMAND_END, writes=False, shows=opened("account_add_form")),
     Operation("account edit", MANAGERS, command(lambda s: 'account edit Acme outcome:"All teams live by April"'), COMMAND_END),
+    Operation("account clear-risk", MANAGERS, command(lambda s: 'account clear-risk Acme "Sponsor back"'), COMMAND_END),
     Operation("commit", MANAGERS, command(lambda s: 'commit Acme vendor <@U0ENG> "Publish the runbook" by dec 18'), COMMAND_END),
     Operation("commit (form)", VENDOR_PEOPLE, command(lambda s: "commit"), COMMAND_END, writes=False, shows=opened("commit_form")),
     Operation("agreement", MANAGERS, command(lambda s: "agreement Acme"), COMMAND_END),
@@ -469,6 +497,19 @@ OPERATIONS = [
               writes=False, shows=opened("escalation_resolve_form")),
     Operation("escalation Start autopsy (opens the form)", HANDLERS, escalation_click(AUTOPSY), ("views.open", "chat.postEphemeral"),
               writes=False, shows=opened("autopsy_form")),
+    Operation("escalation Clear risk (opens the form)", MANAGERS, escalation_click(CLEAR_RISK), ("views.open", "chat.postEphemeral"),
+              writes=False, shows=opened("escalation_clear_risk_form")),
+    Operation(
+        "clear-risk form",
+        MANAGERS,
+        form(
+            "escalation_clear_risk_form",
+            lambda s: {"reason": {"type": "plain_text_input", "value": "Sponsor back, rollout restarted"}},
+            lambda s: json.dumps({"escalation_id": s.escalation_id}),
+        ),
+        ("chat.update", "chat.postMessage"),
+    ),
+    Operation("autopsy Sign off", {"manager"}, sign_off_click, ("chat.update", "chat.postEphemeral")),
     Operation("account form", VENDOR_PEOPLE, form("account_add_form", lambda s: account_values(), NO_META), ("chat.postMessage",)),
     Operation("commitment form", MANAGERS, form("commit_form", lambda s: commit_values("every friday"), NO_META), ("chat.postMessage",)),
     Operation(
