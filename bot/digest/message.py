@@ -172,7 +172,7 @@ def digest_blocks(report: DigestReport, *, now: datetime, heading: str) -> list[
 
 def _repeat_line(report: DigestReport, r: Repeat) -> str:
     tz = zone(report.tz)
-    return f"{escape(r.account)} — {r.words(tz).lower()}. {escape(r.pointer(tz))}"
+    return f"{escape(r.account)} — {r.phrase(tz)}. {escape(r.pointer(tz))}"
 
 
 def _cleared_line(report: DigestReport, c: RiskCleared) -> str:

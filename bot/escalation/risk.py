@@ -87,6 +87,10 @@ class Repeat:
     def words(self, tz: ZoneInfo) -> str:
         return f"{ordinal(self.times).capitalize()} time at risk since {self.since.astimezone(tz):%B}"
 
+    def phrase(self, tz: ZoneInfo) -> str:
+        """The same words inside a line: "third time at risk since June"."""
+        return f"{ordinal(self.times)} time at risk since {self.since.astimezone(tz):%B}"
+
     def pointer(self, tz: ZoneInfo) -> str:
         """Where the earlier autopsies are: their dates, and the diary command that shows them."""
         since: date = self.since.astimezone(tz).date()

@@ -11,19 +11,21 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.escalation.posting import publish
 from bot.slack.gateway import SlackGateway
 from models import Account, Autopsy, AutopsyParticipant, DiaryEntry, Escalation, EscalationState, Side
 from slack_emulator import Call, SlackEmulator
 from tests.conftest import CHAMPION, CSM, ESCALATION_CHANNEL, OUTSIDER_VENDOR, VENDOR_TEAM, Clock, RunningApp
 from tests.e2e.test_escalation_end_to_end import (
     BOSS,
+    WEEKLY,
     autopsy_values,
     let_week_pass_unanswered,
     posts,
     text_of,
     updates,
 )
-from tests.flows import ADD_ACME, buttons, run
+from tests.flows import ADD_ACME, agree_to_plan, buttons, run
 
 EXEC_SALES = "U0VPSALES"
 EXEC_SERVICES = "U0VPSERV"
@@ -32,9 +34,6 @@ DESK = "C0CSMDESK"
 
 @pytest.fixture
 def acme(web: RunningApp, emulator: SlackEmulator, clock: Clock) -> None:
-    from tests.e2e.test_escalation_end_to_end import WEEKLY
-    from tests.flows import agree_to_plan
-
     emulator.add_user(BOSS, team_id=VENDOR_TEAM, name="boss", tz="America/New_York")
     emulator.add_user(EXEC_SALES, team_id=VENDOR_TEAM, name="vp-sales", display_name="Vera Sales")
     emulator.add_user(EXEC_SERVICES, team_id=VENDOR_TEAM, name="vp-services", display_name="Sam Services")
@@ -195,9 +194,7 @@ def test_the_third_at_risk_episode_in_180_days_is_called_out_in_the_post_and_the
     assert "Third time at risk" not in post  # the second in 180 days (March is too long ago)
 
     earlier_episode(sessions, raised_at=datetime(2026, 9, 10, 10, tzinfo=UTC))
-    from bot.escalation.posting import publish
-
-    [episode_id] = [e for e in _open_ids(sessions)]
+    [episode_id] = _open_ids(sessions)  # the post is redrawn on its next change; here, now
     publish(sessions, gateway, episode_id, now=datetime(2026, 12, 16, 10, tzinfo=UTC))
     post = text_of(slip_post(emulator))
     assert "Third time at risk since June." in post
@@ -207,7 +204,7 @@ def test_the_third_at_risk_episode_in_180_days_is_called_out_in_the_post_and_the
     clock.now = datetime(2026, 12, 21, 10, tzinfo=UTC)
     run(web, emulator, "digest Acme")
     digest = digest_text(emulator)
-    assert "*At risk again and again* (1)\n• Acme — third time at risk since june." in digest
+    assert "*At risk again and again* (1)\n• Acme — third time at risk since June." in digest
     assert "02 Jul 2026, 17 Sep 2026" in digest
 
 
