@@ -289,12 +289,12 @@ def _closable(
     if status is CommitmentStatus.DONE and is_owner(actor, commitment):
         return commitment
     if not may_manage(actor, commitment.account):
-        if actor.is_external or status is CommitmentStatus.DONE:
-            raise Refusal(
-                f"Only <@{commitment.owner.user_id}>, who owns {commitment.label}, its CSM "
-                f"<@{commitment.account.csm_user_id}> or an admin can mark it done."
-            )
-        raise Refusal(manage_refusal(commitment.account))
+        owner = (
+            f" Its owner, <@{commitment.owner.user_id}>, may also mark {commitment.label} done."
+            if status is CommitmentStatus.DONE
+            else ""
+        )
+        raise Refusal(manage_refusal(commitment.account) + owner)
     return commitment
 
 

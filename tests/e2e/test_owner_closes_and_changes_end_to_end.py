@@ -162,7 +162,7 @@ def test_a_customer_owner_may_mark_their_own_commitment_done_and_a_colleague_may
     number = commitment_id(sessions, "Invite the sales team")
 
     refused = run(web, emulator, f"done #{number}", user_id=COLLEAGUE)
-    assert "Only <@U0CHAMP>, who owns" in refused
+    assert "Its owner, <@U0CHAMP>, may also mark" in refused
     with sessions() as session:
         assert session.get_one(Commitment, number).status is CommitmentStatus.ACTIVE
 
