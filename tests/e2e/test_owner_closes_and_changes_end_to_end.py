@@ -257,6 +257,10 @@ def test_an_answer_changed_within_24_hours_keeps_both_entries_and_counts_the_lat
     options = {o["text"]["text"]: o["value"] for o in menu["options"]}
     assert set(options) == {"Change answer to Partly", "Change answer to Blocked", "Change answer to Not yet"}
 
+    # The App Home offers the same change for the last day's answers.
+    [in_home] = accessories(home_of(web, emulator, CHAMPION), "checkin_change")
+    assert {o["value"] for o in in_home["options"]} == set(options.values())
+
     clock.now = monday + timedelta(hours=3)
     before = len(emulator.calls_to("chat.update"))
     choose(
@@ -289,6 +293,7 @@ def test_an_answer_changed_within_24_hours_keeps_both_entries_and_counts_the_lat
     assert len(emulator.calls_to("chat.update")) == before + len(redrawn)  # closed once
 
     clock.now = monday + timedelta(hours=25)
+    assert not accessories(home_of(web, emulator, CHAMPION), "checkin_change")
     ephemerals = len(emulator.calls_to("chat.postEphemeral"))
     choose(web, user_id=CHAMPION, value=options["Change answer to Partly"], channel_id=channel, message_ts=ts)
     refusal = emulator.wait_for("chat.postEphemeral", count=ephemerals + 1)[ephemerals]
