@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.plan_reminders import remind_pending
+from bot.checkins.changes import close_answer_changes
 from bot.checkins.counts import CheckinCounts
 from bot.checkins.reminders import close_unanswered, send_reminders
 from bot.checkins.scheduling import DOWNTIME_GRACE, end_finished_pauses, schedule_occurrences
@@ -89,6 +90,7 @@ def _steps(
         ("sending", None, lambda: send_due(sessions, gateway, now=now, counts=checkins)),
         ("reminders", "reminded", lambda: send_reminders(sessions, gateway, now=now)),
         ("closing", "closed", lambda: close_unanswered(sessions, gateway, now=now)),
+        ("answer changes", None, lambda: close_answer_changes(sessions, gateway, now=now)),
         ("proposals", None, lambda: follow_up(sessions, gateway, now=now)),
         ("escalation rules", "escalations", lambda: run_rules(sessions, gateway, now=now)),
         ("escalation posts", None, lambda: retry_pending_posts(sessions, gateway, now=now)),

@@ -9,6 +9,7 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -19,7 +20,7 @@ from slack_sdk.models.views import View
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from bot.checkins.answers import streak, view_of
+from bot.checkins.answers import CHANGE_WINDOW, changeable, streak, view_of
 from bot.checkins.message import PROPOSE_ACTION, SECTION_LIMIT, CheckInView, message_blocks, truncate
 from bot.digest.scorecard import SCORE_WINDOW, KeptRate, kept_rates
 from bot.escalation.policy import policy_of
@@ -37,6 +38,10 @@ from models import (
 )
 
 MAX_OPEN_SHOWN = 10
+# A Home view holds at most 100 blocks: the last day's answers are a few.
+MAX_ANSWERS_SHOWN = 5
+# **Mark done** on one of the person's own open commitments (handlers/actions/commitment.py).
+MARK_DONE = "commitment_mark_done"
 MAX_ACCOUNTS_SHOWN = 20
 
 
@@ -52,6 +57,10 @@ class HomeContent:
     open_escalations: list[Escalation]
     # Commitments due by a date that this person owns or is the CSM of: each can be proposed a new date.
     dated: list[Commitment]
+    # This person's own open commitments, each with Mark done.
+    owned: list[Commitment]
+    # Their answers of the last 24 hours, each with its Change answer control.
+    answered: list[CheckInView]
 
 
 def _role(account: Account, user_id: str) -> str:
@@ -77,6 +86,14 @@ def home_view(sessions: sessionmaker[Session], *, user_id: str, now: datetime) -
     for view in content.checkins:
         blocks.extend(message_blocks([view]))
         blocks.append(DividerBlock())
+    if content.answered:
+        blocks.append(HeaderBlock(text="Your answers of the last 24 hours"))
+        for view in content.answered:
+            blocks.extend(message_blocks([view]))
+            blocks.append(DividerBlock())
+    if content.owned:
+        blocks.append(HeaderBlock(text="Your open commitments"))
+        blocks += [_owned_block(c) for c in content.owned]
     if content.dated:
         blocks.append(HeaderBlock(text="Due by a date"))
         blocks += [_dated_block(c) for c in content.dated]
@@ -149,7 +166,40 @@ def _read(session: Session, *, user_id: str, now: datetime) -> HomeContent:
             .limit(MAX_OPEN_SHOWN)
         )
     )
+    own_open = list(
+        session.scalars(
+            select(Commitment)
+            .join(Commitment.owner)
+            .where(
+                Person.user_id == user_id,
+                Commitment.status.in_((CommitmentStatus.ACTIVE, CommitmentStatus.PAUSED)),
+            )
+            .options(joinedload(Commitment.account), joinedload(Commitment.owner))
+            .order_by(Commitment.id)
+            .limit(MAX_OPEN_SHOWN)
+        )
+    )
+    recent = session.scalars(
+        select(CheckIn)
+        .join(CheckIn.commitment)
+        .join(Commitment.owner)
+        .where(
+            Person.user_id == user_id,
+            CheckIn.state == CheckInState.ANSWERED,
+            CheckIn.answer_change_closed.is_(False),
+            CheckIn.answered_at > now - CHANGE_WINDOW,
+        )
+        .options(
+            joinedload(CheckIn.commitment).joinedload(Commitment.account),
+            joinedload(CheckIn.commitment).joinedload(Commitment.owner),
+        )
+        .order_by(CheckIn.answered_at.desc())
+        .limit(MAX_ANSWERS_SHOWN)
+    )
+    answered = [view_of(c, now=now) for c in recent if changeable(c, now=now)]
     return HomeContent(
+        owned=own_open,
+        answered=answered,
         dated=dated,
         checkins=views,
         accounts=accounts,
@@ -168,6 +218,29 @@ def _dated_block(commitment: Commitment) -> Block:
         text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)),
         accessory=ButtonElement(
             text="Propose a new date", action_id=PROPOSE_ACTION, value=f"commitment:{commitment.id}"
+        ),
+    )
+
+
+def _owned_block(commitment: Commitment) -> Block:
+    text = (
+        f"*{escape(commitment.account.name)}* · {commitment.label} · {commitment.side.value} side\n"
+        f"{escape(commitment.action)} — {escape(commitment.schedule_text)}"
+    )
+    return SectionBlock(
+        text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)),
+        accessory=ButtonElement(
+            text="Mark done",
+            action_id=MARK_DONE,
+            value=str(commitment.id),
+            confirm=ConfirmObject(
+                title="Mark it done?",
+                text=truncate(
+                    f"{commitment.label} “{escape(commitment.action)}” is done: its check-ins stop.", 300
+                ),
+                confirm="Mark done",
+                deny="Not yet",
+            ),
         ),
     )
 

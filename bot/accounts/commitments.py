@@ -16,8 +16,9 @@ from bot.checkins.schedule import upcoming, zone
 from bot.dependencies.links import link
 from bot.diary import entries as diary
 from bot.errors import Refusal
+from bot.escalation.episodes import resolve_for_done
 from bot.slack.mrkdwn import escape
-from models import Account, CheckIn, CheckInState, Commitment, CommitmentStatus, Person, Side
+from models import Account, Answer, CheckIn, CheckInState, Commitment, CommitmentStatus, Person, Side
 
 UPCOMING_SHOWN = 3
 
@@ -263,6 +264,57 @@ def resume_commitment(
     )
 
 
+@dataclass(frozen=True)
+class Closed:
+    """A commitment marked done or cancelled: the reply, and the escalation posts to redraw now."""
+
+    reply: str
+    resolved: list[int]
+
+
+def is_owner(actor: Actor, commitment: Commitment) -> bool:
+    """The commitment's own owner, on either side: Slack user IDs are unique across organisations, and
+    the commitment must belong to the installation the request came to."""
+    return commitment.team_id == actor.team_id and commitment.owner.user_id == actor.user_id
+
+
+def _closable(
+    session: Session, commitment_id: int, *, status: CommitmentStatus, team_id: str, actor: Actor
+) -> Commitment:
+    """Its owner may mark their own commitment done at any time; cancelling, and closing anyone else's,
+    is for the CSM and admins."""
+    commitment = session.get(Commitment, commitment_id)
+    if commitment is None or commitment.team_id != team_id:
+        raise Refusal(f"There is no commitment #{commitment_id}. `/accountability list` shows the numbers.")
+    if status is CommitmentStatus.DONE and is_owner(actor, commitment):
+        return commitment
+    if not may_manage(actor, commitment.account):
+        owner = (
+            f" Its owner, <@{commitment.owner.user_id}>, may also mark {commitment.label} done."
+            if status is CommitmentStatus.DONE
+            else ""
+        )
+        raise Refusal(manage_refusal(commitment.account) + owner)
+    return commitment
+
+
+def _answer_open_checkins(session: Session, commitment: Commitment, *, user_id: str, at: datetime) -> None:
+    """The owner's own word that it is done is their answer to what is still open: kept, not withdrawn."""
+    session.execute(
+        update(CheckIn)
+        .where(CheckIn.commitment_id == commitment.id, CheckIn.state == CheckInState.SENT)
+        .values(
+            state=CheckInState.ANSWERED,
+            answer=Answer.DONE,
+            answered_by=user_id,
+            answered_at=at,
+            remind_at=None,
+            closes_at=None,
+            evaluated=False,
+        )
+    )
+
+
 def close(
     session: Session,
     *,
@@ -272,24 +324,65 @@ def close(
     team_id: str,
     actor: Actor,
     now: datetime,
-) -> str:
-    """Mark done or cancel: check-ins stop for good, and the customer's plan gets a new version."""
-    commitment = _managed_commitment(session, commitment_id, team_id=team_id, actor=actor)
+) -> Closed:
+    """Mark done or cancel: check-ins stop for good, the customer's plan gets a new version, and an open
+    escalation about it resolves at once — its post is redrawn by the caller."""
+    commitment = _closable(session, commitment_id, status=status, team_id=team_id, actor=actor)
     if commitment.status in (CommitmentStatus.DONE, CommitmentStatus.CANCELLED):
-        return f"{commitment.label} is already {commitment.status.value}; nothing was changed."
+        return Closed(f"{commitment.label} is already {commitment.status.value}; nothing was changed.", [])
+    by_owner = status is CommitmentStatus.DONE and is_owner(actor, commitment)
     commitment.status = status
+    if by_owner:
+        _answer_open_checkins(session, commitment, user_id=actor.user_id, at=now)
     _withdraw_open_checkins(session, commitment)
     commitment.paused_until = None
     if commitment.side is Side.CUSTOMER:
         plan_changed(session, commitment.account)
     verb = "completed" if status is CommitmentStatus.DONE else "cancelled"
+    whose = (
+        f" Marked done by its owner <@{actor.user_id}>: their own answer (the CSM can `correct` it)."
+        if by_owner
+        else ""
+    )
     diary.record_about(
         session,
         commitment,
         kind=f"commitment_{status.value}",
-        text=f"{commitment.label} “{escape(commitment.action)}” {verb}."
-        + (f" {escape(note)}" if note else ""),
+        text=f"{commitment.label} “{escape(commitment.action)}” {verb}.{whose}"
+        + (f" Note: {escape(note)}" if note else ""),
         at=now,
         actor_user_id=actor.user_id,
     )
-    return f"{commitment.label} “{escape(commitment.action)}” is {verb}; its check-ins have stopped."
+    resolved = resolve_for_done(session, commitment, now=now)
+    reply = f"{commitment.label} “{escape(commitment.action)}” is {verb}; its check-ins have stopped."
+    if resolved:
+        reply += " Its open escalation is resolved."
+    return Closed(reply, resolved)
+
+
+def owner_marks_done(session: Session, *, commitment_id: int, user_id: str, now: datetime) -> Closed:
+    """The App Home's **Mark done**: only the commitment's own owner sees it or may use it. No team
+    check: a customer clicks from their own organisation, and user IDs are unique across them."""
+    commitment = session.get(Commitment, commitment_id)
+    if commitment is None:
+        raise Refusal("I can't find that commitment any more.")
+    if commitment.owner.user_id != user_id:
+        raise Refusal(
+            f"{commitment.label} belongs to <@{commitment.owner.user_id}>; only they can mark it done here."
+        )
+    owner = Actor(
+        user_id=user_id,
+        team_id=commitment.team_id,
+        enterprise_id=commitment.enterprise_id,
+        is_admin=False,
+        is_external=commitment.side is Side.CUSTOMER,
+    )
+    return close(
+        session,
+        commitment_id=commitment_id,
+        status=CommitmentStatus.DONE,
+        note=None,
+        team_id=commitment.team_id,
+        actor=owner,
+        now=now,
+    )

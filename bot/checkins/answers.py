@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, object_session, sessionmaker
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from bot.checkins.message import ANSWER_LABELS, CheckInView, Click
+from bot.checkins.message import ANSWER_LABELS, CHANGEABLE, CheckInView, Click
 from bot.checkins.schedule import zone
 from bot.checkins.working_days import working_morning_after
 from bot.dependencies.blocking import MISSED_ANSWERS, charged_side, waiting_line
@@ -23,6 +23,8 @@ from models.db import rows_changed
 STREAK_WINDOW = 6
 MAX_SNOOZES = 2
 CLOSED = (CheckInState.ANSWERED, CheckInState.NO_RESPONSE)
+# How long the owner may change their own answer (bot.checkins.changes); then only the CSM's `correct`.
+CHANGE_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,22 @@ def streak(session: Session, commitment_id: int) -> str | None:
     return f"done {done} of the last {len(recent)}"
 
 
-def view_of(checkin: CheckIn, *, streak_text: str | None = None, moved: bool = False) -> CheckInView:
+def changeable(checkin: CheckIn, *, now: datetime) -> bool:
+    """The one test the control and the write both use: answered by its owner, less than 24 h ago."""
+    return (
+        checkin.state is CheckInState.ANSWERED
+        and checkin.answer in CHANGEABLE
+        and not checkin.answer_change_closed
+        and checkin.answered_at is not None
+        and now - checkin.answered_at < CHANGE_WINDOW
+        and checkin.answered_by == checkin.commitment.owner.user_id
+    )
+
+
+def view_of(
+    checkin: CheckIn, *, streak_text: str | None = None, moved: bool = False, now: datetime | None = None
+) -> CheckInView:
+    """`now`: when given, an answer still open to change carries its Change answer control."""
     commitment = checkin.commitment
     session = object_session(checkin)
     waiting = waiting_line(session, checkin) if session is not None and commitment.waits_on_id else None
@@ -90,10 +107,13 @@ def view_of(checkin: CheckIn, *, streak_text: str | None = None, moved: bool = F
         place=checkin.place or "dm",
         waiting=waiting,
         renegotiated=checkin.state is CheckInState.RENEGOTIATED,
+        changeable=now is not None and changeable(checkin, now=now),
     )
 
 
-def message_views(session: Session, *, channel_id: str, message_ts: str) -> list[CheckInView]:
+def message_views(
+    session: Session, *, channel_id: str, message_ts: str, now: datetime | None = None
+) -> list[CheckInView]:
     """Every check-in one message holds, in order, to redraw the whole message after one changes."""
     rows = session.scalars(
         select(CheckIn)
@@ -101,7 +121,7 @@ def message_views(session: Session, *, channel_id: str, message_ts: str) -> list
         .options(*with_commitment())
         .order_by(CheckIn.scheduled_at, CheckIn.id)
     )
-    return [view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows]
+    return [view_of(row, streak_text=streak(session, row.commitment_id), now=now) for row in rows]
 
 
 def _checked(session: Session, checkin_id: int, user_id: str) -> CheckIn:
@@ -120,14 +140,14 @@ def _checked(session: Session, checkin_id: int, user_id: str) -> CheckIn:
     return checkin
 
 
-def _redrawn(sessions: sessionmaker[Session], checkin_id: int) -> Answered:
+def redrawn(sessions: sessionmaker[Session], checkin_id: int, *, now: datetime) -> Answered:
     """Read after the answer's transaction has committed: the write lock is held only for the write."""
     with sessions() as session:
         checkin = load(session, checkin_id)
         assert checkin is not None
         if checkin.channel_id is None or checkin.message_ts is None:
-            return Answered(views=[view_of(checkin)], channel_id=None, message_ts=None)
-        views = message_views(session, channel_id=checkin.channel_id, message_ts=checkin.message_ts)
+            return Answered(views=[view_of(checkin, now=now)], channel_id=None, message_ts=None)
+        views = message_views(session, channel_id=checkin.channel_id, message_ts=checkin.message_ts, now=now)
         return Answered(views=views, channel_id=checkin.channel_id, message_ts=checkin.message_ts)
 
 
@@ -181,6 +201,9 @@ def answer_checkin(
         ):
             # A commitment due by a date is finished once its owner says it is done.
             commitment.status = CommitmentStatus.DONE
+        if answer is Answer.NOT_YET and commitment.rrule is None:
+            # Not done by its date: the clock works out the follow-up (bot.checkins.scheduling.follow_up_at).
+            commitment.next_checkin_at = None
         text = f"{ANSWER_LABELS[answer]} — “{escape(commitment.action)}” (check-in of {checkin.scheduled_at:%Y-%m-%d})."
         if note:
             text += f" Note: {escape(note)}"
@@ -197,7 +220,7 @@ def answer_checkin(
             actor_user_id=user_id,
             dedupe_key=f"checkin:{checkin.id}:answer",
         )
-    return _redrawn(sessions, checkin_id)
+    return redrawn(sessions, checkin_id, now=now)
 
 
 def snooze_checkin(
@@ -236,7 +259,7 @@ def snooze_checkin(
             actor_user_id=user_id,
             dedupe_key=f"checkin:{checkin.id}:snooze:{checkin.snoozes}",
         )
-    return _redrawn(sessions, checkin_id)
+    return redrawn(sessions, checkin_id, now=now)
 
 
 def _why_closed(checkin: CheckIn) -> str:

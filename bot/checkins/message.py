@@ -17,6 +17,8 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
     SectionBlock,
 )
 
@@ -45,6 +47,9 @@ ANSWER_MARKS: dict[Answer, str] = {
     Answer.SNOOZED: "💤",
 }
 BUTTONS: tuple[Answer, ...] = (Answer.DONE, Answer.PARTLY, Answer.BLOCKED, Answer.NOT_YET, Answer.SNOOZED)
+# What an answer may be changed to, for 24 hours, from the **Change answer** overflow (bot.checkins.changes).
+CHANGEABLE: tuple[Answer, ...] = (Answer.DONE, Answer.PARTLY, Answer.BLOCKED, Answer.NOT_YET)
+CHANGE_ACTION = "checkin_change"
 # Answers that ask for a short note in a modal first (asked for Blocked, optional for the others).
 NOTE_ANSWERS: tuple[Answer, ...] = (Answer.PARTLY, Answer.BLOCKED, Answer.NOT_YET)
 
@@ -77,6 +82,8 @@ class CheckInView:
     blockers: tuple[tuple[int, str], ...] = ()
     # Closed because both sides agreed to move the date instead: counted for neither side.
     renegotiated: bool = False
+    # Answered by its owner less than 24 hours ago: the answer carries the Change answer overflow.
+    changeable: bool = False
 
     @property
     def in_channel(self) -> bool:
@@ -206,6 +213,10 @@ def _outcome(view: CheckInView) -> Block | None:
         # A vendor's note may be private to the vendor: the shared channel shows customers' notes only.
         if view.note and not (view.in_channel and view.side != "customer"):
             text += "\n> " + escape(view.note).replace("\n", "\n> ")
+        if view.changeable:
+            return SectionBlock(
+                text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)), accessory=_change_menu(view)
+            )
     elif view.renegotiated:
         text = (
             "↪ *Renegotiated* — both sides agreed a new date or schedule instead. It counts for neither "
@@ -220,6 +231,35 @@ def _outcome(view: CheckInView) -> Block | None:
     else:
         return None
     return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))
+
+
+def change_value(checkin_id: int, answer: Answer) -> str:
+    return f"{checkin_id}:{answer.value}"
+
+
+def read_change_value(value: str) -> tuple[int, Answer] | None:
+    """None for a value from another layout, which can't be acted on."""
+    number, _, answer = value.partition(":")
+    if not number.isdigit():
+        return None
+    try:
+        return int(number), Answer(answer)
+    except ValueError:
+        return None
+
+
+def _change_menu(view: CheckInView) -> OverflowMenuElement:
+    """Change answer: the other answers, for the owner to pick within 24 hours."""
+    return OverflowMenuElement(
+        action_id=CHANGE_ACTION,
+        options=[
+            Option(
+                text=f"Change answer to {ANSWER_LABELS[answer]}", value=change_value(view.checkin_id, answer)
+            )
+            for answer in CHANGEABLE
+            if answer is not view.answer
+        ],
+    )
 
 
 def _buttons(view: CheckInView) -> ActionsBlock:

@@ -3,6 +3,10 @@
 Each commitment keeps a mark, `scheduled_through`, up to which its occurrences exist as rows; a pass
 creates what fell between the mark and now, then moves the mark. Occurrences that fell while the
 bot was down are recorded as skipped, not sent late.
+
+A commitment due by a date has one occurrence from its schedule, plus follow-ups (`follow_up_at`): after
+a *Not yet* past its date, its owner is asked again each working morning until it is done,
+renegotiated or cancelled. They are rows like any other, keyed by (commitment, instant).
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.accounts.commitments import resume_commitment
 from bot.checkins.counts import CheckinCounts
-from bot.checkins.schedule import Recurrence, is_working_day, occurrences, upcoming, zone
+from bot.checkins.schedule import Recurrence, is_working_day, local_instant, occurrences, upcoming, zone
+from bot.checkins.working_days import working_morning_after
 from bot.diary import entries as diary
 from bot.slack.mrkdwn import escape
-from models import CheckIn, CheckInState, Commitment, CommitmentStatus
+from models import Answer, CheckIn, CheckInState, Commitment, CommitmentStatus
 from models.db import insert_once
 
 # An occurrence later than this when the clock reaches it fell while the bot was down.
@@ -72,7 +77,48 @@ def _schedule_one(
         caught_up = _catch_up(instant, latest=index == len(due) - 1, recurrence=recurrence, now=now)
         state = CheckInState.SKIPPED if late and not caught_up else CheckInState.DUE
         _create(session, commitment, instant, state=state, now=now, counts=counts)
-    _advance_mark(session, commitment, following=upcoming(**recurrence, after=now, count=1), now=now)
+    extra = follow_up_at(session, commitment, recurrence=recurrence, now=now)
+    if extra is not None and extra <= now:
+        caught_up = _catch_up(extra, latest=True, recurrence=recurrence, now=now)
+        state = CheckInState.SKIPPED if now - extra > grace and not caught_up else CheckInState.DUE
+        _create(session, commitment, extra, state=state, now=now, counts=counts)
+        extra = follow_up_at(session, commitment, recurrence=recurrence, now=now)
+    following = upcoming(**recurrence, after=now, count=1)
+    if extra is not None and extra > now:
+        following = sorted([*following, extra])
+    _advance_mark(session, commitment, following=following, now=now)
+
+
+def follow_up_at(
+    session: Session, commitment: Commitment, *, recurrence: Recurrence, now: datetime
+) -> datetime | None:
+    """The one rule for follow-ups: when the latest check-in of a due-date commitment, from its due
+    instant on, was answered *Not yet*, the next is at 09:00 local on the working morning after it (or
+    after any occurrence skipped since, so a skipped morning does not end the chain; and after a long
+    downtime, the latest such morning up to now rather than each missed one). None otherwise — Done,
+    a renegotiated date (its new due instant is after that answer), a cancellation, or no answer yet.
+    Answering Not yet clears `next_checkin_at`, so the clock asks this again."""
+    if commitment.rrule is not None or commitment.due_on is None:
+        return None
+    tz, holiday_country = recurrence["tz"], recurrence["holiday_country"]
+    due_at = local_instant(commitment.due_on, commitment.local_time, tz)
+    rows = list(
+        session.scalars(
+            select(CheckIn)
+            .where(CheckIn.commitment_id == commitment.id, CheckIn.scheduled_at >= due_at)
+            .order_by(CheckIn.scheduled_at.desc())
+        )
+    )
+    answered = next((c for c in rows if c.state is not CheckInState.SKIPPED), None)
+    if answered is None or answered.answer is not Answer.NOT_YET or answered.answered_at is None:
+        return None
+    if answered.state is not CheckInState.ANSWERED:
+        return None
+    base = max(answered.answered_at, rows[0].scheduled_at)
+    following = working_morning_after(base, 1, tz=tz, holiday_country=holiday_country)
+    while (later := working_morning_after(following, 1, tz=tz, holiday_country=holiday_country)) <= now:
+        following = later
+    return following
 
 
 def _schedulable(session: Session, commitment_id: int, *, now: datetime) -> Commitment | None:

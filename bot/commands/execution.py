@@ -46,6 +46,7 @@ from bot.errors import Refusal
 from bot.escalation import risk
 from bot.escalation.autopsy import AutopsyInput, record_autopsy
 from bot.escalation.policy import policy_of, with_overrides
+from bot.escalation.posting import redraw_resolved
 from bot.escalation.signoff import request_sign_offs
 from bot.renegotiation.posting import proposed_reply
 from bot.renegotiation.proposals import create_proposal
@@ -309,7 +310,9 @@ def resume_some(run: Execution, command: parsed.Resume) -> str:
 
 def _close(run: Execution, commitment_id: int, *, status: CommitmentStatus, note: str | None) -> str:
     with run.writing() as (session, _):
-        return close(session, commitment_id=commitment_id, status=status, note=note, **_acting(run))
+        closed = close(session, commitment_id=commitment_id, status=status, note=note, **_acting(run))
+    redraw_resolved(run.sessions, run.gateway, closed.resolved, now=run.now)
+    return closed.reply
 
 
 def done(run: Execution, command: parsed.MarkDone) -> str:

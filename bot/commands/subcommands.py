@@ -65,7 +65,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("list", usage.USAGE_LIST, usage.HELP_LIST, grammar.parse_list, execution.listing, (parsed.ListCommitments,)),
     Subcommand("pause", usage.USAGE_PAUSE, usage.HELP_PAUSE, grammar.parse_pause, execution.pause_some, (parsed.Pause,)),
     Subcommand("resume", usage.USAGE_RESUME, usage.HELP_RESUME, grammar.parse_resume, execution.resume_some, (parsed.Resume,)),
-    Subcommand("done", usage.USAGE_DONE, usage.HELP_DONE, grammar.parse_done, execution.done, (parsed.MarkDone,)),
+    Subcommand("done", usage.USAGE_DONE, usage.HELP_DONE, grammar.parse_done, execution.done, (parsed.MarkDone,), _always),
     Subcommand("cancel", usage.USAGE_CANCEL, usage.HELP_CANCEL, grammar.parse_cancel, execution.cancel, (parsed.Cancel,)),
     Subcommand("propose", usage.USAGE_PROPOSE, usage.HELP_PROPOSE, grammar.parse_propose, execution.propose, (parsed.Propose,), _always),
     Subcommand("diary", usage.USAGE_DIARY, usage.HELP_DIARY, grammar.parse_diary, execution.diary_view, (parsed.DiaryView,), _always),

@@ -82,7 +82,10 @@ HELP_LIST = (
 )
 HELP_PAUSE = "Stop check-ins (and escalations) until resumed, or until the date."
 HELP_RESUME = "Start check-ins again from now; paused time is not counted."
-HELP_DONE = "Mark a commitment as completed; its check-ins stop."
+HELP_DONE = (
+    "Mark a commitment as completed; its check-ins stop. Its owner may mark their own commitment done at "
+    "any time (recorded as their answer); the CSM or an admin may mark any."
+)
 HELP_CANCEL = "Cancel a commitment for good; its check-ins stop."
 HELP_PROPOSE = (
     "Propose a new date or schedule for a commitment instead of letting it slip (its owner, the CSM or an "

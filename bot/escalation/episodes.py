@@ -191,3 +191,23 @@ def resolve_once(
         actor_user_id=by,
     )
     return True
+
+
+def resolve_for_done(session: Session, commitment: Commitment, *, now: datetime) -> list[int]:
+    """A commitment that is done or cancelled leaves no escalation open: each of its open episodes
+    resolves the moment it closes, with the words the clock would use, and is marked for its post to be
+    redrawn (by the caller now, or by the clock's retry of pending posts if Slack fails). Returns the
+    posted ones; one never posted stays unposted, as the clock leaves it."""
+    resolved: list[int] = []
+    episodes = session.scalars(
+        select(Escalation).where(
+            Escalation.commitment_id == commitment.id, Escalation.state != EscalationState.RESOLVED
+        )
+    )
+    note = f"the commitment is {commitment.status.value}"
+    for episode in list(episodes):
+        posted = episode.message_ts is not None
+        if resolve_once(session, episode, account=commitment.account, by=None, note=note, now=now) and posted:
+            episode.post_pending = True
+            resolved.append(episode.id)
+    return resolved

@@ -241,6 +241,18 @@ def redraw(
         raise Refusal(POST_NOT_REDRAWN) from exc
 
 
+def redraw_resolved(
+    sessions: sessionmaker[Session], gateway: SlackGateway, escalation_ids: list[int], *, now: datetime
+) -> None:
+    """Posts of episodes a person's action just resolved. Each stays `post_pending` until its update
+    lands, so one Slack refuses now is redrawn by the clock's next pass instead."""
+    for escalation_id in escalation_ids:
+        try:
+            publish(sessions, gateway, escalation_id, now=now)
+        except SQLAlchemyError:
+            log.exception("escalation %s resolved but not redrawn; the clock retries it", escalation_id)
+
+
 def _read_post(sessions: sessionmaker[Session], escalation_id: int, *, now: datetime) -> _Post | None:
     """What to post and where; None when another pass holds the claim on the first post."""
     with sessions.begin() as session:

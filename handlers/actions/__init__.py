@@ -5,14 +5,16 @@ import re
 from slack_bolt import App
 
 from bot.accounts.plan_message import AGREE, DISCUSS
-from bot.checkins.message import ACTION_PREFIX, PROPOSE_ACTION
+from bot.checkins.message import ACTION_PREFIX, CHANGE_ACTION, PROPOSE_ACTION
 from bot.diary.pages import PAGE_ACTION
 from bot.escalation.message import ACK, AUTOPSY, CLEAR_RISK, RESOLVE
 from bot.escalation.signoff import SIGN_OFF
+from bot.home import MARK_DONE
 from bot.renegotiation.message import ACCEPT, DECLINE
 from bot.review.message import CONFIDENT, UNSURE
 from handlers.actions.agreement import on_agreement
-from handlers.actions.checkin import on_answer
+from handlers.actions.checkin import on_answer, on_change
+from handlers.actions.commitment import on_mark_done
 from handlers.actions.diary import ack_page, turn_page
 from handlers.actions.escalation import on_escalation, on_sign_off
 from handlers.actions.proposal import on_proposal_answer, on_propose
@@ -23,6 +25,8 @@ from handlers.deps import Deps, bind
 def register(app: App, deps: Deps) -> None:
     # Not lazy: the answer is written before the ack, and shown after it by the same listener.
     app.action(re.compile(f"^{ACTION_PREFIX}"))(bind(on_answer, deps))
+    app.action(CHANGE_ACTION)(bind(on_change, deps))
+    app.action(MARK_DONE)(bind(on_mark_done, deps))
     for action_id in (AGREE, DISCUSS):
         app.action(action_id)(bind(on_agreement, deps))
     app.action(re.compile(f"^{PAGE_ACTION}_"))(ack=ack_page, lazy=[bind(turn_page, deps)])

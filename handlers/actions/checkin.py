@@ -10,9 +10,11 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.checkins.answers import Answered, open_for, record_click
-from bot.checkins.message import Click, click_of
+from bot.checkins.changes import change_answer
+from bot.checkins.message import Click, click_of, read_change_value
 from bot.checkins.note_form import note_form
 from bot.errors import Refusal
+from bot.escalation.posting import redraw_resolved
 from bot.home import home_view
 from bot.recording import recorded
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
@@ -51,10 +53,10 @@ def on_answer(
         return  # the note form's submission records the answer
     redraw_checkin_message(gateway, answered, user_id=user_id)
     if body.get("view", {}).get("type") == "home":
-        _refresh_home(gateway, user_id=user_id, deps=deps)
+        refresh_home(gateway, user_id=user_id, deps=deps)
 
 
-def _refresh_home(gateway: SlackGateway, *, user_id: str, deps: Deps) -> None:
+def refresh_home(gateway: SlackGateway, *, user_id: str, deps: Deps) -> None:
     """The Home tab shows the answer; the DM message already does, so a refusal here is only logged."""
     try:
         gateway.publish_home(
@@ -88,3 +90,36 @@ def _answered(
     return recorded(
         lambda: record_click(deps.sessions, click=click, user_id=user_id, now=now), what=click.what
     )
+
+
+def on_change(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, *, deps: Deps
+) -> None:
+    """Change answer (the overflow on an answered check-in): written first, acknowledged, redrawn."""
+    chosen = read_change_value(str((action.get("selected_option") or {}).get("value", "")))
+    user_id = body["user"]["id"]
+    channel_id = (body.get("channel") or {}).get("id")
+    gateway = SlackGateway(client)
+    try:
+        if chosen is None:
+            raise Refusal(OUT_OF_DATE)
+        checkin_id, answer = chosen
+        now = deps.clock()
+        changed = recorded(
+            lambda: change_answer(
+                deps.sessions, checkin_id=checkin_id, user_id=user_id, answer=answer, now=now
+            ),
+            what="answer change",
+        )
+    except Refusal as refusal:
+        ack()
+        if channel_id:
+            answer_ephemeral(gateway, channel_id=channel_id, user_id=user_id, text=refusal.message)
+        else:
+            answer_dm(gateway, user_id=user_id, text=refusal.message)
+        return
+    ack()
+    redraw_checkin_message(gateway, changed, user_id=user_id)
+    redraw_resolved(deps.sessions, gateway, list(changed.resolved), now=now)
+    if body.get("view", {}).get("type") == "home":
+        refresh_home(gateway, user_id=user_id, deps=deps)

@@ -436,6 +436,17 @@ def home_opened(world: World, user: str) -> HttpResult:
     )
 
 
+def home_mark_done(world: World, user: str) -> HttpResult:
+    return world.web.slack.click(
+        action_id="commitment_mark_done",
+        value=str(world.scene.customer_commitment),
+        user_id=user,
+        channel_id=None,
+        message_ts=None,
+        container_type="view",
+    )
+
+
 def said(pattern: str) -> Callable[[Reaction], bool]:
     compiled = re.compile(pattern)
     return lambda reaction: bool(compiled.search(reaction.said()))
@@ -474,6 +485,8 @@ OPERATIONS = [
     Operation("pause", MANAGERS, command(lambda s: f"pause #{s.vendor_commitment}"), COMMAND_END),
     Operation("resume", MANAGERS, command(lambda s: f"resume #{s.paused_commitment}"), COMMAND_END),
     Operation("done", MANAGERS, command(lambda s: f'done #{s.vendor_commitment} "Shipped"'), COMMAND_END),
+    # Its owner may mark their own commitment done; a customer colleague may not.
+    Operation("done (own commitment)", {"admin", "csm", "champion"}, command(lambda s: f"done #{s.customer_commitment}"), COMMAND_END),
     Operation("cancel", MANAGERS, command(lambda s: f'cancel #{s.vendor_commitment} "No longer needed"'), COMMAND_END),
     Operation("diary", READERS, command(lambda s: "diary Acme"), COMMAND_END, writes=False, shows=said("Accountability diary — Acme")),
     Operation("export", READERS, command(lambda s: "export Acme"), COMMAND_END, writes=False, shows=said(r"Exported \d+ diary entries of Acme")),
@@ -547,6 +560,7 @@ OPERATIONS = [
     Operation("reply in the week's diary thread", READERS, thread_reply(lambda s: s.diary_thread_ts), ("chat.postEphemeral",)),
     Operation("@bot done #N in the shared channel", CHAMPION_ONLY, mention_done, ("chat.update", "chat.postEphemeral")),
     Operation("App Home", {"csm", "manager", "champion"}, home_opened, ("views.publish",), writes=False, shows=home_shows_acme),
+    Operation("App Home Mark done", CHAMPION_ONLY, home_mark_done, ("views.publish", "chat.postMessage")),
 ]  # fmt: skip
 
 

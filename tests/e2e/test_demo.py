@@ -64,7 +64,7 @@ STEPS = (
     "Customer side kept 1 of 2 (50 %) →",
     "• FitCo — Customer commitment slipping (#2 “Move one more gym's front desk onto the booking screen”), "
     "2 days, *not acknowledged*",
-    "Misses by side: customer 67 % (2) · vendor 33 % (1)",
+    "Misses by side: customer 50 % (2) · vendor 50 % (2)",
     "◐ *Partly* — answered by @Jo on Mon 07 Dec, 10:30.",
     "Casey (CSM) │ clicks [Resolve]",
     "(a form opens: Resolve escalation) How was it resolved?",
