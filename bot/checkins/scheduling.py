@@ -16,6 +16,7 @@ from bot.accounts.commitments import resume_commitment
 from bot.checkins.counts import CheckinCounts
 from bot.checkins.schedule import Recurrence, is_working_day, occurrences, upcoming, zone
 from bot.diary import entries as diary
+from bot.people.away import holiday_country_of, is_away, record_skipped_away
 from bot.slack.mrkdwn import escape
 from models import CheckIn, CheckInState, Commitment, CommitmentStatus
 from models.db import insert_once
@@ -71,7 +72,15 @@ def _schedule_one(
         late = now - instant > grace
         caught_up = _catch_up(instant, latest=index == len(due) - 1, recurrence=recurrence, now=now)
         state = CheckInState.SKIPPED if late and not caught_up else CheckInState.DUE
-        _create(session, commitment, instant, state=state, now=now, counts=counts)
+        # Its owner away (`bot.people.away`): skipped, whether or not the bot was down.
+        reason = (
+            "away"
+            if is_away(commitment.owner, instant)
+            else ("down" if state is CheckInState.SKIPPED else None)
+        )
+        if reason == "away":
+            state = CheckInState.SKIPPED
+        _create(session, commitment, instant, state=state, now=now, counts=counts, skip_reason=reason)
     _advance_mark(session, commitment, following=upcoming(**recurrence, after=now, count=1), now=now)
 
 
@@ -96,7 +105,7 @@ def _recurrence_of(commitment: Commitment) -> Recurrence:
         starts_on=commitment.starts_on,
         at=commitment.local_time,
         tz=zone(commitment.owner.tz),
-        holiday_country=commitment.account.holiday_country,
+        holiday_country=holiday_country_of(commitment.owner, commitment.account),
     )
 
 
@@ -119,6 +128,7 @@ def _create(
     state: CheckInState,
     now: datetime,
     counts: CheckinCounts,
+    skip_reason: str | None = None,
 ) -> None:
     checkin_id = insert_once(
         session,
@@ -131,7 +141,7 @@ def _create(
             "state": state,
             "send_attempts": 0,
             "reminders_sent": 0,
-            "skip_reason": "down" if state is CheckInState.SKIPPED else None,
+            "skip_reason": skip_reason,
         },
         unique=["commitment_id", "scheduled_at"],
     )
@@ -140,6 +150,9 @@ def _create(
     counts.created += 1
     if state is CheckInState.SKIPPED:
         counts.skipped += 1
+        if skip_reason == "away":
+            record_skipped_away(session, commitment, instant, checkin_id=checkin_id, now=now)
+            return
         _record_skipped(session, commitment, instant, checkin_id=checkin_id, now=now)
 
 
