@@ -8,9 +8,11 @@ from bot.accounts.plan_message import AGREE, DISCUSS
 from bot.checkins.message import ACTION_PREFIX, PROPOSE_ACTION
 from bot.diary.pages import PAGE_ACTION
 from bot.escalation.message import ACK, AUTOPSY, RESOLVE
+from bot.people.away_form import AWAY_BUTTON
 from bot.renegotiation.message import ACCEPT, DECLINE
 from bot.review.message import CONFIDENT, UNSURE
 from handlers.actions.agreement import on_agreement
+from handlers.actions.away import on_away_open
 from handlers.actions.checkin import on_answer
 from handlers.actions.diary import ack_page, turn_page
 from handlers.actions.escalation import on_escalation
@@ -32,3 +34,4 @@ def register(app: App, deps: Deps) -> None:
     app.action(PROPOSE_ACTION)(bind(on_propose, deps))
     for action_id in (ACCEPT, DECLINE):
         app.action(action_id)(bind(on_proposal_answer, deps))
+    app.action(AWAY_BUTTON)(bind(on_away_open, deps))

@@ -193,3 +193,39 @@ def test_a_persons_own_holidays_move_their_checkin(
     assert not [c for c in checkins(sessions) if c.scheduled_at.date() == datetime(2026, 12, 28).date()]
     run_due_work(sessions, gateway, now=datetime(2026, 12, 29, 10, 0, tzinfo=UTC))
     assert [c for c in checkins(sessions) if c.scheduled_at.day == 29]
+
+
+def test_im_away_button_in_the_app_home_opens_a_form_that_sets_time_off(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    clock: Clock,
+) -> None:
+    set_up_account_and_commitment(web, emulator)
+    web.slack.click(
+        action_id="away_open",
+        value="away",
+        user_id=CHAMPION,
+        channel_id=None,
+        message_ts=None,
+        container_type="view",
+    )
+    form = emulator.wait_for("views.open")[0].params["view"]
+    assert form["callback_id"] == "away_form"
+    result = web.slack.submit_view(
+        callback_id="away_form",
+        values={
+            "until": {"type": "plain_text_input", "value": "dec 1"},
+            "reason": {"type": "plain_text_input", "value": "Conference"},
+        },
+        user_id=CHAMPION,
+        private_metadata=form["private_metadata"],
+    )
+    assert result.status == 200
+    with sessions() as session:
+        champion = session.scalar(select(Person).where(Person.user_id == CHAMPION))
+        assert champion is not None and champion.away_source == "button"
+    report = run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
+    assert (report.sent, report.skipped) == (0, 1)
+    assert checkins(sessions)[0].skip_reason == "away"
