@@ -110,6 +110,8 @@ def set_away(
     sessions: sessionmaker[Session], gateway: SlackGateway, command: Away, *, actor: Actor, now: datetime
 ) -> str:
     target = command.user_id or actor.user_id
+    if actor.is_external and target != actor.user_id:
+        raise Refusal("Customers set only their own time off: `/accountability away until <date>`.")
     with sessions.begin() as session:
         person = session.scalar(
             select(Person).where(Person.team_id == actor.team_id, Person.user_id == target)
@@ -366,6 +368,12 @@ def read_statuses(sessions: sessionmaker[Session], gateway: SlackGateway, *, now
             profile = gateway.user_profile(user_id)
         except SlackDeliveryError as exc:
             log.warning("status of %s not read: %s failed: %s", user_id, exc.method, exc.error)
+            if exc.error in ("user_not_found", "user_not_visible"):
+                # Slack won't show them: not asked again before the cache would be refreshed anyway.
+                with sessions.begin() as session:
+                    session.execute(
+                        update(Person).where(Person.id == person_id).values(profile_checked_at=now)
+                    )
             continue
         with sessions.begin() as session:
             person = session.get(Person, person_id)

@@ -98,11 +98,13 @@ def test_away_for_someone_else_is_refused_unless_csm_or_admin(
     web.slack.command(f"away <@{CHAMPION}> until dec 4", user_id=ENGINEER)
     assert "Only <@U0CHAMP> themselves" in reply_text(emulator, 4)
     web.slack.command(f"away <@{CSM}> until dec 4", user_id=CHAMPION)
-    assert "is not on any account" in reply_text(emulator, 5) or "Only" in reply_text(emulator, 5)
+    assert "Customers set only their own time off" in reply_text(emulator, 5)
+    web.slack.command(f"away <@{CSM}> until dec 4", user_id=ENGINEER)
+    assert "is not on any account" in reply_text(emulator, 6)
     with sessions() as session:
         assert all(p.away_until is None for p in session.scalars(select(Person)))
     web.slack.command(f"away <@{CHAMPION}> until dec 4", user_id=ADMIN)
-    assert "away until Friday 4 Dec 2026" in reply_text(emulator, 6)
+    assert "away until Friday 4 Dec 2026" in reply_text(emulator, 7)
 
 
 def test_slack_status_with_expiry_makes_an_owner_away_until_it_expires(
@@ -229,3 +231,27 @@ def test_im_away_button_in_the_app_home_opens_a_form_that_sets_time_off(
     report = run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
     assert (report.sent, report.skipped) == (0, 1)
     assert checkins(sessions)[0].skip_reason == "away"
+
+
+def test_an_open_checkin_is_neither_reminded_nor_closed_while_its_owner_is_away(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    clock: Clock,
+) -> None:
+    set_up_account_and_commitment(web, emulator)
+    assert run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 10, 0, tzinfo=UTC)).sent == 1
+    clock.now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    web.slack.command("away until dec 11", user_id=CHAMPION)
+    assert "away until Friday 11 Dec 2026" in reply_text(emulator, 4)
+    for day in (1, 2, 3, 7, 10, 11):
+        report = run_due_work(sessions, gateway, now=datetime(2026, 12, day, 19, 0, tzinfo=UTC))
+        assert (report.reminded, report.closed) == (0, 0)
+    assert len(to_champion(emulator, "chat.postMessage")) == 1
+    first, second = checkins(sessions)
+    assert first.state is CheckInState.SENT
+    assert (second.state, second.skip_reason) == (CheckInState.SKIPPED, "away")
+    # Back on Monday 14 Dec: the reminder comes that morning.
+    report = run_due_work(sessions, gateway, now=datetime(2026, 12, 14, 9, 0, tzinfo=UTC))
+    assert report.reminded == 1
