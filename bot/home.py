@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     ButtonElement,
     ConfirmObject,
@@ -24,6 +25,7 @@ from bot.checkins.answers import CHANGE_WINDOW, changeable, streak, view_of
 from bot.checkins.message import PROPOSE_ACTION, SECTION_LIMIT, CheckInView, message_blocks, truncate
 from bot.digest.scorecard import SCORE_WINDOW, KeptRate, kept_rates
 from bot.escalation.policy import policy_of
+from bot.people.away_form import away_button
 from bot.slack.mrkdwn import escape
 from models import (
     Account,
@@ -98,6 +100,8 @@ def home_view(sessions: sessionmaker[Session], *, user_id: str, now: datetime) -
         blocks.append(HeaderBlock(text="Due by a date"))
         blocks += [_dated_block(c) for c in content.dated]
     blocks.append(HeaderBlock(text="Your accounts"))
+    if content.accounts:
+        blocks.append(ActionsBlock(block_id="away", elements=[away_button()]))
     if not content.accounts:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="You are not part of any account yet.")))
     for account in content.accounts:

@@ -660,7 +660,14 @@ def users_info(state: EmulatorState, params: Payload) -> Payload:
         "is_bot": user.is_bot,
         "is_app_user": False,
         "updated": int(datetime.now(UTC).timestamp()),
-        "profile": {"real_name": user.real_name, "display_name": display_name, "team": user.team_id},
+        "profile": {
+            "real_name": user.real_name,
+            "display_name": display_name,
+            "team": user.team_id,
+            "status_text": user.status_text,
+            "status_emoji": user.status_emoji,
+            "status_expiration": user.status_expiration,
+        },
     }
     if user.tz is not None:
         # Slack leaves the zone out for some people of another organisation.

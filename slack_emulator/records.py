@@ -59,3 +59,7 @@ class EmulatedUser:
     # Every DM to them is refused with this error, as another organisation's Slack Connect settings,
     # a "post only" guest or a deactivated account make Slack do (`cannot_dm_bot`, `restricted_action`, …).
     dm_error: str | None = None
+    # Their status (`profile.status_text`, `status_emoji`, `status_expiration` as a Unix time, 0: none).
+    status_text: str = ""
+    status_emoji: str = ""
+    status_expiration: int = 0

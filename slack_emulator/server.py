@@ -541,6 +541,9 @@ class SlackEmulator:
         enterprise_id: str | None = None,
         display_name: str | None = None,
         dm_error: str | None = None,
+        status_text: str = "",
+        status_emoji: str = "",
+        status_expiration: int = 0,
     ) -> EmulatedUser:
         try:
             if tz is not None:
@@ -560,6 +563,9 @@ class SlackEmulator:
             enterprise_id=enterprise_id,
             display_name=display_name,
             dm_error=dm_error,
+            status_text=status_text,
+            status_emoji=status_emoji,
+            status_expiration=status_expiration,
         )
         with self._state.cond:
             self._state.users[user_id] = user

@@ -36,10 +36,12 @@ class PersonSettings:
     user_id: str
     checkins: str | None = None
     tz: str | None = None
+    # Their own public-holiday calendar: a country code, "none", or ACCOUNT (the account's again).
+    holidays: str | None = None
 
     @property
     def changes(self) -> bool:
-        return self.checkins is not None or self.tz is not None
+        return self.checkins is not None or self.tz is not None or self.holidays is not None
 
 
 def person_settings(
@@ -60,6 +62,8 @@ def person_settings(
             said.append(_set_place(person, command.checkins))
         if command.tz is not None:
             said.append(_set_zone(session, person, command.tz, slack_tz=slack_tz))
+        if command.holidays is not None:
+            said.append(_set_holidays(session, person, command.holidays))
         for account in accounts:
             diary.record(
                 session,
@@ -135,6 +139,18 @@ def _set_zone(session: Session, person: Person, tz: str, *, slack_tz: str | None
     return f"time zone {tz}"
 
 
+def _set_holidays(session: Session, person: Person, holidays: str) -> str:
+    """Their own calendar wins over their accounts' for their check-ins (`bot.people.away.holiday_country_of`)."""
+    person.holiday_country = None if holidays == ACCOUNT else holidays
+    # Their check-ins move with their calendar: the clock recomputes when the next one falls.
+    session.execute(update(Commitment).where(Commitment.owner_id == person.id).values(next_checkin_at=None))
+    if holidays == ACCOUNT:
+        return "public holidays from each account's calendar"
+    if holidays == "none":
+        return "no public holidays (`holidays:none`)"
+    return f"public holidays of {holidays}"
+
+
 def _shown(person: Person, accounts: list[Account], *, now: datetime) -> str:
     name = f" ({escape(person.display_name)})" if person.display_name else ""
     zone = person.tz or "unknown — set it with `tz:Europe/Paris` (an IANA name)"
@@ -147,12 +163,15 @@ def _shown(person: Person, accounts: list[Account], *, now: datetime) -> str:
         f"*<@{person.user_id}>*{name}",
         f"• Time zone: {zone}",
         f"• Check-ins: {own}",
+        "• Public holidays: "
+        + (f"{person.holiday_country} (their own)" if person.holiday_country else "each account's calendar"),
         *(f"   ◦ {line}" for line in delivery.describe(person, accounts, now=now)),
     ]
     problems = problems_of(person)
     if problems:
         lines.append("• Can't be delivered right now: " + "; ".join(cause.words() for cause in problems))
     lines.append(
-        "Change with `/accountability person <@…> checkins:dm|channel|auto|account` and `tz:<IANA zone>`."
+        "Change with `/accountability person <@…> checkins:dm|channel|auto|account`, `tz:<IANA zone>` and "
+        "`holidays:<country>|none|account`."
     )
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from bot.dependencies.blocking import MISSED_ANSWERS, charged_side, waiting_line
 from bot.dependencies.naming import blocker_options, named_blocker
 from bot.diary import entries as diary
 from bot.errors import Refusal
+from bot.people.away import holiday_country_of
 from bot.slack.mrkdwn import escape
 from models import Answer, CheckIn, CheckInState, Commitment, CommitmentStatus
 from models.db import rows_changed
@@ -236,7 +237,9 @@ def snooze_checkin(
             )
         commitment = checkin.commitment
         tz = zone(commitment.owner.tz)
-        again = working_morning_after(now, 1, tz=tz, holiday_country=commitment.account.holiday_country)
+        again = working_morning_after(
+            now, 1, tz=tz, holiday_country=holiday_country_of(commitment.owner, commitment.account)
+        )
         moved = rows_changed(
             session,
             update(CheckIn)

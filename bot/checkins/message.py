@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.people.away_form import away_button
 from bot.slack.mrkdwn import cut, escape
 from models import Answer
 
@@ -278,7 +279,8 @@ def _buttons(view: CheckInView) -> ActionsBlock:
             ButtonElement(
                 text="Propose a new date", action_id=PROPOSE_ACTION, value=f"checkin:{view.checkin_id}"
             )
-        ],
+        ]
+        + [away_button()],
     )
 
 

@@ -27,6 +27,7 @@ from bot.checkins.schedule import zone
 from bot.checkins.working_days import end_of_working_day, working_morning_after
 from bot.dependencies.blocking import charged_side
 from bot.diary import entries as diary
+from bot.people.away import holiday_country_of
 from bot.slack.errors import Failure, classify, why_not_delivered
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.mrkdwn import escape
@@ -49,7 +50,7 @@ def after_sending(checkin: CheckIn, *, sent_at: datetime) -> dict[str, datetime 
     """When a just-sent check-in is first reminded of, or closes if the account wants no reminders."""
     commitment = checkin.commitment
     tz = zone(commitment.owner.tz)
-    holidays = commitment.account.holiday_country
+    holidays = holiday_country_of(commitment.owner, commitment.account)
     if reminder_count(checkin) == 0:
         return {"remind_at": None, "closes_at": end_of_working_day(sent_at, tz=tz, holiday_country=holidays)}
     return {
@@ -104,7 +105,7 @@ def _remind_owner(
         claimed: list[tuple[int, str | None, str | None]] = []
         for checkin in checkins:
             tz = zone(checkin.commitment.owner.tz)
-            holidays = checkin.commitment.account.holiday_country
+            holidays = holiday_country_of(checkin.commitment.owner, checkin.commitment.account)
             last = checkin.reminders_sent + 1 >= reminder_count(checkin)
             moved = rows_changed(
                 session,

@@ -21,6 +21,7 @@ from bot.checkins.counts import CheckinCounts
 from bot.checkins.schedule import Recurrence, is_working_day, local_instant, occurrences, upcoming, zone
 from bot.checkins.working_days import working_morning_after
 from bot.diary import entries as diary
+from bot.people.away import holiday_country_of, is_away, record_skipped_away
 from bot.slack.mrkdwn import escape
 from models import Answer, CheckIn, CheckInState, Commitment, CommitmentStatus
 from models.db import insert_once
@@ -76,12 +77,12 @@ def _schedule_one(
         late = now - instant > grace
         caught_up = _catch_up(instant, latest=index == len(due) - 1, recurrence=recurrence, now=now)
         state = CheckInState.SKIPPED if late and not caught_up else CheckInState.DUE
-        _create(session, commitment, instant, state=state, now=now, counts=counts)
+        _create_judged(session, commitment, instant, state=state, now=now, counts=counts)
     extra = follow_up_at(session, commitment, recurrence=recurrence, now=now)
     if extra is not None and extra <= now:
         caught_up = _catch_up(extra, latest=True, recurrence=recurrence, now=now)
         state = CheckInState.SKIPPED if now - extra > grace and not caught_up else CheckInState.DUE
-        _create(session, commitment, extra, state=state, now=now, counts=counts)
+        _create_judged(session, commitment, extra, state=state, now=now, counts=counts)
         extra = follow_up_at(session, commitment, recurrence=recurrence, now=now)
     following = upcoming(**recurrence, after=now, count=1)
     if extra is not None and extra > now:
@@ -121,6 +122,24 @@ def follow_up_at(
     return following
 
 
+def _create_judged(
+    session: Session,
+    commitment: Commitment,
+    instant: datetime,
+    *,
+    state: CheckInState,
+    now: datetime,
+    counts: CheckinCounts,
+) -> None:
+    """Its owner away (`bot.people.away`): skipped, whether or not the bot was down."""
+    reason = (
+        "away" if is_away(commitment.owner, instant) else ("down" if state is CheckInState.SKIPPED else None)
+    )
+    if reason == "away":
+        state = CheckInState.SKIPPED
+    _create(session, commitment, instant, state=state, now=now, counts=counts, skip_reason=reason)
+
+
 def _schedulable(session: Session, commitment_id: int, *, now: datetime) -> Commitment | None:
     """The commitment, if it is still active and agreed and its mark is behind now (another pass may
     have moved it since the IDs were read)."""
@@ -142,7 +161,7 @@ def _recurrence_of(commitment: Commitment) -> Recurrence:
         starts_on=commitment.starts_on,
         at=commitment.local_time,
         tz=zone(commitment.owner.tz),
-        holiday_country=commitment.account.holiday_country,
+        holiday_country=holiday_country_of(commitment.owner, commitment.account),
     )
 
 
@@ -165,6 +184,7 @@ def _create(
     state: CheckInState,
     now: datetime,
     counts: CheckinCounts,
+    skip_reason: str | None = None,
 ) -> None:
     checkin_id = insert_once(
         session,
@@ -177,7 +197,7 @@ def _create(
             "state": state,
             "send_attempts": 0,
             "reminders_sent": 0,
-            "skip_reason": "down" if state is CheckInState.SKIPPED else None,
+            "skip_reason": skip_reason,
         },
         unique=["commitment_id", "scheduled_at"],
     )
@@ -186,6 +206,9 @@ def _create(
     counts.created += 1
     if state is CheckInState.SKIPPED:
         counts.skipped += 1
+        if skip_reason == "away":
+            record_skipped_away(session, commitment, instant, checkin_id=checkin_id, now=now)
+            return
         _record_skipped(session, commitment, instant, checkin_id=checkin_id, now=now)
 
 

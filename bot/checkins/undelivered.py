@@ -16,6 +16,7 @@ from bot.checkins.counts import CheckinCounts
 from bot.checkins.schedule import zone
 from bot.checkins.working_days import end_of_working_day, working_morning_after
 from bot.diary import entries as diary
+from bot.people.away import holiday_country_of
 from bot.slack.errors import CANNOT_DM_ERRORS, NOT_IN_SHARED_CHANNEL, Failure, classify, plain
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.mrkdwn import escape
@@ -139,7 +140,7 @@ def close_undeliverable(sessions: sessionmaker[Session], *, now: datetime, count
 def _would_have_closed(checkin: CheckIn) -> datetime:
     """The end of the working day after the one it fell on, in its owner's zone."""
     tz = zone(checkin.commitment.owner.tz)
-    holidays = checkin.commitment.account.holiday_country
+    holidays = holiday_country_of(checkin.commitment.owner, checkin.commitment.account)
     return end_of_working_day(
         working_morning_after(checkin.scheduled_at, 1, tz=tz, holiday_country=holidays),
         tz=tz,

@@ -48,6 +48,8 @@ from bot.escalation.autopsy import AutopsyInput, record_autopsy
 from bot.escalation.policy import policy_of, with_overrides
 from bot.escalation.posting import redraw_resolved
 from bot.escalation.signoff import request_sign_offs
+from bot.people.away import Away, set_away
+from bot.people.away_words import AwayWords, change_away_words
 from bot.renegotiation.posting import proposed_reply
 from bot.renegotiation.proposals import create_proposal
 from bot.slack.errors import plain
@@ -371,6 +373,15 @@ def digest_settings(run: Execution, command: DigestSettings) -> str:
 
 def person(run: Execution, command: PersonSettings) -> str:
     return person_settings(run.sessions, run.gateway, command, actor=run.actor, now=run.now)
+
+
+def away(run: Execution, command: Away) -> str:
+    return set_away(run.sessions, run.gateway, command, actor=run.actor, now=run.now)
+
+
+def away_words_setting(run: Execution, command: AwayWords) -> str:
+    with run.sessions.begin() as session:
+        return change_away_words(session, command, actor=run.actor, now=run.now)
 
 
 def autopsy(run: Execution, data: AutopsyInput) -> str:

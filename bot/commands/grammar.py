@@ -14,7 +14,7 @@ from zoneinfo import available_timezones
 from bot.accounts.commitments import MAX_ACTION, Commit
 from bot.accounts.person_settings import ACCOUNT, PersonSettings
 from bot.accounts.registry import MAX_OUTCOME, AccountAdd, AccountEdit
-from bot.checkins.recurrence import ScheduleError
+from bot.checkins.recurrence import ScheduleError, parse_due_date
 from bot.checkins.schedule import known_holiday_country
 from bot.commands import dated
 from bot.commands.parsed import (
@@ -54,6 +54,8 @@ from bot.commands.usage import (
     USAGE_ACCOUNT_EDIT,
     USAGE_AGREEMENT,
     USAGE_AUTOPSY,
+    USAGE_AWAY,
+    USAGE_AWAY_WORDS,
     USAGE_CANCEL,
     USAGE_CLEAR_RISK,
     USAGE_COMMIT,
@@ -73,6 +75,8 @@ from bot.commands.usage import (
     USAGE_UNDEPEND,
 )
 from bot.digest.settings import DigestSettings
+from bot.people.away import Away
+from bot.people.away_words import AwayWords
 from bot.renegotiation.schedule import parse_new_schedule
 from bot.review.schedule import DEFAULT_REVIEW_TIME
 from bot.slack.mrkdwn import unescape
@@ -462,8 +466,10 @@ def parse_person(args: list[str], today: date) -> PersonSettings:
     for token in args[1:]:
         key, sep, raw = token.partition(":")
         key = key.lower()
-        if not sep or key not in ("checkins", "tz"):
-            raise CommandError(f"“{clip(token)}” is not an option. Options are: checkins:, tz:", usage)
+        if not sep or key not in ("checkins", "tz", "holidays"):
+            raise CommandError(
+                f"“{clip(token)}” is not an option. Options are: checkins:, tz:, holidays:", usage
+            )
         if key in options:
             raise CommandError(f"{key}: is given twice.", usage)
         options[key] = raw.strip()
@@ -482,4 +488,55 @@ def parse_person(args: list[str], today: date) -> PersonSettings:
             f"tz:{clip(tz)} is not a time zone. Use an IANA name such as Europe/Paris, America/New_York or UTC.",
             usage,
         )
-    return PersonSettings(person, checkins=checkins, tz=tz)
+    holidays = options.get("holidays")
+    if holidays is not None:
+        holidays = holidays.lower() if holidays.lower() in ("none", ACCOUNT) else holidays.upper()
+        if holidays not in ("none", ACCOUNT) and not known_holiday_country(holidays):
+            raise CommandError(
+                f"holidays:{clip(holidays)} is not a country I know the public holidays of. Use a two-letter "
+                "code such as US, GB or FR, none for no public holidays, or account for the account's.",
+                usage,
+            )
+    return PersonSettings(person, checkins=checkins, tz=tz, holidays=holidays)
+
+
+def parse_away(args: list[str], today: date) -> Away:
+    """`away [<@x>] until <date> ["reason"]` or `away [<@x>] off|back`."""
+    usage = USAGE_AWAY
+    person: str | None = None
+    if args and args[0].startswith("<"):
+        person = user_id(args[0], option="The person", usage=usage)
+        args = args[1:]
+    if len(args) == 1 and args[0].lower() in ("off", "back"):
+        return Away(person, None)
+    if len(args) < 2 or args[0].lower() != "until":
+        raise CommandError("Say `until <date>` (and a reason in double quotes if you like), or `off`.", usage)
+    words = args[1:]
+    try:
+        return Away(person, _away_until(" ".join(words), today=today))
+    except CommandError:
+        if len(words) < 2:
+            raise
+    reason = note(words[-1], usage)
+    return Away(person, _away_until(" ".join(words[:-1]), today=today), reason)
+
+
+def _away_until(phrase: str, *, today: date) -> date:
+    try:
+        return parse_due_date(phrase, today=today)
+    except ScheduleError as exc:
+        raise CommandError(str(exc), USAGE_AWAY) from exc
+
+
+def parse_away_words(args: list[str], today: date) -> AwayWords:
+    """`settings away-words "<word>, :emoji:, …"`, `… default`, or nothing to show them."""
+    if not args:
+        return AwayWords(None)
+    if len(args) == 1 and args[0].lower() == "default":
+        return AwayWords(())
+    words = tuple(w.strip() for w in unescape(" ".join(args)).split(",") if w.strip())
+    if not words or any(len(w) > 60 for w in words) or len(words) > 30:
+        raise CommandError(
+            "Give up to 30 words or :emoji:, separated by commas, in double quotes.", USAGE_AWAY_WORDS
+        )
+    return AwayWords(words)

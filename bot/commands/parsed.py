@@ -11,6 +11,8 @@ from bot.accounts.commitments import Commit
 from bot.accounts.person_settings import PersonSettings
 from bot.accounts.registry import AccountAdd, AccountEdit
 from bot.digest.settings import DigestSettings
+from bot.people.away import Away
+from bot.people.away_words import AwayWords
 from bot.renegotiation.schedule import NewSchedule
 
 
@@ -164,4 +166,6 @@ Command = (
     | Undepend
     | Propose
     | OpenForm
+    | Away
+    | AwayWords
 )

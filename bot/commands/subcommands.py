@@ -19,6 +19,8 @@ from bot.commands.replies import Reply
 from bot.commands.tokens import CommandError, clip, tokenize
 from bot.digest.settings import DigestSettings
 from bot.escalation.autopsy import AutopsyInput
+from bot.people.away import Away
+from bot.people.away_words import AwayWords
 
 
 def _never(command: Any) -> bool:
@@ -75,6 +77,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("correct", usage.USAGE_CORRECT, usage.HELP_CORRECT, grammar.parse_correct, execution.correct, (parsed.Correct,)),
     Subcommand("digest", usage.USAGE_DIGEST, usage.HELP_DIGEST, grammar.parse_digest, execution.digest_now, (parsed.DigestNow,)),
     Subcommand("person", usage.USAGE_PERSON, usage.HELP_PERSON, grammar.parse_person, execution.person, (PersonSettings,)),
+    Subcommand("away", usage.USAGE_AWAY, usage.HELP_AWAY, grammar.parse_away, execution.away, (Away,), _always),
+    Subcommand("settings away-words", usage.USAGE_AWAY_WORDS, usage.HELP_AWAY_WORDS, grammar.parse_away_words, execution.away_words_setting, (AwayWords,)),
     Subcommand("digest settings", usage.USAGE_DIGEST_SETTINGS, usage.HELP_DIGEST_SETTINGS, grammar.parse_digest_settings, execution.digest_settings, (DigestSettings,)),
 )
 # fmt: on

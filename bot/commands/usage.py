@@ -43,7 +43,14 @@ USAGE_AUTOPSY = "/accountability autopsy <Account>"
 USAGE_CLEAR_RISK = '/accountability account clear-risk <Account> "<reason>"'
 USAGE_CORRECT = '/accountability correct <diary entry number> "what is right"'
 USAGE_DIGEST = "/accountability digest [<Account>]"
-USAGE_PERSON = "/accountability person <@person> [checkins:dm|channel|auto|account] [tz:<IANA time zone>]"
+USAGE_PERSON = (
+    "/accountability person <@person> [checkins:dm|channel|auto|account] [tz:<IANA time zone>] "
+    "[holidays:<country code>|none|account]"
+)
+USAGE_AWAY = (
+    '/accountability away [<@person>] until <date> ["reason"]  ·  /accountability away [<@person>] off'
+)
+USAGE_AWAY_WORDS = '/accountability settings away-words "<word>, :emoji:, …"|default'
 USAGE_DIGEST_SETTINGS = (
     "/accountability digest channel <#channel>|none  ·  digest at <day> <HH:MM> [<time zone>]  ·  "
     "digest chart on|off  ·  digest settings"
@@ -115,8 +122,19 @@ HELP_PERSON = (
     "for them, over their accounts' setting: dm (direct messages), channel (the account's shared channel, "
     "mentioning them; only they can answer), auto (a DM, and the shared channel when a DM can't reach them, "
     "trying the DM again weekly) or account (back to the account's setting). tz: sets the time zone of "
-    "someone Slack has none for, such as a guest from another organisation. For the CSM of an account they "
-    "are on, or an admin."
+    "someone Slack has none for, such as a guest from another organisation. holidays: gives them their own "
+    "public-holiday calendar (US, FR, …; none for no public holidays; account for the account's again). "
+    "For the CSM of an account they are on, or an admin."
+)
+HELP_AWAY = (
+    "Time off: no check-ins or reminders go to the person until the end of that date (you, or as the CSM or an "
+    "admin anyone on your accounts); what falls meanwhile is recorded as skipped (away) and counts against "
+    "nobody. `off` ends it early. The I'm away button in the App Home and on a check-in does the same, and a "
+    "Slack status matching the away words with an expiry counts too."
+)
+HELP_AWAY_WORDS = (
+    "Admins: the Slack status words and emoji that mean someone is away (default :palm_tree:, :airplane:, "
+    "vacation, OOO, out of office, on leave; case-insensitive). Without words: show them."
 )
 HELP_DIGEST = (
     "Post the managers' digest now (the 7 days up to now) to the account's digest channel; without an "

@@ -56,6 +56,10 @@ class SlackProfile:
     # Guests (single- and multi-channel) of the workspace: not the vendor's own people.
     is_restricted: bool = False
     enterprise_id: str | None = None
+    # Their Slack status, read for time off (`bot.people.away`); expiration is a Unix time, 0 for none.
+    status_text: str = ""
+    status_emoji: str = ""
+    status_expiration: int = 0
 
 
 @dataclass(frozen=True)
@@ -283,6 +287,9 @@ class SlackGateway:
             deleted=bool(user.get("deleted")),
             is_restricted=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
             enterprise_id=(user.get("enterprise_user") or {}).get("enterprise_id"),
+            status_text=str(profile.get("status_text") or ""),
+            status_emoji=str(profile.get("status_emoji") or ""),
+            status_expiration=int(profile.get("status_expiration") or 0),
         )
 
 

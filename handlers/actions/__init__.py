@@ -10,9 +10,11 @@ from bot.diary.pages import PAGE_ACTION
 from bot.escalation.message import ACK, AUTOPSY, CLEAR_RISK, RESOLVE
 from bot.escalation.signoff import SIGN_OFF
 from bot.home import MARK_DONE
+from bot.people.away_form import AWAY_BUTTON
 from bot.renegotiation.message import ACCEPT, DECLINE
 from bot.review.message import CONFIDENT, UNSURE
 from handlers.actions.agreement import on_agreement
+from handlers.actions.away import on_away_open
 from handlers.actions.checkin import on_answer, on_change
 from handlers.actions.commitment import on_mark_done
 from handlers.actions.diary import ack_page, turn_page
@@ -38,3 +40,4 @@ def register(app: App, deps: Deps) -> None:
     app.action(PROPOSE_ACTION)(bind(on_propose, deps))
     for action_id in (ACCEPT, DECLINE):
         app.action(action_id)(bind(on_proposal_answer, deps))
+    app.action(AWAY_BUTTON)(bind(on_away_open, deps))

@@ -6,9 +6,11 @@ from bot.checkins.note_form import NOTE_FORM
 from bot.commands.forms import ACCOUNT_FORM, COMMIT_FORM
 from bot.escalation.autopsy import AUTOPSY_FORM, RESOLVE_FORM
 from bot.escalation.handling import CLEAR_RISK_FORM
+from bot.people.away_form import AWAY_FORM
 from bot.renegotiation.message import DECLINE_FORM, PROPOSE_FORM
 from bot.review.message import UNSURE_FORM
 from handlers.deps import Deps, bind
+from handlers.views.away import on_away_form
 from handlers.views.escalation import on_clear_risk, on_resolve
 from handlers.views.forms import ack_form, read_once, run_form
 from handlers.views.note import on_note
@@ -25,3 +27,4 @@ def register(app: App, deps: Deps) -> None:
     app.view(UNSURE_FORM)(bind(on_review_note, deps))
     app.view(PROPOSE_FORM)(bind(on_propose_form, deps))
     app.view(DECLINE_FORM)(bind(on_decline_form, deps))
+    app.view(AWAY_FORM)(bind(on_away_form, deps))

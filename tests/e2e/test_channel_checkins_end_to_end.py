@@ -125,7 +125,7 @@ def test_a_champion_who_cannot_be_dmed_answers_a_channel_checkin_and_only_they_c
     assert f"<@{CHAMPION}>" in post.params["text"]
     assert set(buttons(post.params["blocks"])) == {
         f"checkin_answer_{a}" for a in ("done", "partly", "blocked", "not_yet", "snoozed")
-    } | {"proposal_open"}
+    } | {"proposal_open", "away_open"}
     [checkin] = checkins(sessions)
     assert (checkin.state, checkin.place, checkin.channel_id) == (
         CheckInState.SENT,

@@ -90,6 +90,7 @@ def test_done_click_records_one_answer_and_one_diary_entry(
         "checkin_answer_not_yet",
         "checkin_answer_snoozed",
         "proposal_open",
+        "away_open",
     }
     dm_channel = emulator.dm_channel(CHAMPION)
     posted_ts = emulator.messages(dm_channel)[0]["ts"]

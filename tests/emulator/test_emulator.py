@@ -486,7 +486,14 @@ def test_users_info_reports_profile_and_time_zone(emu: SlackEmulator, client: We
     assert user["id"] == "U1"
     assert user["team_id"] == "T0VENDOR"
     assert user["real_name"] == "Ada Lovelace"
-    assert user["profile"] == {"real_name": "Ada Lovelace", "display_name": "ada", "team": "T0VENDOR"}
+    assert user["profile"] == {
+        "real_name": "Ada Lovelace",
+        "display_name": "ada",
+        "team": "T0VENDOR",
+        "status_text": "",
+        "status_emoji": "",
+        "status_expiration": 0,
+    }
     assert user["tz"] == "Europe/London"
     assert user["tz_offset"] == int(offset.total_seconds())
     assert user["tz_label"] in {"Greenwich Mean Time", "British Summer Time"}

@@ -1,0 +1,1 @@
+"""People as people: their time off and their own calendar."""
