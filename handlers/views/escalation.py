@@ -1,9 +1,10 @@
-"""The resolution note behind an escalation's Resolve button (the autopsy form is read like the other
-forms, in `forms`)."""
+"""The forms behind an escalation post's Resolve and Clear risk buttons (the autopsy form is read like
+the other forms, in `forms`)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack
@@ -32,27 +33,23 @@ def on_resolve(
         ack(response_action="errors", errors={exc.block_id: exc.problem})
         return
     user_id, now = body["user"]["id"], deps.clock()
-    try:
-        recorded(
-            lambda: resolve(
-                deps.sessions,
-                escalation_id=escalation_id,
-                user_id=user_id,
-                note=note,
-                admins=deps.admins,
-                now=now,
-            ),
-            what="resolution",
-        )
-    except Refusal as refusal:
-        ack(response_action="errors", errors={"note": refusal.message})
-        return
-    ack()
-    gateway = SlackGateway(client)
-    try:
-        redraw(deps.sessions, gateway, escalation_id, now=now)
-    except Refusal as refusal:
-        answer_dm(gateway, user_id=user_id, text=refusal.message)  # the form is closed
+    _write_then_redraw(
+        ack,
+        client,
+        lambda: resolve(
+            deps.sessions,
+            escalation_id=escalation_id,
+            user_id=user_id,
+            note=note,
+            admins=deps.admins,
+            now=now,
+        ),
+        what="resolution",
+        field="note",
+        escalation_id=escalation_id,
+        user_id=user_id,
+        deps=deps,
+    )
 
 
 def on_clear_risk(
@@ -65,24 +62,46 @@ def on_clear_risk(
         ack(response_action="errors", errors={exc.block_id: exc.problem})
         return
     user_id, now = body["user"]["id"], deps.clock()
+    _write_then_redraw(
+        ack,
+        client,
+        lambda: clear_risk_from_post(
+            deps.sessions,
+            escalation_id=escalation_id,
+            user_id=user_id,
+            reason=reason,
+            admins=deps.admins,
+            now=now,
+        ),
+        what="clearing the risk",
+        field="reason",
+        escalation_id=escalation_id,
+        user_id=user_id,
+        deps=deps,
+    )
+
+
+def _write_then_redraw(
+    ack: Ack,
+    client: WebClient,
+    write: Callable[[], object],
+    *,
+    what: str,
+    field: str,
+    escalation_id: int,
+    user_id: str,
+    deps: Deps,
+) -> None:
+    """Both forms of an escalation post: the write is durable before the ack (a refusal keeps the form
+    open on `field`), then the post is redrawn; a redraw Slack refuses is told by DM, the form being closed."""
     try:
-        recorded(
-            lambda: clear_risk_from_post(
-                deps.sessions,
-                escalation_id=escalation_id,
-                user_id=user_id,
-                reason=reason,
-                admins=deps.admins,
-                now=now,
-            ),
-            what="clearing the risk",
-        )
+        recorded(write, what=what)
     except Refusal as refusal:
-        ack(response_action="errors", errors={"reason": refusal.message})
+        ack(response_action="errors", errors={field: refusal.message})
         return
     ack()
     gateway = SlackGateway(client)
     try:
-        redraw(deps.sessions, gateway, escalation_id, now=now)
+        redraw(deps.sessions, gateway, escalation_id, now=deps.clock())
     except Refusal as refusal:
         answer_dm(gateway, user_id=user_id, text=refusal.message)
