@@ -213,7 +213,10 @@ def silent_commitments(
     """Active or paused commitments that existed before the period and had no check-in sent in it."""
     in_period = (CheckIn.scheduled_at >= start) & (CheckIn.scheduled_at < end)
     tracked = func.sum(case((in_period & CheckIn.state.in_(TRACKED), 1), else_=0))
-    undelivered = func.sum(case((in_period & CheckIn.state.in_(UNDELIVERED), 1), else_=0))
+    # Skipped because the owner was away is time off, not a delivery problem: said as such.
+    away = func.coalesce(CheckIn.skip_reason, "") == "away"
+    undelivered = func.sum(case((in_period & CheckIn.state.in_(UNDELIVERED) & ~away, 1), else_=0))
+    skipped_away = func.sum(case((in_period & away, 1), else_=0))
     described = (
         Commitment.id,
         Commitment.account_id,
@@ -227,7 +230,7 @@ def silent_commitments(
         Commitment.due_on,
     )
     rows = session.execute(
-        select(*described, undelivered)
+        select(*described, undelivered, skipped_away)
         .join(Person, Person.id == Commitment.owner_id)
         .outerjoin(CheckIn, CheckIn.commitment_id == Commitment.id)
         .where(
@@ -240,13 +243,28 @@ def silent_commitments(
         .order_by(Commitment.account_id, Commitment.id)
     ).all()
     silent = []
-    for cid, account_id, side, owner, action, status, agreed_at, paused_until, next_at, due_on, lost in rows:
+    for (
+        cid,
+        account_id,
+        side,
+        owner,
+        action,
+        status,
+        agreed_at,
+        paused_until,
+        next_at,
+        due_on,
+        lost,
+        off,
+    ) in rows:
         if side is Side.CUSTOMER and agreed_at is None:
             reason = "awaiting the champion's agreement"
         elif status is CommitmentStatus.PAUSED or (paused_until is not None and paused_until > start):
             reason = "paused"
         elif lost:
             reason = f"{lost} check-in{'s' if lost != 1 else ''} not delivered"
+        elif off:
+            reason = f"owner away ({off} check-in{'s' if off != 1 else ''} skipped)"
         elif due_on is not None:
             reason = f"due {due_on:%d %b}"
         elif next_at is not None and next_at >= end:

@@ -15,7 +15,7 @@ from bot.digest.message import digest_blocks, digest_csv, digest_text
 from bot.digest.report import DigestReport, build_digest
 from bot.digest.scorecard import KeptRate
 from bot.digest.settings import DigestSchedule
-from models import Account, Agreement, Autopsy, Escalation, EscalationState, Side
+from models import Account, Agreement, Autopsy, CheckIn, CheckInState, Escalation, EscalationState, Side
 from tests.factories import VENDOR_TEAM, add_history, make_account, make_commitment
 
 END = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday 09:00 UTC: the default digest instant
@@ -299,3 +299,28 @@ def test_a_friday_evening_digest_in_tokyo_is_due_on_friday_there() -> None:
     assert schedule.latest_due(datetime(2026, 11, 29, 0, 0, tzinfo=UTC)) == datetime(
         2026, 11, 27, 8, 30, tzinfo=UTC
     )
+
+
+def test_a_commitment_whose_owner_was_away_all_week_is_said_to_be_away_not_undelivered(
+    sessions: sessionmaker[Session],
+) -> None:
+    account_id = make_account(sessions, now=CREATED, name="Umbrella")
+    away = make_commitment(sessions, account_id=account_id, now=CREATED)
+    down = make_commitment(sessions, account_id=account_id, now=CREATED, every="every tuesday")
+    with sessions.begin() as session:
+        for commitment_id, reason, at in ((away, "away", NEWEST), (down, "down", NEWEST + timedelta(days=1))):
+            session.add(
+                CheckIn(
+                    team_id=VENDOR_TEAM,
+                    commitment_id=commitment_id,
+                    scheduled_at=at,
+                    state=CheckInState.SKIPPED,
+                    skip_reason=reason,
+                    evaluated=True,
+                )
+            )
+    report = _build(sessions, ["Umbrella"])
+    assert [(c.commitment_id, c.reason) for c in report.silent] == [
+        (away, "owner away (1 check-in skipped)"),
+        (down, "1 check-in not delivered"),
+    ]
