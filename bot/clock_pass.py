@@ -23,6 +23,7 @@ from bot.diary.sharing import share_pending
 from bot.digest.posting import post_due_digests
 from bot.escalation.posting import retry_pending_posts, run_rules
 from bot.people.away import time_off
+from bot.people.handover import ask_pending
 from bot.renegotiation.posting import follow_up
 from bot.review.posting import post_due_reviews
 from bot.slack.deliveries import forget_old_deliveries
@@ -88,6 +89,7 @@ def _steps(
     return [
         ("pauses", None, lambda: end_finished_pauses(sessions, now=now)),
         ("time off", None, lambda: time_off(sessions, gateway, now=now)),
+        ("hand-overs", None, lambda: ask_pending(sessions, gateway, now=now)),
         ("scheduling", None, lambda: schedule_occurrences(sessions, now=now, grace=grace, counts=checkins)),
         ("sending", None, lambda: send_due(sessions, gateway, now=now, counts=checkins)),
         ("reminders", "reminded", lambda: send_reminders(sessions, gateway, now=now)),

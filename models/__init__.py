@@ -6,6 +6,7 @@ from models.commitment import CheckIn, Commitment
 from models.diary import DiaryEntry, DiaryShare, DiaryThread
 from models.digest import Digest, WorkspaceSettings
 from models.escalation import Agreement, Autopsy, AutopsyParticipant, Escalation
+from models.handover import Handover
 from models.operations import ClockPass, ProcessedEvent
 from models.proposal import Proposal
 from models.review import ReviewAnswer, WeeklyReview
@@ -28,6 +29,7 @@ __all__ = [
     "Digest",
     "Escalation",
     "EscalationState",
+    "Handover",
     "Person",
     "ProcessedEvent",
     "Proposal",

@@ -50,6 +50,9 @@ class Commitment(Base):
     waits_on_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"))
     # How many times both sides agreed to move its date or schedule (serial renegotiation is a pattern).
     renegotiations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Its owner left the shared channel (as champion) or was deactivated: no check-ins until it is handed
+    # over (`bot.people.handover`). The owner stays recorded until then.
+    needs_owner_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(SLACK_ID))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -65,22 +65,26 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def insert_once(
-    session: Session, model: type[Any], values: dict[str, Any], *, unique: list[str]
+    session: Session, model: type[Any], values: dict[str, Any], *, unique: list[str], where: Any = None
 ) -> Any | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING key: the new row's primary key, or None if it existed.
 
     The database, not a read-then-write in Python, decides who created a row, so two clock processes
-    racing for the same occurrence create it once.
+    racing for the same occurrence create it once. `where` names a partial unique index's condition.
     """
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        statement: Any = pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+        statement: Any = pg_insert(model).values(**values).on_conflict_do_nothing(
+            index_elements=unique, index_where=where
+        )
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        statement = sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+        statement = (
+            sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique, index_where=where)
+        )
     return session.scalar(statement.returning(*model.__mapper__.primary_key))
 
 

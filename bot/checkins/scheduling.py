@@ -54,6 +54,7 @@ def schedule_occurrences(
             session.scalars(
                 select(Commitment.id)
                 .where(Commitment.status == CommitmentStatus.ACTIVE, Commitment.agreed_at.is_not(None))
+                .where(Commitment.needs_owner_since.is_(None))
                 .where((Commitment.scheduled_through.is_(None)) | (Commitment.scheduled_through < now))
                 .where((Commitment.next_checkin_at.is_(None)) | (Commitment.next_checkin_at <= now))
                 .order_by(Commitment.id)
@@ -141,14 +142,19 @@ def _create_judged(
 
 
 def _schedulable(session: Session, commitment_id: int, *, now: datetime) -> Commitment | None:
-    """The commitment, if it is still active and agreed and its mark is behind now (another pass may
-    have moved it since the IDs were read)."""
+    """The commitment, if it is still active, agreed and owned (not waiting for a hand-over) and its
+    mark is behind now (another pass may have moved it since the IDs were read)."""
     commitment = session.scalar(
         select(Commitment)
         .where(Commitment.id == commitment_id)
         .options(joinedload(Commitment.account), joinedload(Commitment.owner))
     )
-    if commitment is None or commitment.status is not CommitmentStatus.ACTIVE or commitment.agreed_at is None:
+    if (
+        commitment is None
+        or commitment.status is not CommitmentStatus.ACTIVE
+        or commitment.agreed_at is None
+        or commitment.needs_owner_since is not None
+    ):
         return None
     after = commitment.scheduled_through or commitment.created_at
     return commitment if after < now else None

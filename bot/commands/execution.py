@@ -50,6 +50,7 @@ from bot.escalation.posting import redraw_resolved
 from bot.escalation.signoff import request_sign_offs
 from bot.people.away import Away, set_away
 from bot.people.away_words import AwayWords, change_away_words
+from bot.people.handing_over import follow_through, hand_over_everything
 from bot.renegotiation.posting import proposed_reply
 from bot.renegotiation.proposals import create_proposal
 from bot.slack.errors import plain
@@ -444,3 +445,16 @@ def propose(run: Execution, command: parsed.Propose) -> str:
         team_id=actor.team_id,
     )
     return proposed_reply(run.sessions, run.gateway, proposed, now=run.now)
+
+
+def handover(run: Execution, command: parsed.Handover) -> str:
+    results = hand_over_everything(
+        run.sessions,
+        run.gateway,
+        actor=run.actor,
+        from_user_id=command.from_user_id,
+        to_user_id=command.to_user_id,
+        account_name=command.account,
+        now=run.now,
+    )
+    return follow_through(run.sessions, run.gateway, results, actor=run.actor, now=run.now)

@@ -26,6 +26,7 @@ from bot.commands.parsed import (
     DiaryView,
     DigestNow,
     Export,
+    Handover,
     Help,
     ListCommitments,
     MarkDone,
@@ -66,6 +67,7 @@ from bot.commands.usage import (
     USAGE_DIGEST_SETTINGS,
     USAGE_DONE,
     USAGE_EXPORT,
+    USAGE_HANDOVER,
     USAGE_LIST,
     USAGE_PAUSE,
     USAGE_PERSON,
@@ -526,6 +528,22 @@ def _away_until(phrase: str, *, today: date) -> date:
         return parse_due_date(phrase, today=today)
     except ScheduleError as exc:
         raise CommandError(str(exc), USAGE_AWAY) from exc
+
+
+def parse_handover(args: list[str], today: date) -> Handover:
+    """`handover <@from> <@to> [<Account>]`."""
+    usage = USAGE_HANDOVER
+    if len(args) < 2:
+        raise CommandError("Name who hands over and who takes over: `handover @jo @ana`.", usage)
+    if len(args) > 3:
+        raise CommandError(
+            "After the two people, name at most one account (in double quotes if it has spaces).", usage
+        )
+    from_user = user_id(args[0], option="Who hands over", usage=usage)
+    to_user = user_id(args[1], option="Who takes over", usage=usage)
+    if from_user == to_user:
+        raise CommandError("Name two different people: who hands over, then who takes over.", usage)
+    return Handover(from_user, to_user, account_name(args[2], usage) if len(args) == 3 else None)
 
 
 def parse_away_words(args: list[str], today: date) -> AwayWords:

@@ -47,6 +47,15 @@ class ClearRisk:
 
 
 @dataclass(frozen=True)
+class Handover:
+    """`handover <@from> <@to> [<Account>]`: None means every account the actor manages."""
+
+    from_user_id: str
+    to_user_id: str
+    account: str | None
+
+
+@dataclass(frozen=True)
 class ListCommitments:
     account: str | None
 
@@ -167,5 +176,6 @@ Command = (
     | Propose
     | OpenForm
     | Away
+    | Handover
     | AwayWords
 )

@@ -10,7 +10,7 @@ from bot.accounts.channels import Judged
 from bot.accounts.commitments import Commit, CreatedCommitment
 from bot.escalation.policy import Policy
 from bot.review.schedule import review_words
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import command_word, escape
 from models import Account, DiaryEntry, Person
 
 
@@ -26,9 +26,7 @@ def slack_did_not_answer(error: str) -> str:
     return f"Slack did not answer as expected ({error}), so nothing was changed. Please try again."
 
 
-def _quoted(name: str) -> str:
-    escaped = escape(name)
-    return f'"{escaped}"' if " " in name else escaped
+_quoted = command_word
 
 
 def _where_checkins_go(account: Account) -> str:

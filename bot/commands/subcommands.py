@@ -78,6 +78,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("digest", usage.USAGE_DIGEST, usage.HELP_DIGEST, grammar.parse_digest, execution.digest_now, (parsed.DigestNow,)),
     Subcommand("person", usage.USAGE_PERSON, usage.HELP_PERSON, grammar.parse_person, execution.person, (PersonSettings,)),
     Subcommand("away", usage.USAGE_AWAY, usage.HELP_AWAY, grammar.parse_away, execution.away, (Away,), _always),
+    Subcommand("handover", usage.USAGE_HANDOVER, usage.HELP_HANDOVER, grammar.parse_handover, execution.handover, (parsed.Handover,)),
     Subcommand("settings away-words", usage.USAGE_AWAY_WORDS, usage.HELP_AWAY_WORDS, grammar.parse_away_words, execution.away_words_setting, (AwayWords,)),
     Subcommand("digest settings", usage.USAGE_DIGEST_SETTINGS, usage.HELP_DIGEST_SETTINGS, grammar.parse_digest_settings, execution.digest_settings, (DigestSettings,)),
 )

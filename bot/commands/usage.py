@@ -50,6 +50,7 @@ USAGE_PERSON = (
 USAGE_AWAY = (
     '/accountability away [<@person>] until <date> ["reason"]  ·  /accountability away [<@person>] off'
 )
+USAGE_HANDOVER = "/accountability handover <@from> <@to> [<Account>]"
 USAGE_AWAY_WORDS = '/accountability settings away-words "<word>, :emoji:, …"|default'
 USAGE_DIGEST_SETTINGS = (
     "/accountability digest channel <#channel>|none  ·  digest at <day> <HH:MM> [<time zone>]  ·  "
@@ -125,6 +126,12 @@ HELP_PERSON = (
     "someone Slack has none for, such as a guest from another organisation. holidays: gives them their own "
     "public-holiday calendar (US, FR, …; none for no public holidays; account for the account's again). "
     "For the CSM of an account they are on, or an admin."
+)
+HELP_HANDOVER = (
+    "Hand over everything someone holds — their open commitments and the champion's role — to someone else, "
+    "on one account or on every account you manage (a vendor owner changing roles, someone leaving). A "
+    "customer commitment or champion handed over is agreed to afresh before the customer's check-ins resume. "
+    "When a champion leaves the shared channel or anyone is deactivated, the CSM is asked in a DM instead."
 )
 HELP_AWAY = (
     "Time off: no check-ins or reminders go to the person until the end of that date (you, or as the CSM or an "

@@ -62,3 +62,10 @@ def defuse(stored: str) -> str:
     broadcasts or disguised links into the diary, so any there came from a person (entries written
     before their words were escaped) and are shown literally. Mentions the product wrote stay live."""
     return _BROADCASTS_AND_LINKS.sub(lambda match: escape(match.group(0)), stored)
+
+
+def command_word(name: str) -> str:
+    """An account's name as it is typed in a command shown to someone: escaped, and in double quotes
+    when it has a space (the command reads quoted words as one)."""
+    escaped = escape(name)
+    return f'"{escaped}"' if " " in name else escaped

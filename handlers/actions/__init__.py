@@ -11,6 +11,7 @@ from bot.escalation.message import ACK, AUTOPSY, CLEAR_RISK, RESOLVE
 from bot.escalation.signoff import SIGN_OFF
 from bot.home import MARK_DONE
 from bot.people.away_form import AWAY_BUTTON
+from bot.people.handover_message import HAND_OVER_CHAMPION, HAND_OVER_COMMITMENT
 from bot.renegotiation.message import ACCEPT, DECLINE
 from bot.review.message import CONFIDENT, UNSURE
 from handlers.actions.agreement import on_agreement
@@ -19,6 +20,7 @@ from handlers.actions.checkin import on_answer, on_change
 from handlers.actions.commitment import on_mark_done
 from handlers.actions.diary import ack_page, turn_page
 from handlers.actions.escalation import on_escalation, on_sign_off
+from handlers.actions.handover import on_handover_pick
 from handlers.actions.proposal import on_proposal_answer, on_propose
 from handlers.actions.review import on_review_answer
 from handlers.deps import Deps, bind
@@ -41,3 +43,5 @@ def register(app: App, deps: Deps) -> None:
     for action_id in (ACCEPT, DECLINE):
         app.action(action_id)(bind(on_proposal_answer, deps))
     app.action(AWAY_BUTTON)(bind(on_away_open, deps))
+    for action_id in (HAND_OVER_COMMITMENT, HAND_OVER_CHAMPION):
+        app.action(action_id)(bind(on_handover_pick, deps))
