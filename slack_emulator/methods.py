@@ -649,7 +649,11 @@ def conversations_members(state: EmulatorState, params: Payload) -> Payload:
 
 @_method("users.info")
 def users_info(state: EmulatorState, params: Payload) -> Payload:
-    user = _user_or_error(state, _text_arg(params, "user"))
+    return {"user": user_object(_user_or_error(state, _text_arg(params, "user")))}
+
+
+def user_object(user: EmulatedUser) -> Payload:
+    """A user as `users.info` shows them, and as a `user_change` event carries them."""
     display_name = user.name if user.display_name is None else user.display_name
     body: Payload = {
         "id": user.id,
@@ -687,7 +691,7 @@ def users_info(state: EmulatorState, params: Payload) -> Payload:
             "enterprise_id": user.enterprise_id,
             "teams": [user.team_id],
         }
-    return {"user": body}
+    return body
 
 
 # -- views ------------------------------------------------------------------------------------

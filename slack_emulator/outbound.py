@@ -155,6 +155,42 @@ class SlackSender:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return self.post(body, content_type="application/x-www-form-urlencoded")
 
+    def select_user(
+        self,
+        *,
+        action_id: str,
+        block_id: str,
+        selected_user: str,
+        user_id: str,
+        channel_id: str,
+        message_ts: str,
+    ) -> HttpResult:
+        """A `users_select` choice in a message (a section's accessory), as Slack sends it."""
+        own_team = self.user_team(user_id)
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": own_team, "domain": "vendor"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": own_team},
+            "api_app_id": "A0APP",
+            "token": "legacy-verification-token",
+            "trigger_id": self.new_trigger_id(),
+            "response_url": self.new_response_url(),
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id},
+            "channel": {"id": channel_id, "name": "directmessage"},
+            "message": {"type": "message", "ts": message_ts, "text": "hand-over"},
+            "actions": [
+                {
+                    "type": "users_select",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "selected_user": selected_user,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return self.post(body, content_type="application/x-www-form-urlencoded")
+
     def submit_view(
         self, *, callback_id: str, values: dict[str, Any], user_id: str, private_metadata: str = ""
     ) -> HttpResult:
@@ -202,6 +238,30 @@ class SlackSender:
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
         return self.post(json.dumps(envelope), content_type="application/json", extra_headers=headers)
+
+    def member_left_channel(self, *, user_id: str, channel: str, channel_type: str = "C") -> HttpResult:
+        """Someone left a channel (`member_left_channel`): `team` is their own organisation's."""
+        return self.event(
+            {
+                "type": "member_left_channel",
+                "user": user_id,
+                "channel": channel,
+                "channel_type": channel_type,
+                "team": self.user_team(user_id),
+                "event_ts": f"{time.time():.6f}",
+            }
+        )
+
+    def user_change(self, user: dict[str, Any]) -> HttpResult:
+        """A person's profile changed (`user_change`); a deactivation has `deleted: true`."""
+        return self.event(
+            {
+                "type": "user_change",
+                "user": user,
+                "cache_ts": int(time.time()),
+                "event_ts": f"{time.time():.6f}",
+            }
+        )
 
     def channel_message(
         self,

@@ -32,7 +32,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .methods import METHODS, SlackError, required_scope
+from .methods import METHODS, SlackError, required_scope, user_object
 from .records import Call, EmulatedUser, Headers
 from .state import Conversation, EmulatorState, Fault, RandomFaults, Trigger
 
@@ -598,6 +598,23 @@ class SlackEmulator:
                 conversation.bot_member = bot_member
             if is_archived is not None:
                 conversation.is_archived = is_archived
+
+    def leave_channel(self, channel_id: str, user_id: str) -> None:
+        """The person is no longer in the channel (Slack then sends `member_left_channel`)."""
+        with self._state.cond:
+            conversation = self._state.conversations[channel_id]
+            current = conversation.member_ids
+            if current is None:
+                current = frozenset(self._state.channel_members(conversation)) - {self._state.bot_user_id}
+            conversation.member_ids = current - {user_id}
+
+    def deactivate(self, user_id: str) -> dict[str, Any]:
+        """The person's account is deactivated: `users.info` says `deleted`, DMs to them are refused,
+        and they drop out of channels. Returns the user object Slack's `user_change` event carries."""
+        with self._state.cond:
+            user = self._state.users[user_id]
+            user.deleted = True
+            return user_object(user)
 
     def set_enterprise(self, enterprise_id: str | None) -> None:
         """Make the installation an org-wide install on this Enterprise Grid organisation (None: not)."""

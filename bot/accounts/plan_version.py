@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Account, Agreement
+from models import Account, Agreement, Commitment, CommitmentStatus, Side
 
 
 def plan_changed(session: Session, account: Account) -> None:
@@ -18,3 +18,18 @@ def plan_changed(session: Session, account: Account) -> None:
     )
     if posted is not None:
         account.plan_version += 1
+
+
+def stop_customer_checkins(session: Session, account: Account) -> None:
+    """A new (or no) champion has agreed to nothing: the customer's check-ins wait for their "I agree"
+    to a new version of the plan, and start from that moment (`bot.accounts.agreements`)."""
+    session.execute(
+        update(Commitment)
+        .where(
+            Commitment.account_id == account.id,
+            Commitment.side == Side.CUSTOMER,
+            Commitment.status.in_((CommitmentStatus.ACTIVE, CommitmentStatus.PAUSED)),
+        )
+        .values(agreed_at=None)
+    )
+    plan_changed(session, account)

@@ -18,7 +18,7 @@ from bot.accounts.access import (
     not_found,
     view_refusal,
 )
-from bot.accounts.plan_version import plan_changed
+from bot.accounts.plan_version import stop_customer_checkins
 from bot.diary import entries as diary
 from bot.errors import Refusal
 from bot.review.schedule import review_words, set_review
@@ -170,8 +170,8 @@ def edit_account(session: Session, command: AccountEdit, *, actor: Actor, now: d
         for commitment in account.commitments:
             commitment.next_checkin_at = None
     if any(change.startswith("champion:") for change in changed):
-        # A new champion has not agreed to anything yet: the plan needs their answer.
-        plan_changed(session, account)
+        # A new champion has not agreed to anything yet: the customer's check-ins wait for their answer.
+        stop_customer_checkins(session, account)
     if changed:
         diary.record(
             session,

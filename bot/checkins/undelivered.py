@@ -19,7 +19,7 @@ from bot.diary import entries as diary
 from bot.people.away import holiday_country_of
 from bot.slack.errors import CANNOT_DM_ERRORS, NOT_IN_SHARED_CHANNEL, Failure, classify, plain
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import command_word, escape
 from models import Account, CheckIn, CheckInState, Person
 from models.db import rows_changed
 
@@ -74,11 +74,8 @@ def fix_for(cause: Cause, *, user_id: str, account: Account) -> str:
     name = escape(account.name)
     channel = f"<#{cause.channel_id or account.shared_channel_id}>"
     champion = user_id == account.champion_user_id
-    hand_over = (
-        f"hand over with `/accountability account edit {name} champion:@…`"
-        if champion
-        else "give their commitments a new owner"
-    )
+    whom = "@new-champion" if champion else "@new-owner"
+    hand_over = f"hand over with `/accountability handover <@{user_id}> {whom} {command_word(account.name)}`"
     if cause.person_gone:
         return hand_over
     if cause.place == "dm" and cause.error in CANNOT_DM_ERRORS:

@@ -51,6 +51,8 @@ from bot.escalation.signoff import request_sign_offs
 from bot.people.away import Away, set_away
 from bot.people.away_words import AwayWords, change_away_words
 from bot.people.handing_over import follow_through, hand_over_everything
+from bot.people.handover import redraw as redraw_handovers
+from bot.people.handover import settle
 from bot.renegotiation.posting import proposed_reply
 from bot.renegotiation.proposals import create_proposal
 from bot.slack.errors import plain
@@ -205,7 +207,12 @@ def edit(run: Execution, command: AccountEdit) -> str:
             raise Refusal(f"{escape(account.name)} changed while I was checking it. Please try again.")
         zones = zone_unknown_untold(people.values())
         reply = replies.account_updated(account, judged=judged, zones_unknown=zones)
+        if changes.get("champion") not in (None, current.champion_user_id):
+            reply += "\n" + replies.new_champion_agrees(account)
         csm_user_id = account.csm_user_id
+        # A champion named here settles a hand-over that was waiting for one.
+        handovers = settle(session, account, now=run.now)
+    redraw_handovers(run.sessions, run.gateway, handovers)
     return _tell_csm(run, csm_user_id=csm_user_id, zones_unknown=zones, reply=reply)
 
 

@@ -109,6 +109,13 @@ def account_updated(account: Account, *, judged: Judged, zones_unknown: list[str
     )
 
 
+def new_champion_agrees(account: Account) -> str:
+    return (
+        f"The customer's check-ins wait until <@{account.champion_user_id}> agrees to the plan: "
+        f"`/accountability agreement {_quoted(account.name)}` puts it to them."
+    )
+
+
 def commitment_recorded(
     command: Commit, created: CreatedCommitment, *, account: Account, owner: Person
 ) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.access import Actor, manage_refusal, may_manage
-from bot.accounts.plan_version import plan_changed
+from bot.accounts.plan_version import plan_changed, stop_customer_checkins
 from bot.diary import entries as diary
 from bot.errors import Refusal
 from bot.people.handover_message import ask_blocks, ask_text
@@ -167,21 +167,6 @@ def _close_open_checkins(session: Session, commitment: Commitment, *, now: datet
         .where(CheckIn.commitment_id == commitment.id, CheckIn.state.in_(OPEN_CHECKINS))
         .values(state=CheckInState.SKIPPED, skip_reason="no_owner", remind_at=None, closes_at=None)
     )
-
-
-def stop_customer_checkins(session: Session, account: Account) -> None:
-    """A new (or no) champion has agreed to nothing: the customer's check-ins wait for their "I agree"
-    to a new version of the plan, and start from that moment (`bot.accounts.agreements`)."""
-    session.execute(
-        update(Commitment)
-        .where(
-            Commitment.account_id == account.id,
-            Commitment.side == Side.CUSTOMER,
-            Commitment.status.in_(LIVE),
-        )
-        .values(agreed_at=None)
-    )
-    plan_changed(session, account)
 
 
 def _departure_words(

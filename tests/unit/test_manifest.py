@@ -38,12 +38,17 @@ CLIENT_METHODS = {
     "files_upload_v2": ["files.getUploadURLExternal", "files.completeUploadExternal"],
 }
 # Events the app subscribes to, and the scope each needs.
-EVENT_SCOPES = {
-    "app_home_opened": None,
-    "message.im": "im:history",
-    "message.channels": "channels:history",
-    "message.groups": "groups:history",
-    "app_mention": "app_mentions:read",
+# (Slack's Events API spec lists what each needs: `x-scopes-required`, any of them for the event.)
+EVENT_SCOPES: dict[str, tuple[str, ...]] = {
+    "app_home_opened": (),
+    "message.im": ("im:history",),
+    "message.channels": ("channels:history",),
+    "message.groups": ("groups:history",),
+    "app_mention": ("app_mentions:read",),
+    # the champion leaving the shared channel, public or private
+    "member_left_channel": ("channels:read", "groups:read"),
+    # someone deactivated (`deleted` in the user object)
+    "user_change": ("users:read",),
 }
 
 
@@ -82,20 +87,30 @@ def test_every_called_method_is_known_and_covered_by_a_manifest_scope(repo_root:
 
 def test_manifest_asks_for_no_scope_the_code_does_not_use(repo_root: Path) -> None:
     data = manifest(repo_root)
-    needed: set[str | None] = {"commands"}
+    needed: set[str] = {"commands"}
     needed |= {scope for m in called_methods(source(repo_root)) for scope in METHOD_SCOPES[m]}
-    needed |= {EVENT_SCOPES[e] for e in data["settings"]["event_subscriptions"]["bot_events"]}
-    assert set(data["oauth_config"]["scopes"]["bot"]) == needed - {None}
+    needed |= {
+        scope for e in data["settings"]["event_subscriptions"]["bot_events"] for scope in EVENT_SCOPES[e]
+    }
+    assert set(data["oauth_config"]["scopes"]["bot"]) == needed
 
 
 def test_listened_events_are_subscribed(repo_root: Path) -> None:
     code = source(repo_root)
     events = set(manifest(repo_root)["settings"]["event_subscriptions"]["bot_events"])
-    listened = set(re.findall(r'app\.event\("([a-z_.]+)"\)', code))
+    listened = set(re.findall(r'app\.event\("([a-z_.]+)"[,)]', code))
     # Bolt's "message" listener gets DMs through message.im and channel messages through
     # message.channels (public) and message.groups (private shared channels).
-    assert listened == {"app_home_opened", "message", "app_mention"}
-    assert events == {"app_home_opened", "message.im", "message.channels", "message.groups", "app_mention"}
+    assert listened == {"app_home_opened", "message", "app_mention", "member_left_channel", "user_change"}
+    assert events == {
+        "app_home_opened",
+        "message.im",
+        "message.channels",
+        "message.groups",
+        "app_mention",
+        "member_left_channel",
+        "user_change",
+    }
 
 
 def test_everything_goes_to_slack_events_and_the_command_is_escaped(repo_root: Path) -> None:
