@@ -215,7 +215,9 @@ def silent_commitments(
     tracked = func.sum(case((in_period & CheckIn.state.in_(TRACKED), 1), else_=0))
     # Skipped because the owner was away is time off, not a delivery problem: said as such.
     away = func.coalesce(CheckIn.skip_reason, "") == "away"
-    undelivered = func.sum(case((in_period & CheckIn.state.in_(UNDELIVERED) & ~away, 1), else_=0))
+    # Closed because its owner left is a hand-over, said as such, not a delivery problem either.
+    no_owner = func.coalesce(CheckIn.skip_reason, "") == "no_owner"
+    undelivered = func.sum(case((in_period & CheckIn.state.in_(UNDELIVERED) & ~away & ~no_owner, 1), else_=0))
     skipped_away = func.sum(case((in_period & away, 1), else_=0))
     described = (
         Commitment.id,
@@ -228,6 +230,7 @@ def silent_commitments(
         Commitment.paused_until,
         Commitment.next_checkin_at,
         Commitment.due_on,
+        Commitment.needs_owner_since,
     )
     rows = session.execute(
         select(*described, undelivered, skipped_away)
@@ -254,10 +257,13 @@ def silent_commitments(
         paused_until,
         next_at,
         due_on,
+        needs_owner_since,
         lost,
         off,
     ) in rows:
-        if side is Side.CUSTOMER and agreed_at is None:
+        if needs_owner_since is not None:
+            reason = f"needs a new owner since {needs_owner_since:%d %b}"
+        elif side is Side.CUSTOMER and agreed_at is None:
             reason = "awaiting the champion's agreement"
         elif status is CommitmentStatus.PAUSED or (paused_until is not None and paused_until > start):
             reason = "paused"

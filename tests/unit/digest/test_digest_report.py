@@ -15,7 +15,17 @@ from bot.digest.message import digest_blocks, digest_csv, digest_text
 from bot.digest.report import DigestReport, build_digest
 from bot.digest.scorecard import KeptRate
 from bot.digest.settings import DigestSchedule
-from models import Account, Agreement, Autopsy, CheckIn, CheckInState, Escalation, EscalationState, Side
+from models import (
+    Account,
+    Agreement,
+    Autopsy,
+    CheckIn,
+    CheckInState,
+    Commitment,
+    Escalation,
+    EscalationState,
+    Side,
+)
 from tests.factories import VENDOR_TEAM, add_history, make_account, make_commitment
 
 END = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday 09:00 UTC: the default digest instant
@@ -323,4 +333,28 @@ def test_a_commitment_whose_owner_was_away_all_week_is_said_to_be_away_not_undel
     assert [(c.commitment_id, c.reason) for c in report.silent] == [
         (away, "owner away (1 check-in skipped)"),
         (down, "1 check-in not delivered"),
+    ]
+
+
+def test_a_commitment_waiting_for_a_new_owner_is_said_so_in_the_digest(
+    sessions: sessionmaker[Session],
+) -> None:
+    account_id = make_account(sessions, now=CREATED, name="Umbrella")
+    orphaned = make_commitment(sessions, account_id=account_id, now=CREATED)
+    with sessions.begin() as session:
+        commitment = session.get_one(Commitment, orphaned)
+        commitment.needs_owner_since = NEWEST - timedelta(days=3)
+        session.add(
+            CheckIn(
+                team_id=VENDOR_TEAM,
+                commitment_id=orphaned,
+                scheduled_at=NEWEST - timedelta(days=4),
+                state=CheckInState.SKIPPED,
+                skip_reason="no_owner",
+                evaluated=True,
+            )
+        )
+    report = _build(sessions, ["Umbrella"])
+    assert [(c.commitment_id, c.reason) for c in report.silent] == [
+        (orphaned, "needs a new owner since 19 Feb")
     ]
