@@ -271,7 +271,7 @@ def test_an_archived_channel_or_a_champion_who_left_it_is_told_with_its_own_fix(
     told = [c.params["text"] for c in dms_to(emulator, CSM) if "can't deliver" in c.params["text"]]
     assert len(told) == 2
     assert f"<@{CHAMPION}> has left <#{SHARED_CHANNEL}>" in told[0]
-    assert "`/accountability account edit Acme champion:@…`" in told[0]
+    assert f"`/accountability handover <@{CHAMPION}> @new-champion Acme`" in told[0]
     assert f"unarchive <#{SHARED_CHANNEL}>" in told[1]
     assert all(r.state is CheckInState.FAILED for r in checkins(sessions))
     assert_no_code(diary_texts(sessions))
