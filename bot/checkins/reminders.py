@@ -204,7 +204,9 @@ def _send_reminder(
             update(CheckIn).where(CheckIn.id.in_(ids)).values(channel_id=posted.channel, message_ts=posted.ts)
         )
     _record(sessions, ids, kind="reminder_sent", now=now, text="Reminder sent for this check-in.")
-    _redraw_old_messages(sessions, gateway, claimed=claimed, moved_views={v.checkin_id: v for v in views})
+    _redraw_old_messages(
+        sessions, gateway, claimed=claimed, moved_views={v.checkin_id: v for v in views}, now=now
+    )
 
 
 def _redraw_old_messages(
@@ -213,15 +215,17 @@ def _redraw_old_messages(
     *,
     claimed: list[tuple[int, str | None, str | None]],
     moved_views: dict[int, CheckInView],
+    now: datetime,
 ) -> None:
-    """The earlier message loses its buttons for what the reminder now carries, so nothing is answered twice."""
+    """The earlier message loses its buttons for what the reminder now carries, so nothing is answered
+    twice; an answer in it still open to change keeps its Change answer control."""
     old: dict[tuple[str, str], list[int]] = defaultdict(list)
     for checkin_id, channel, ts in claimed:
         if channel and ts:
             old[(channel, ts)].append(checkin_id)
     for (channel, ts), moved_ids in old.items():
         with sessions() as session:
-            remaining = message_views(session, channel_id=channel, message_ts=ts)
+            remaining = message_views(session, channel_id=channel, message_ts=ts, now=now)
         moved = [_as_moved(moved_views[i]) for i in moved_ids if i in moved_views]
         views = sorted(remaining + moved, key=lambda v: (v.scheduled_local, v.checkin_id))
         # The reminder itself went out; a stale old message is cosmetic.
@@ -305,11 +309,13 @@ def close_unanswered(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
                 dedupe_key=f"checkin:{checkin_id}:no_response",
             )
             closed.append(checkin_id)
-    _redraw(sessions, gateway, closed)
+    _redraw(sessions, gateway, closed, now=now)
     return len(closed)
 
 
-def _redraw(sessions: sessionmaker[Session], gateway: SlackGateway, checkin_ids: list[int]) -> None:
+def _redraw(
+    sessions: sessionmaker[Session], gateway: SlackGateway, checkin_ids: list[int], *, now: datetime
+) -> None:
     with sessions() as session:
         messages = {
             (row.channel_id, row.message_ts)
@@ -317,7 +323,7 @@ def _redraw(sessions: sessionmaker[Session], gateway: SlackGateway, checkin_ids:
             if row.channel_id and row.message_ts
         }
         drawn = {
-            key: message_views(session, channel_id=key[0], message_ts=key[1])
+            key: message_views(session, channel_id=key[0], message_ts=key[1], now=now)
             for key in messages
             if key[0] and key[1]
         }

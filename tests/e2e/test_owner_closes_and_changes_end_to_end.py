@@ -306,3 +306,41 @@ def _account(sessions: sessionmaker[Session]) -> int:
         found = session.scalar(select(Commitment.account_id).limit(1))
         assert found is not None
         return found
+
+
+def test_a_reminder_redrawing_a_shared_message_keeps_the_change_control_of_an_answer_in_it(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    clock: Clock,
+) -> None:
+    run(web, emulator, ADD_ACME)
+    run(web, emulator, 'commit Acme customer <@U0CHAMP> "Send the usage report" every monday at 10:00')
+    run(web, emulator, 'commit Acme customer <@U0CHAMP> "Log the bookings" every monday at 10:00')
+    agree_to_plan(web, emulator)
+    monday = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    run_due_work(sessions, gateway, now=monday)
+    channel = emulator.dm_channel(CHAMPION)
+    [message] = emulator.messages(channel)
+    first, second = checkins(sessions)
+    assert first.message_ts == second.message_ts == message["ts"]
+    clock.now = monday + timedelta(minutes=5)
+    web.slack.click(action_id="checkin_answer_done", value=str(first.id), user_id=CHAMPION,
+                    channel_id=channel, message_ts=message["ts"])  # fmt: skip
+    emulator.wait_for("chat.update", where=lambda c: c.params["channel"] == channel)
+    assert quiet(web)
+    with sessions() as session:
+        remind_at = session.get_one(CheckIn, second.id).remind_at
+    assert remind_at is not None and remind_at < monday + timedelta(hours=24)
+
+    before = len(emulator.calls_to("chat.update"))
+    assert run_due_work(sessions, gateway, now=remind_at).reminded == 1
+    redrawn = [c for c in emulator.calls_to("chat.update")[before:] if c.params.get("ts") == message["ts"]]
+    assert redrawn, "the first message is redrawn without the buttons the reminder now carries"
+    [menu] = accessories(redrawn[-1].params["blocks"], "checkin_change")
+    assert {o["value"] for o in menu["options"]} == {
+        f"{first.id}:partly",
+        f"{first.id}:blocked",
+        f"{first.id}:not_yet",
+    }
