@@ -128,6 +128,12 @@ def checkins_of(sessions: sessionmaker[Session], owner: str) -> list[CheckIn]:
         )
 
 
+def commitment_ids(sessions: sessionmaker[Session]) -> list[int]:
+    """Ids in the order made (PostgreSQL's sequences are not reset between tests)."""
+    with sessions() as session:
+        return list(session.scalars(select(Commitment.id).order_by(Commitment.id)))
+
+
 def diary_kinds(sessions: sessionmaker[Session]) -> list[str]:
     with sessions() as session:
         return list(session.scalars(select(DiaryEntry.kind).order_by(DiaryEntry.id)))
@@ -177,12 +183,13 @@ def test_champion_leaving_the_shared_channel_stops_their_checkins_and_the_new_ch
     blocks = pickers(latest_dm(emulator, CSM)["blocks"])
     commitment_block = next(b for b, a in blocks.items() if a == HAND_OVER_COMMITMENT)
     said = pick(web, emulator, block_id=commitment_block, action_id=HAND_OVER_COMMITMENT, chosen=NEW_CHAMPION)
-    assert "handed #1 over to <@U0NEWCH>" in said
+    [report_id] = commitment_ids(sessions)
+    assert f"handed #{report_id} over to <@U0NEWCH>" in said
     assert "wait until every customer commitment has an owner" in said
     # The DM is redrawn: only the champion's picker is left.
     redrawn = emulator.messages(CSM)[0]
     assert list(pickers(redrawn["blocks"]).values()) == [HAND_OVER_CHAMPION]
-    assert "#1 → <@U0NEWCH>" in str(redrawn["blocks"])
+    assert f"#{report_id} → <@U0NEWCH>" in str(redrawn["blocks"])
 
     champion_block = next(b for b, a in blocks.items() if a == HAND_OVER_CHAMPION)
     said = pick(web, emulator, block_id=champion_block, action_id=HAND_OVER_CHAMPION, chosen=NEW_CHAMPION)
@@ -220,7 +227,8 @@ def test_deactivated_vendor_owner_is_handed_over_from_the_dm_and_vendor_checkins
 ) -> None:
     set_up_account_and_commitment(web, emulator)
     web.slack.command(VENDOR_COMMIT, user_id=CSM)
-    assert "Recorded #2" in reply_text(emulator, 4)
+    assert "Recorded #" in reply_text(emulator, 4)
+    vendor_id = commitment_ids(sessions)[-1]
 
     clock.now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
     user = emulator.deactivate(ENGINEER)
@@ -239,9 +247,9 @@ def test_deactivated_vendor_owner_is_handed_over_from_the_dm_and_vendor_checkins
     clock.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     # Someone of the customer's organisation can't own the vendor's commitment.
     refused = pick(web, emulator, block_id=block_id, action_id=HAND_OVER_COMMITMENT, chosen=CHAMPION)
-    assert "can't own the vendor's commitment #2" in refused and "Nothing was changed" in refused
+    assert f"can't own the vendor's commitment #{vendor_id}" in refused and "Nothing was changed" in refused
     said = pick(web, emulator, block_id=block_id, action_id=HAND_OVER_COMMITMENT, chosen=ADMIN)
-    assert "handed #2 over to <@U0ADMIN>. Their check-ins start from now." in said
+    assert f"handed #{vendor_id} over to <@U0ADMIN>. Their check-ins start from now." in said
     # The vendor's side carries on at once, without a new plan.
     with sessions() as session:
         assert session.scalars(select(Account)).one().plan_version == 1
@@ -265,7 +273,8 @@ def test_handover_command_moves_a_vendor_owners_work_and_is_refused_to_anyone_bu
 ) -> None:
     set_up_account_and_commitment(web, emulator)
     web.slack.command(VENDOR_COMMIT, user_id=CSM)
-    assert "Recorded #2" in reply_text(emulator, 4)
+    assert "Recorded #" in reply_text(emulator, 4)
+    vendor_id = commitment_ids(sessions)[-1]
 
     web.slack.command(f"handover <@{ENGINEER}> <@{ADMIN}> Acme", user_id=ENGINEER)
     assert "Only <@U0CSM>, the CSM of Acme" in reply_text(emulator, 5)
@@ -278,7 +287,7 @@ def test_handover_command_moves_a_vendor_owners_work_and_is_refused_to_anyone_bu
             session.scalar(
                 select(Person.user_id)
                 .join(Commitment, Commitment.owner_id == Person.id)
-                .where(Commitment.id == 2)
+                .where(Commitment.id == vendor_id)
             )
             == ENGINEER
         )
@@ -286,7 +295,7 @@ def test_handover_command_moves_a_vendor_owners_work_and_is_refused_to_anyone_bu
     clock.now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     web.slack.command(f"handover <@{ENGINEER}> <@{ADMIN}>", user_id=CSM)
     reply = reply_text(emulator, 8)
-    assert "*Acme*: handed #2 over to <@U0ADMIN>. Their check-ins start from now." in reply
+    assert f"*Acme*: handed #{vendor_id} over to <@U0ADMIN>. Their check-ins start from now." in reply
     run_due_work(sessions, gateway, now=datetime(2026, 12, 1, 14, 0, tzinfo=UTC))
     assert [c.state for c in checkins_of(sessions, ADMIN)] == [CheckInState.SENT]
     assert checkins_of(sessions, ENGINEER) == []
