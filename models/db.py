@@ -76,14 +76,16 @@ def insert_once(
     if bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        statement: Any = pg_insert(model).values(**values).on_conflict_do_nothing(
-            index_elements=unique, index_where=where
+        statement: Any = (
+            pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique, index_where=where)
         )
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         statement = (
-            sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique, index_where=where)
+            sqlite_insert(model)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=unique, index_where=where)
         )
     return session.scalar(statement.returning(*model.__mapper__.primary_key))
 
