@@ -597,8 +597,17 @@ SCENES: tuple[Callable[[Demo], None], ...] = (
 
 
 @contextmanager
-def running_demo(*, database_url: str, output: Path) -> Iterator[Demo]:
-    with SlackEmulator(token=TOKEN, team_id=VENDOR).start() as slack:
+def running_demo(
+    *,
+    database_url: str,
+    output: Path,
+    clock: DemoClock | None = None,
+    host: str = "127.0.0.1",
+    emulator_port: int = 0,
+) -> Iterator[Demo]:
+    """The workspace (people, channels), the real web app on a free port and the emulator on
+    `emulator_port` (0: any free one), with the app's clock starting at START unless `clock` is given."""
+    with SlackEmulator(token=TOKEN, team_id=VENDOR, host=host, port=emulator_port).start() as slack:
         for user_id, (real_name, team, tz) in PEOPLE.items():
             slack.add_user(
                 user_id,
@@ -616,7 +625,7 @@ def running_demo(*, database_url: str, output: Path) -> Iterator[Demo]:
         engine = make_engine(database_url)
         upgrade(engine)
         sessions = session_factory(engine)
-        clock = DemoClock(START)
+        clock = clock or DemoClock(START)
         server = serve_in_thread(
             create_web_app(settings, engine=engine, deps=Deps(sessions=sessions, clock=clock))
         )
@@ -639,7 +648,7 @@ def running_demo(*, database_url: str, output: Path) -> Iterator[Demo]:
                 gateway=SlackGateway(make_client(token=TOKEN, api_url=slack.api_url)),
                 output=output,
                 screen=SlackScreen(slack),
-                clock_ran_to=START,
+                clock_ran_to=clock.now,
             )
         finally:
             server.shutdown()

@@ -777,6 +777,7 @@ def _open_modal(state: EmulatorState, params: Payload, root_id: str | None) -> P
             raise SlackError("duplicate_external_id")
         state.external_view_ids[external_id] = view_id
     state.views[view_id] = stored
+    state.triggers[str(_text_arg(params, "trigger_id"))].view_id = view_id
     return {"view": copy.deepcopy(stored)}
 
 

@@ -36,6 +36,9 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     received_at: float
+    # The URL path's key where it names the target (a response URL's), so a reply can be traced to
+    # the command or click that was handed that URL.
+    key: str = ""
 
 
 @dataclass

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .methods import METHODS, SlackError, required_scope, user_object
 from .records import Call, EmulatedUser, Headers
-from .state import Conversation, EmulatorState, Fault, RandomFaults, Trigger
+from .state import Conversation, EmulatorState, Fault, PageHandler, RandomFaults, Trigger
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -199,9 +199,11 @@ def _rate_limited_reply(retry_after: int) -> _Reply:
     return _json_reply({"ok": False, "error": "ratelimited"}, 429, (("Retry-After", str(retry_after)),))
 
 
-def _record(state: EmulatorState, method: str, params: dict[str, Any], request: _Request) -> None:
+def _record(
+    state: EmulatorState, method: str, params: dict[str, Any], request: _Request, *, key: str = ""
+) -> None:
     state.calls.append(
-        Call(method=method, params=params, headers=request.headers, received_at=request.received_at)
+        Call(method=method, params=params, headers=request.headers, received_at=request.received_at, key=key)
     )
     state.cond.notify_all()
 
@@ -277,7 +279,7 @@ def _handle_response_url(state: EmulatorState, key: str, request: _Request) -> _
         body = None
     params = body if isinstance(body, dict) else {}
     with state.cond:
-        _record(state, "response_url", params, request)
+        _record(state, "response_url", params, request, key=key)
         delay = state.delays.get("response_url", 0.0)
         reply = _fault_reply(state, "response_url")
         if reply is None:
@@ -415,6 +417,9 @@ class _Handler(BaseHTTPRequestHandler):
             reply = _handle_response_url(state, path[len("/response/") :].strip("/"), request)
         elif path.startswith("/upload/"):
             reply = _handle_upload(state, path[len("/upload/") :].strip("/"), request)
+        elif state.pages is not None:
+            page = state.pages(self.command, path, url.query, headers, body)
+            reply = _Reply(page.status, page.body, page.content_type, page.headers)
         else:
             reply = _text_reply(404, "Not Found")
         if reply.delay > 0:
@@ -647,6 +652,51 @@ class SlackEmulator:
                 member_ids=frozenset(members) if members is not None else None,
                 bot_member=bot_member,
             )
+
+    def serve_pages(self, pages: PageHandler | None) -> None:
+        """Answer every path outside the Web API (`/api/`, response URLs, uploads) with `pages`,
+        so a browser front end can share the emulator's port."""
+        with self._state.cond:
+            self._state.pages = pages
+
+    def post_as_user(self, channel: str, *, user_id: str, text: str, thread_ts: str | None = None) -> str:
+        """A person's own message, kept as Slack keeps it (history and threads show it); returns its ts.
+        The event Slack would send the app about it is the caller's to send."""
+        with self._state.cond:
+            if channel in self._state.users:
+                channel = self._state.dm_channel_id(channel)
+            stored: dict[str, Any] = {
+                "ts": self._state.next_ts(),
+                "text": text,
+                "blocks": [],
+                "user": user_id,
+            }
+            if thread_ts is not None:
+                stored["thread_ts"] = thread_ts
+            self._state.messages.setdefault(channel, []).append(stored)
+            self._state.cond.notify_all()
+            return str(stored["ts"])
+
+    def user(self, user_id: str) -> EmulatedUser | None:
+        with self._state.cond:
+            return self._state.users.get(user_id)
+
+    def channel_name(self, channel_id: str) -> str | None:
+        with self._state.cond:
+            conversation = self._state.conversations.get(channel_id)
+            return conversation.name if conversation is not None else None
+
+    def members(self, channel_id: str) -> list[str]:
+        """Who is in a channel, as `conversations.members` lists them (the bot last, if it is in)."""
+        with self._state.cond:
+            return self._state.channel_members(self._state.conversations[channel_id])
+
+    def view_opened_by(self, trigger_id: str) -> dict[str, Any] | None:
+        """The modal (as it is now) that the app opened with this trigger_id, if it opened one."""
+        with self._state.cond:
+            trigger = self._state.triggers.get(trigger_id)
+            view = self._state.views.get(trigger.view_id) if trigger and trigger.view_id else None
+            return copy.deepcopy(view) if view is not None else None
 
     def new_trigger_id(self) -> str:
         """A trigger_id as Slack hands one out with an interaction: good once, for three seconds."""

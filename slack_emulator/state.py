@@ -11,12 +11,27 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .records import Call, EmulatedUser
 
 FaultKind = Literal["http_error", "rate_limited", "error"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a page handler answers a browser with."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+# (HTTP method, path, query string, headers, body) -> the answer; see SlackEmulator.serve_pages.
+PageHandler = Callable[[str, str, str, dict[str, str], bytes], Page]
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,7 @@ class RandomFaults:
 class Trigger:
     at: float  # time.monotonic() when it was handed out
     used: bool = False
+    view_id: str | None = None  # the modal it opened
 
 
 @dataclass
@@ -109,6 +125,7 @@ class EmulatorState:
         self.shared_files: list[dict[str, Any]] = []
         self.response_url_uses: dict[str, int] = {}
         self.triggers: dict[str, Trigger] = {}
+        self.pages: PageHandler | None = None
 
     def clear_traffic(self) -> None:
         """Forget what requests did while keeping the workspace (users, channels, token) intact."""
