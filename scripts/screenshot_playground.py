@@ -1,4 +1,5 @@
-"""Take docs/playground.png: the seeded playground, as the champion, with a check-in to answer."""
+"""Take docs/playground.png: the seeded playground as the champion, in the shared channel with the
+week's diary thread open (`python scripts/screenshot_playground.py`; needs Chromium, like the browser test)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     if reason:
         print(reason, file=sys.stderr)
         return 1
+    from selenium.webdriver.common.by import By
+
     with running_playground() as (url, _playground):
         driver = browser.headless_chromium(width=1400, height=860)
         try:
             driver.get(f"{url}?as=U0CHAMP&c=C0SHARED")
+            diary = "//div[@class='message'][contains(., 'Accountability diary')]//a[@class='replies']"
+            driver.find_element(By.XPATH, diary).click()
             driver.save_screenshot(str(args.output))
         finally:
             driver.quit()

@@ -19,19 +19,19 @@ HOME = "home"
 CLOCK_STEPS = (("hour", "+1 hour"), ("morning", "Next morning 09:00"), ("day", "+1 day"))
 
 STYLE = """
-body{font:14px/1.45 -apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1d1c1d;background:#f8f8f8}
+body{font:14px/1.45 -apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1d1c1d;background:#f8f8f8;height:100vh;display:flex;flex-direction:column}
 header{display:flex;flex-wrap:wrap;gap:12px;align-items:center;padding:8px 16px;background:#3f0e40;color:#fff}
 header a{color:#fff}header h1{font-size:16px;margin:0 12px 0 0}
 .people a{padding:3px 8px;border-radius:4px;text-decoration:none;margin-right:4px}
 .people a.on{background:#fff;color:#3f0e40;font-weight:bold}
 #clock{display:flex;gap:6px;align-items:center;margin-left:auto}#clock form{display:inline}
-main{display:grid;grid-template-columns:220px 1fr auto;height:calc(100vh - 52px)}
+main{flex:1;min-height:0;display:grid;grid-template-columns:220px 1fr auto}
 nav{background:#4a154b;color:#ddd;padding:12px;overflow:auto}nav h2{font-size:12px;text-transform:uppercase;color:#bbb}
 nav a{display:block;color:#fff;text-decoration:none;padding:2px 6px;border-radius:4px}nav a.on{background:#1164a3}
 nav small{display:block;color:#bbb;margin:-2px 0 4px 14px}
-section.pane{display:flex;flex-direction:column;overflow:hidden;background:#fff}
+section.pane{display:flex;flex-direction:column;overflow:hidden;min-height:0;background:#fff}
 #conversation,#thread{flex:1;overflow:auto;padding:8px 16px}
-aside{width:380px;border-left:1px solid #ddd;display:flex;flex-direction:column;background:#fff}
+aside{width:400px;border-left:1px solid #ddd;display:flex;flex-direction:column;min-height:0;background:#fff}
 aside:empty{display:none}
 .message{padding:6px 0;border-bottom:1px solid #f0f0f0}.message .who{font-weight:bold}
 .message .who small{font-weight:normal;color:#888;margin-left:6px}
@@ -73,8 +73,10 @@ async function refresh() {
   } catch (e) {}
 }
 setInterval(refresh, 1000);
-const pane = document.getElementById('conversation');
-if (pane) pane.scrollTop = pane.scrollHeight;  // the newest message in view, as in Slack
+for (const id of ['conversation', 'thread']) {  // the newest message in view, as in Slack
+  const pane = document.getElementById(id);
+  if (pane) pane.scrollTop = pane.scrollHeight;
+}
 """
 
 

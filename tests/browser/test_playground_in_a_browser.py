@@ -49,10 +49,17 @@ def driver() -> Iterator[Any]:
 
 
 def test_a_command_and_a_check_in_answered_in_the_browser(playground_url: str, driver: Any) -> None:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(driver, 10, poll_frequency=0.1)
+    # A pane swapped by the page's polling, or a page still loading after a post, is looked at again.
+    wait = WebDriverWait(
+        driver,
+        10,
+        poll_frequency=0.1,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    )
 
     def text_of(element_id: str) -> str:
         return str(driver.find_element(By.ID, element_id).text)
@@ -83,9 +90,9 @@ def test_a_command_and_a_check_in_answered_in_the_browser(playground_url: str, d
 
     # The next clock pass copies the diary line into the week's thread in the shared channel: the
     # clock is moved on an hour, which runs that pass at once.
-    before = text_of("clock-now")
+    assert text_of("clock-now").startswith("Thu 26 Nov 15:0")
     driver.find_element(By.ID, "clock-hour").click()
-    assert text_of("clock-now").startswith("Thu 26 Nov 16:0"), before
+    wait.until(lambda d: text_of("clock-now").startswith("Thu 26 Nov 16:0"))
     driver.find_element(By.ID, "conv-C0SHARED").click()
     driver.find_element(By.XPATH, f"//div[@class='message'][contains(., '{DIARY_TITLE}')]//a").click()
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#thread .message")) == lines_before + 2)

@@ -3,6 +3,8 @@ text, so nothing a person typed can become live HTML in the page."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_emulator.playground.blocks import Surface, render_blocks
 from slack_emulator.playground.mrkdwn import to_html
 from slack_emulator.playground.site import slack_typed
@@ -69,7 +71,7 @@ def test_lines_and_quotes() -> None:
 
 def test_blocks_escape_plain_text_and_button_values() -> None:
     surface = Surface(hidden={"as": "U0CHAMP"}, user_name=NAMES.get, channel_name=NAMES.get)
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "<b>*Plan*</b>"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Did you* <@U0CHAMP>?"}},
         {
