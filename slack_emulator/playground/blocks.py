@@ -9,6 +9,7 @@ payload it sends carries exactly what Slack's would.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,12 +78,13 @@ def _options(element: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _confirm(element: dict[str, Any], surface: Surface) -> str:
+def _confirm(element: dict[str, Any]) -> str:
+    """A button's confirmation dialog, as the browser's own: the question is JSON inside an attribute."""
     confirm = element.get("confirm")
     if not isinstance(confirm, dict):
         return ""
     question = str(confirm.get("text", {}).get("text", "Are you sure?"))
-    return f' onsubmit="return confirm({_attr(repr(question))})"'
+    return f' onsubmit="return confirm({_attr(json.dumps(question))})"'
 
 
 def action_element(element: dict[str, Any], block_id: str, surface: Surface) -> str:
@@ -90,7 +92,7 @@ def action_element(element: dict[str, Any], block_id: str, surface: Surface) -> 
     kind = str(element.get("type"))
     action_id = str(element.get("action_id", ""))
     hidden = surface.hidden_fields(block_id=block_id, action_id=action_id)
-    start = f'<form class="element" method="post" action="/act"{_confirm(element, surface)}>{hidden}'
+    start = f'<form class="element" method="post" action="/act"{_confirm(element)}>{hidden}'
     if kind == "button":
         style = _attr(str(element.get("style", "default")))
         label = surface.text(element.get("text"))

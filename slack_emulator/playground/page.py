@@ -6,14 +6,15 @@ which escapes first); only the markup written here is live.
 
 from __future__ import annotations
 
+import hashlib
 import html
 from typing import TYPE_CHECKING, Any
 
 from .blocks import render_blocks
-from .mrkdwn import plain_to_html
+from .mrkdwn import plain_to_html, to_html
 
 if TYPE_CHECKING:
-    from .site import Ephemeral, Playground, Where
+    from .site import Ephemeral, Playground, SharedFile, Where
 
 HOME = "home"
 CLOCK_STEPS = (("hour", "+1 hour"), ("morning", "Next morning 09:00"), ("day", "+1 day"))
@@ -54,6 +55,7 @@ blockquote{border-left:3px solid #ddd;margin:0;padding-left:8px}
 .dialog input[type=text],.dialog textarea,.dialog select{width:100%;box-sizing:border-box}
 .error{color:#e01e5a}.hint{color:#616061;font-size:12px}.buttons{display:flex;justify-content:flex-end;gap:8px}
 .empty{color:#888;padding:24px}
+img.upload{max-width:100%;max-height:320px;border:1px solid #ddd;margin-top:4px}
 """
 
 # Polls the panes and swaps only those that changed, so a half-typed message or modal is left alone.
@@ -80,13 +82,16 @@ for (const id of ['conversation', 'thread']) {  // the newest message in view, a
 """
 
 
+def digest(content: str) -> str:
+    """A pane's version: the browser swaps a pane only when this changes."""
+    return hashlib.sha1(content.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
 def e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
 def document(playground: Playground, where: Where) -> str:
-    from .site import digest
-
     panes = playground.panes(where)
     people = "".join(
         f'<a id="as-{e(p.user_id)}" class="{"on" if p.user_id == where.user else ""}" '
@@ -182,6 +187,20 @@ def ephemeral_html(playground: Playground, where: Where, item: Ephemeral) -> str
     )
 
 
+def file_html(playground: Playground, item: SharedFile) -> str:
+    link = f"/files/{e(item.id)}"
+    preview = (
+        f'<img class="upload" src="{link}" alt="{e(item.title)}">'
+        if item.filename.lower().endswith(".png")
+        else ""
+    )
+    comment = to_html(item.comment, user_name=playground.user_name, channel_name=playground.channel_name)
+    return (
+        f'<div class="message file"><div class="who">{e(playground.bot_name)} <small>APP</small></div>'
+        f'{comment}<div>📎 <a href="{link}" target="_blank">{e(item.title)}</a></div>{preview}</div>'
+    )
+
+
 def interleave(
     playground: Playground,
     where: Where,
@@ -196,10 +215,13 @@ def interleave(
         for x in playground.ephemerals
         if x.user == where.user and x.channel == channel and x.thread_ts == thread
     ]
-    parts = [ephemeral_html(playground, where, x) for x in mine if x.anchor == ""]
+    files = [f for f in playground.files if f.channel == channel and f.thread_ts == thread]
+    parts = [file_html(playground, f) for f in files if f.anchor == ""]
+    parts.extend(ephemeral_html(playground, where, x) for x in mine if x.anchor == "")
     for message in messages:
         count = -1 if replies is None else replies.get(str(message["ts"]), 0)
         parts.append(message_html(playground, where, channel, message, replies=count))
+        parts.extend(file_html(playground, f) for f in files if f.anchor == message["ts"])
         parts.extend(ephemeral_html(playground, where, x) for x in mine if x.anchor == message["ts"])
     return "".join(parts)
 
@@ -218,6 +240,9 @@ def conversation(playground: Playground, where: Where) -> str:
     for m in messages:
         if m.get("thread_ts") and m["thread_ts"] != m["ts"]:
             replies[m["thread_ts"]] = replies.get(m["thread_ts"], 0) + 1
+    for shared in playground.files:
+        if shared.channel == channel and shared.thread_ts:
+            replies[shared.thread_ts] = replies.get(shared.thread_ts, 0) + 1
     title = playground.channel_name(channel)
     heading = f"# {title}" if title else f"{playground.bot_name} (messages)"
     content = interleave(playground, where, channel, top, None, replies=replies)

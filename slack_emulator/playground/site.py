@@ -7,10 +7,9 @@ and a command's ack), and which modal is open for whom.
 
 from __future__ import annotations
 
-import hashlib
-import html
 import itertools
 import json
+import mimetypes
 import re
 import threading
 from dataclasses import dataclass, field
@@ -26,8 +25,10 @@ from slack_emulator.state import Page
 from . import page, sending
 from .blocks import Surface, block_id_of, render_blocks
 from .mrkdwn import to_html
+from .page import digest
 
 HOME = "home"
+RECENT_TRIGGERS = 5
 COMMAND = "/accountability"
 _RAW_TOKEN = re.compile(r"(<[@#!][^<>\s]*>)")
 _TYPED_MENTION = re.compile(r"(?<![\w<])([@#])([\w.-]+)")
@@ -58,6 +59,19 @@ class Ephemeral:
     thread_ts: str | None
     text: str
     blocks: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A file the app shared in a channel or thread; everyone there sees it."""
+
+    id: str
+    channel: str
+    thread_ts: str | None
+    anchor: str
+    title: str
+    filename: str
+    comment: str
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,7 @@ class Playground:
         self.ephemeral_ids = itertools.count(1)
         self.origins: dict[str, Origin] = {}  # response URL key -> origin
         self.modals: list[Modal] = []
+        self.files: list[SharedFile] = []
 
     # -- names
 
@@ -138,13 +153,15 @@ class Playground:
     # -- HTTP
 
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Page:
-        form = {k: v for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         where = self.where(parse_qs(query) | form if method == "POST" else parse_qs(query))
         if method == "GET" and path == "/":
             if "open" in parse_qs(query) and where.conversation == HOME:
                 sending.home_opened(self.sender, user_id=where.user, channel=self.dm(where.user))
                 return self.redirect(where)
             return Page(200, page.document(self, where).encode())
+        if method == "GET" and path.startswith("/files/"):
+            return self.file(path.removeprefix("/files/"))
         if method == "GET" and path == "/panes":
             panes = {
                 name: {"v": digest(content), "html": content} for name, content in self.panes(where).items()
@@ -161,6 +178,16 @@ class Playground:
             posts[path](where, form)
             return self.redirect(where)
         return Page(404, b"Not Found", "text/plain; charset=utf-8")
+
+    def file(self, file_id: str) -> Page:
+        """A file the app uploaded, as Slack serves it to the people who can see it."""
+        shared = next((f for f in self.emulator.uploaded_files() if f["id"] == file_id), None)
+        if shared is None:
+            return Page(404, b"Not Found", "text/plain; charset=utf-8")
+        kind = mimetypes.guess_type(str(shared["filename"]))[0] or "application/octet-stream"
+        if kind.startswith("text/"):
+            kind = "text/plain; charset=utf-8"  # shown as text, never run as a page
+        return Page(200, bytes(shared["content"] or b""), kind, (("X-Content-Type-Options", "nosniff"),))
 
     def where(self, fields: dict[str, list[str]]) -> Where:
         def one(name: str) -> str:
@@ -198,6 +225,24 @@ class Playground:
                 elif call.method == "response_url" and call.key in self.origins:
                     self.respond(self.origins[call.key], params)
             self.seen = len(calls)
+            for shared in self.emulator.uploaded_files()[len(self.files) :]:
+                channel, thread_ts = str(shared.get("channel_id") or ""), shared.get("thread_ts")
+                placed = (
+                    [m["ts"] for m in self.emulator.messages(channel) if in_place(m, thread_ts)]
+                    if channel
+                    else []
+                )
+                self.files.append(
+                    SharedFile(
+                        id=str(shared["id"]),
+                        channel=channel,
+                        thread_ts=thread_ts,
+                        anchor=placed[-1] if placed else "",
+                        title=str(shared.get("title") or shared["filename"]),
+                        filename=str(shared["filename"]),
+                        comment=str(shared.get("initial_comment") or ""),
+                    )
+                )
 
     def respond(self, origin: Origin, params: dict[str, Any]) -> None:
         previous = next((e for e in self.ephemerals if e.id == origin.ephemeral), None)
@@ -251,8 +296,11 @@ class Playground:
 
     def open_modal(self, user_id: str) -> tuple[Modal, dict[str, Any]] | None:
         with self.lock:
-            for modal in reversed(self.modals):
-                if modal.user == user_id and not modal.closed:
+            # A modal opens within seconds of the click that asked for it: the person's last few
+            # interactions are enough to look at.
+            recent = [m for m in self.modals if m.user == user_id][-RECENT_TRIGGERS:]
+            for modal in reversed(recent):
+                if not modal.closed:
                     view = self.emulator.view_opened_by(modal.trigger_id)
                     if view is not None:
                         return modal, view
@@ -496,11 +544,3 @@ def slack_typed(text: str, people: dict[str, str], channels: dict[str, str], *, 
 
         out.append(_TYPED_MENTION.sub(mention, escaped))
     return "".join(out)
-
-
-def digest(content: str) -> str:
-    return hashlib.sha1(content.encode(), usedforsecurity=False).hexdigest()[:12]
-
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=True)
