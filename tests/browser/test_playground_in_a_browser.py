@@ -3,6 +3,7 @@ champion answering a check-in with a click, seen where Slack would show it."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,14 @@ import pytest
 
 from slack_emulator.playground import browser
 
-pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+pytestmark = [
+    pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing())),
+    pytest.mark.skipif(
+        os.environ.get("TEST_DATABASE_URL", "").startswith(("postgresql", "postgres:")),
+        reason="the playground keeps its own SQLite database whatever TEST_DATABASE_URL says: "
+        "the SQLite pass has run it",
+    ),
+]
 
 DIARY_TITLE = "Accountability diary — week of 23 Nov"
 FRONT_DESK = "Move one more gym"
