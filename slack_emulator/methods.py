@@ -232,6 +232,15 @@ def _message_blocks(params: Payload) -> list[dict[str, Any]] | None:
     return copy.deepcopy(raw)
 
 
+def blocks_refusal(params: Payload) -> str | None:
+    """Slack's error for a message's blocks (`invalid_blocks` over a limit), for the response URL too."""
+    try:
+        _message_blocks(params)
+    except SlackError as exc:
+        return exc.error
+    return None
+
+
 def _attachments(params: Payload) -> list[Any] | None:
     raw = params.get("attachments")
     if raw is None or raw == "":
