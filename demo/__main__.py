@@ -80,6 +80,7 @@ def plain(text: str) -> str:
     for user_id, (real_name, _team, _tz) in PEOPLE.items():
         text = re.sub(rf"<@{user_id}(\|[^>]*)?>", "@" + real_name.split()[0], text)
     text = re.sub(r"<#(C\w+)(?:\|[^>]*)?>", lambda m: "#" + CHANNELS.get(m.group(1), m.group(1)), text)
+    text = re.sub(r"<https?://[^|>]+\|([^>]*)>", r"\1", text)  # a link shows as its text
     return text.replace("```", "")  # Slack shows these as a code block; plain text needs no fence
 
 
