@@ -80,6 +80,7 @@ def plain(text: str) -> str:
     for user_id, (real_name, _team, _tz) in PEOPLE.items():
         text = re.sub(rf"<@{user_id}(\|[^>]*)?>", "@" + real_name.split()[0], text)
     text = re.sub(r"<#(C\w+)(?:\|[^>]*)?>", lambda m: "#" + CHANNELS.get(m.group(1), m.group(1)), text)
+    text = re.sub(r"<https?://[^|>]+\|([^>]*)>", r"\1", text)  # a link shows as its text
     return text.replace("```", "")  # Slack shows these as a code block; plain text needs no fence
 
 
@@ -416,7 +417,7 @@ def set_up_account(demo: Demo) -> None:
         "every thursday at 15:00"
     )
     demo.numbers["front desk"] = recorded_number(demo.command(CSM, front_desk))
-    fix = 'commit FitCo vendor <@U0ENG|eli> "Ship the calendar import fix" by dec 1 at 11:00'
+    fix = 'commit FitCo vendor <@U0ENG|eli> "Ship the calendar import fix" by next monday at 11:00'
     demo.numbers["import fix"] = recorded_number(demo.command(CSM, fix))
     timetable = (
         'commit FitCo customer <@U0SAM|sam> "Send the class timetable export to the onboarding team" '
@@ -492,7 +493,7 @@ def bookings_kept(demo: Demo) -> None:
 
 def vendor_overdue(demo: Demo) -> None:
     demo.run_clock(datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
-    heading(f"{day(demo.clock.now)}: the vendor's fix is due today and is not ready")
+    heading(f"{day(demo.clock.now)}: the vendor's fix, due yesterday, is not ready")
     demo.run_clock(datetime(2026, 12, 1, 10, 45, tzinfo=UTC))
     demo.answer_with_note(
         ENGINEER,
@@ -502,7 +503,7 @@ def vendor_overdue(demo: Demo) -> None:
         note="Waiting on FitCo's test export to reproduce the duplicate classes.",
         settled="Not yet",
     )
-    heading("18:00 in Berlin, the end of Eli's working day: the vendor commitment is overdue")
+    heading("18:00 in Berlin, a whole working day after the fix's check-in: the vendor commitment is overdue")
     demo.run_clock(datetime(2026, 12, 1, 17, 30, tzinfo=UTC))
 
     demo.run_clock(datetime(2026, 12, 2, 14, 30, tzinfo=UTC))

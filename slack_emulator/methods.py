@@ -232,6 +232,15 @@ def _message_blocks(params: Payload) -> list[dict[str, Any]] | None:
     return copy.deepcopy(raw)
 
 
+def blocks_refusal(params: Payload) -> str | None:
+    """Slack's error for a message's blocks (`invalid_blocks` over a limit), for the response URL too."""
+    try:
+        _message_blocks(params)
+    except SlackError as exc:
+        return exc.error
+    return None
+
+
 def _attachments(params: Payload) -> list[Any] | None:
     raw = params.get("attachments")
     if raw is None or raw == "":
@@ -371,6 +380,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.update": "chat:write",
     "chat.delete": "chat:write",
     "chat.postEphemeral": "chat:write",
+    "chat.getPermalink": None,  # Slack's reference: "Requires scope: none"
     "conversations.open": "im:write",
     "users.info": "users:read",
     "views.open": None,
@@ -503,6 +513,18 @@ def chat_delete(state: EmulatorState, params: Payload) -> Payload:
     stored = _find_message(state, channel_id, _text_arg(params, "ts"))
     state.messages[channel_id].remove(stored)
     return {"channel": channel_id, "ts": stored["ts"]}
+
+
+@_method("chat.getPermalink")
+def chat_get_permalink(state: EmulatorState, params: Payload) -> Payload:
+    """A message's permalink. As Slack: an unknown conversation (or a private one the bot is not in) is
+    `channel_not_found`, an unknown ts in it `message_not_found`; a thread reply's link names its thread."""
+    channel_id = _resolve_conversation(state, _text_arg(params, "channel"), accept_user_id=False)
+    stored = _find_message(state, channel_id, _text_arg(params, "message_ts"))
+    link = f"https://emulated.slack.com/archives/{channel_id}/p{stored['ts'].replace('.', '')}"
+    if stored.get("thread_ts") not in (None, stored["ts"]):
+        link += f"?thread_ts={stored['thread_ts']}&cid={channel_id}"
+    return {"channel": channel_id, "permalink": link}
 
 
 @_method("chat.postEphemeral")

@@ -32,7 +32,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .methods import METHODS, SlackError, required_scope, user_object
+from .methods import METHODS, SlackError, blocks_refusal, required_scope, user_object
 from .records import Call, EmulatedUser, Headers
 from .state import Conversation, EmulatorState, Fault, PageHandler, RandomFaults, Trigger
 
@@ -290,6 +290,8 @@ def _handle_response_url(state: EmulatorState, key: str, request: _Request) -> _
                 reply = _text_reply(400, "invalid_payload")
             elif uses >= RESPONSE_URL_MAX_USES:
                 reply = _text_reply(404, "used_url")
+            elif refusal := blocks_refusal(body):
+                reply = _text_reply(400, refusal)
             else:
                 state.response_url_uses[key] = uses + 1
                 reply = _text_reply(200, "ok")

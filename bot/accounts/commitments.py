@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import update
@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from bot.accounts.access import Actor, manage_refusal, may_manage
 from bot.accounts.plan_version import plan_changed
 from bot.accounts.registry import find_account
+from bot.checkins.due_dates import DueDate, day_words, earliest_due_day, working_due_date
 from bot.checkins.recurrence import Recurrence
 from bot.checkins.schedule import upcoming, zone
 from bot.dependencies.links import link
 from bot.diary import entries as diary
 from bot.errors import Refusal
 from bot.escalation.episodes import resolve_for_done
+from bot.people.away import holiday_country_of
 from bot.slack.mrkdwn import escape
 from models import Account, Answer, CheckIn, CheckInState, Commitment, CommitmentStatus, Person, Side
 
@@ -43,6 +45,7 @@ class Commit:
 class CreatedCommitment:
     commitment: Commitment
     next_checkins: list[datetime]  # aware, in the owner's zone
+    due: DueDate | None = None  # the date asked for and the working day it became
 
 
 def create_commitment(
@@ -57,6 +60,16 @@ def create_commitment(
             f"{command.due_on.isoformat()} has already passed in <@{owner.user_id}>'s time zone ({tz.key}). "
             "Give a date from today on."
         )
+    holiday_country = holiday_country_of(owner, account)
+    due: DueDate | None = None
+    if command.due_on is not None:
+        # A due date on the owner's day off moves to their working day before it (bot/checkins/due_dates.py).
+        due = working_due_date(
+            command.due_on,
+            earliest=earliest_due_day(at=command.at, tz=tz, now=now),
+            holiday_country=holiday_country,
+        )
+        command = replace(command, due_on=due.due_on)
     commitment = Commitment(
         team_id=account.team_id,
         enterprise_id=account.enterprise_id,
@@ -98,16 +111,16 @@ def create_commitment(
             )
         link(session, commitment, blocker, actor_user_id=actor.user_id, at=now)
     next_checkins = upcoming_checkins(
-        commitment, holiday_country=account.holiday_country, after=now, count=UPCOMING_SHOWN
+        commitment, holiday_country=holiday_country, after=now, count=UPCOMING_SHOWN
     )
-    return CreatedCommitment(commitment, next_checkins)
+    return CreatedCommitment(commitment, next_checkins, due)
 
 
 def _schedule_text(command: Commit) -> str:
     if command.recurrence is not None:
         return f"{command.recurrence.text} at {command.at:%H:%M}"
     assert command.due_on is not None
-    return f"by {command.due_on:%a %d %b %Y} at {command.at:%H:%M}"
+    return f"by {day_words(command.due_on)} at {command.at:%H:%M}"
 
 
 def upcoming_checkins(
@@ -200,7 +213,7 @@ def pause(
     for commitment in paused:
         _pause_commitment(session, commitment, until=until, at=now, actor_user_id=actor.user_id)
     labels = ", ".join(c.label for c in paused)
-    return f"Paused {labels}" + (f" until {until:%a %d %b %Y}." if until else " until you resume it.")
+    return f"Paused {labels}" + (f" until {day_words(until)}." if until else " until you resume it.")
 
 
 def _pause_commitment(
@@ -216,7 +229,7 @@ def _pause_commitment(
         commitment,
         kind="commitment_paused",
         text=f"{commitment.label} “{escape(commitment.action)}” paused"
-        + (f" until {until:%a %d %b %Y}." if until else " until resumed.")
+        + (f" until {day_words(until)}." if until else " until resumed.")
         + " No check-ins or escalations meanwhile.",
         at=at,
         actor_user_id=actor_user_id,

@@ -147,6 +147,9 @@ def parse_due_date(phrase: str, *, today: date) -> date:
         if relative.group(2).startswith("day"):
             return today + relativedelta(days=amount)
         return today + relativedelta(weeks=amount)
+    # "next friday" (and "friday", "this friday") is the first Friday after today, never today: typed on
+    # a Monday, "next tuesday" is tomorrow and "next monday" the Monday a week later. The reply echoes
+    # the date with its weekday, so a reader who meant another Friday sees it at once.
     next_day = re.fullmatch(r"(?:next |this )?(\w+)", words)
     if next_day and next_day.group(1) in WEEKDAYS:
         return today + relativedelta(days=1, weekday=WEEKDAYS[next_day.group(1)][1](+1))

@@ -58,6 +58,14 @@ def is_working_day(day: date, *, holiday_country: str | None) -> bool:
     return not (holiday_country and day in _calendar(holiday_country.upper()))
 
 
+def holiday_name(day: date, *, holiday_country: str | None) -> str | None:
+    """The public holiday's name in that calendar ("Christmas Day"), None on any other day."""
+    if not holiday_country:
+        return None
+    name = _calendar(holiday_country.upper()).get(day)
+    return str(name) if name else None
+
+
 def next_working_day(day: date, *, holiday_country: str | None) -> date:
     """The day itself when it is a working day, otherwise the first one after it."""
     for offset in range(MAX_SHIFT_DAYS + 1):

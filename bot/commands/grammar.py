@@ -109,7 +109,8 @@ POLICY_LIMITS = {
 
 
 def parse_help(args: list[str], today: date) -> Help:
-    return Help()
+    """The subcommand's name is looked up when the help is shown, against the table of subcommands."""
+    return Help(" ".join(args).lower() or None)
 
 
 def _options(tokens: list[str], usage: str) -> dict[str, str]:

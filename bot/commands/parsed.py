@@ -18,7 +18,9 @@ from bot.renegotiation.schedule import NewSchedule
 
 @dataclass(frozen=True)
 class Help:
-    pass
+    """`help`, or `help <subcommand>` for one subcommand in full."""
+
+    topic: str | None = None
 
 
 @dataclass(frozen=True)

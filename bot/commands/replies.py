@@ -125,7 +125,8 @@ def commitment_recorded(
     return (
         f"Recorded {commitment.label} on *{escape(account.name)}* ({command.side.value} side): "
         f"<@{owner.user_id}> — “{escape(commitment.action)}”, {escape(commitment.schedule_text)}.\n"
-        f"Next check-ins ({tz_name}, <@{owner.user_id}>'s time): {when}"
+        + (f"{note}\n" if created.due is not None and (note := created.due.note()) else "")
+        + f"Next check-ins ({tz_name}, <@{owner.user_id}>'s time): {when}"
         + (f"\nIt waits on {commitment.waits_on.label}." if commitment.waits_on is not None else "")
         + (
             f"\nCustomer check-ins start once <@{account.champion_user_id}> agrees to the plan: "

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from bot.accounts.commitments import Commit
@@ -14,6 +15,7 @@ from bot.accounts.person_settings import PersonSettings
 from bot.accounts.registry import AccountAdd, AccountEdit
 from bot.commands import execution, grammar, parsed, usage
 from bot.commands.execution import Execution
+from bot.commands.help import help_reply, reference, subcommand_help
 from bot.commands.parsed import Command, Help, OpenAutopsy, OpenForm, PolicyCommand
 from bot.commands.replies import Reply
 from bot.commands.tokens import CommandError, clip, tokenize
@@ -21,6 +23,18 @@ from bot.digest.settings import DigestSettings
 from bot.escalation.autopsy import AutopsyInput
 from bot.people.away import Away
 from bot.people.away_words import AwayWords
+
+
+class Group(Enum):
+    """The headers of `/accountability help` and of the README's command reference, in their order."""
+
+    HELP = "Help"
+    ACCOUNTS = "Accounts"
+    COMMITMENTS = "Commitments"
+    PEOPLE = "People"
+    DIARY = "Diary"
+    ESCALATIONS = "Escalations"
+    DIGESTS = "Digests"
 
 
 def _never(command: Any) -> bool:
@@ -34,73 +48,85 @@ def _always(command: Any) -> bool:
 @dataclass(frozen=True)
 class Subcommand:
     name: str
+    group: Group
     usage: str
     help: str
+    example: str
     parse: Callable[[list[str], date], Command]
     execute: Callable[[Execution, Any], str | Reply]
     runs: tuple[type, ...]
     # Someone of the customer's organisation may only read their own account.
     customer_may: Callable[[Any], bool] = _never
+    # Typed without arguments, it opens a form (the parser answers OpenForm).
+    opens_form: bool = False
 
 
-def _help(run: Execution, command: Any) -> str:
-    return help_text()
+def _help(run: Execution, command: Help) -> Reply:
+    if command.topic is None:
+        return help_reply(SUBCOMMANDS)
+    return subcommand_help(SUBCOMMANDS, command.topic)
 
 
 def _reads_policy(command: PolicyCommand) -> bool:
     return not command.changes
 
 
+A, C, P, D, E, G = (
+    Group.ACCOUNTS,
+    Group.COMMITMENTS,
+    Group.PEOPLE,
+    Group.DIARY,
+    Group.ESCALATIONS,
+    Group.DIGESTS,
+)
+u = usage
+
 # fmt: off
-# name, its form, its help line, how its words are read, how it is carried out, the command types it
-# carries out (a form submits the same types as the typed command), and whether a customer may run it.
-# A form opener is answered in the ack; should one reach the runner, the help is the useful answer.
+# name, its group in the help, its form, its help line, a filled-in example, how its words are read, how
+# it is carried out, the command types it carries out (a form submits the same types as the typed
+# command), and whether a customer may run it. A form opener is answered in the ack; should one reach
+# the runner, the help is the useful answer.
 SUBCOMMANDS: tuple[Subcommand, ...] = (
-    Subcommand("help", usage.USAGE_HELP, usage.HELP_HELP, grammar.parse_help, _help, (Help, OpenForm, OpenAutopsy), _always),
-    Subcommand("account add", usage.USAGE_ACCOUNT_ADD, usage.HELP_ACCOUNT_ADD, grammar.parse_account_add, execution.add_account, (AccountAdd,)),
-    Subcommand("account edit", usage.USAGE_ACCOUNT_EDIT, usage.HELP_ACCOUNT_EDIT, grammar.parse_account_edit, execution.edit, (AccountEdit,)),
-    Subcommand("account clear-risk", usage.USAGE_CLEAR_RISK, usage.HELP_CLEAR_RISK, grammar.parse_clear_risk, execution.clear_risk, (parsed.ClearRisk,)),
-    Subcommand("commit", usage.USAGE_COMMIT, usage.HELP_COMMIT, grammar.parse_commit, execution.commit, (Commit,)),
-    Subcommand("depend", usage.USAGE_DEPEND, usage.HELP_DEPEND, grammar.parse_depend, execution.depend, (parsed.Depend,)),
-    Subcommand("undepend", usage.USAGE_UNDEPEND, usage.HELP_UNDEPEND, grammar.parse_undepend, execution.undepend, (parsed.Undepend,)),
-    Subcommand("agreement", usage.USAGE_AGREEMENT, usage.HELP_AGREEMENT, grammar.parse_agreement, execution.agreement, (parsed.Agreement,)),
-    Subcommand("list", usage.USAGE_LIST, usage.HELP_LIST, grammar.parse_list, execution.listing, (parsed.ListCommitments,)),
-    Subcommand("pause", usage.USAGE_PAUSE, usage.HELP_PAUSE, grammar.parse_pause, execution.pause_some, (parsed.Pause,)),
-    Subcommand("resume", usage.USAGE_RESUME, usage.HELP_RESUME, grammar.parse_resume, execution.resume_some, (parsed.Resume,)),
-    Subcommand("done", usage.USAGE_DONE, usage.HELP_DONE, grammar.parse_done, execution.done, (parsed.MarkDone,), _always),
-    Subcommand("cancel", usage.USAGE_CANCEL, usage.HELP_CANCEL, grammar.parse_cancel, execution.cancel, (parsed.Cancel,)),
-    Subcommand("propose", usage.USAGE_PROPOSE, usage.HELP_PROPOSE, grammar.parse_propose, execution.propose, (parsed.Propose,), _always),
-    Subcommand("diary", usage.USAGE_DIARY, usage.HELP_DIARY, grammar.parse_diary, execution.diary_view, (parsed.DiaryView,), _always),
-    Subcommand("export", usage.USAGE_EXPORT, usage.HELP_EXPORT, grammar.parse_export, execution.export, (parsed.Export,), _always),
-    Subcommand("policy", usage.USAGE_POLICY, usage.HELP_POLICY, grammar.parse_policy, execution.policy, (PolicyCommand,), _reads_policy),
-    Subcommand("autopsy", usage.USAGE_AUTOPSY, usage.HELP_AUTOPSY, grammar.parse_autopsy, execution.autopsy, (AutopsyInput,)),
-    Subcommand("correct", usage.USAGE_CORRECT, usage.HELP_CORRECT, grammar.parse_correct, execution.correct, (parsed.Correct,)),
-    Subcommand("digest", usage.USAGE_DIGEST, usage.HELP_DIGEST, grammar.parse_digest, execution.digest_now, (parsed.DigestNow,)),
-    Subcommand("person", usage.USAGE_PERSON, usage.HELP_PERSON, grammar.parse_person, execution.person, (PersonSettings,)),
-    Subcommand("away", usage.USAGE_AWAY, usage.HELP_AWAY, grammar.parse_away, execution.away, (Away,), _always),
-    Subcommand("handover", usage.USAGE_HANDOVER, usage.HELP_HANDOVER, grammar.parse_handover, execution.handover, (parsed.Handover,)),
-    Subcommand("settings away-words", usage.USAGE_AWAY_WORDS, usage.HELP_AWAY_WORDS, grammar.parse_away_words, execution.away_words_setting, (AwayWords,)),
-    Subcommand("digest settings", usage.USAGE_DIGEST_SETTINGS, usage.HELP_DIGEST_SETTINGS, grammar.parse_digest_settings, execution.digest_settings, (DigestSettings,)),
+    Subcommand("help", Group.HELP, u.USAGE_HELP, u.HELP_HELP, u.EXAMPLE_HELP, grammar.parse_help, _help, (Help, OpenForm, OpenAutopsy), _always),
+    Subcommand("account add", A, u.USAGE_ACCOUNT_ADD, u.HELP_ACCOUNT_ADD, u.EXAMPLE_ACCOUNT_ADD, grammar.parse_account_add, execution.add_account, (AccountAdd,), opens_form=True),
+    Subcommand("account edit", A, u.USAGE_ACCOUNT_EDIT, u.HELP_ACCOUNT_EDIT, u.EXAMPLE_ACCOUNT_EDIT, grammar.parse_account_edit, execution.edit, (AccountEdit,)),
+    Subcommand("agreement", A, u.USAGE_AGREEMENT, u.HELP_AGREEMENT, u.EXAMPLE_AGREEMENT, grammar.parse_agreement, execution.agreement, (parsed.Agreement,)),
+    Subcommand("commit", C, u.USAGE_COMMIT, u.HELP_COMMIT, u.EXAMPLE_COMMIT, grammar.parse_commit, execution.commit, (Commit,), opens_form=True),
+    Subcommand("list", C, u.USAGE_LIST, u.HELP_LIST, u.EXAMPLE_LIST, grammar.parse_list, execution.listing, (parsed.ListCommitments,)),
+    Subcommand("depend", C, u.USAGE_DEPEND, u.HELP_DEPEND, u.EXAMPLE_DEPEND, grammar.parse_depend, execution.depend, (parsed.Depend,)),
+    Subcommand("undepend", C, u.USAGE_UNDEPEND, u.HELP_UNDEPEND, u.EXAMPLE_UNDEPEND, grammar.parse_undepend, execution.undepend, (parsed.Undepend,)),
+    Subcommand("pause", C, u.USAGE_PAUSE, u.HELP_PAUSE, u.EXAMPLE_PAUSE, grammar.parse_pause, execution.pause_some, (parsed.Pause,)),
+    Subcommand("resume", C, u.USAGE_RESUME, u.HELP_RESUME, u.EXAMPLE_RESUME, grammar.parse_resume, execution.resume_some, (parsed.Resume,)),
+    Subcommand("done", C, u.USAGE_DONE, u.HELP_DONE, u.EXAMPLE_DONE, grammar.parse_done, execution.done, (parsed.MarkDone,), _always),
+    Subcommand("cancel", C, u.USAGE_CANCEL, u.HELP_CANCEL, u.EXAMPLE_CANCEL, grammar.parse_cancel, execution.cancel, (parsed.Cancel,)),
+    Subcommand("propose", C, u.USAGE_PROPOSE, u.HELP_PROPOSE, u.EXAMPLE_PROPOSE, grammar.parse_propose, execution.propose, (parsed.Propose,), _always),
+    Subcommand("person", P, u.USAGE_PERSON, u.HELP_PERSON, u.EXAMPLE_PERSON, grammar.parse_person, execution.person, (PersonSettings,)),
+    Subcommand("away", P, u.USAGE_AWAY, u.HELP_AWAY, u.EXAMPLE_AWAY, grammar.parse_away, execution.away, (Away,), _always),
+    Subcommand("handover", P, u.USAGE_HANDOVER, u.HELP_HANDOVER, u.EXAMPLE_HANDOVER, grammar.parse_handover, execution.handover, (parsed.Handover,)),
+    Subcommand("settings away-words", P, u.USAGE_AWAY_WORDS, u.HELP_AWAY_WORDS, u.EXAMPLE_AWAY_WORDS, grammar.parse_away_words, execution.away_words_setting, (AwayWords,)),
+    Subcommand("diary", D, u.USAGE_DIARY, u.HELP_DIARY, u.EXAMPLE_DIARY, grammar.parse_diary, execution.diary_view, (parsed.DiaryView,), _always),
+    Subcommand("correct", D, u.USAGE_CORRECT, u.HELP_CORRECT, u.EXAMPLE_CORRECT, grammar.parse_correct, execution.correct, (parsed.Correct,)),
+    Subcommand("export", D, u.USAGE_EXPORT, u.HELP_EXPORT, u.EXAMPLE_EXPORT, grammar.parse_export, execution.export, (parsed.Export,), _always),
+    Subcommand("policy", E, u.USAGE_POLICY, u.HELP_POLICY, u.EXAMPLE_POLICY, grammar.parse_policy, execution.policy, (PolicyCommand,), _reads_policy),
+    Subcommand("autopsy", E, u.USAGE_AUTOPSY, u.HELP_AUTOPSY, u.EXAMPLE_AUTOPSY, grammar.parse_autopsy, execution.autopsy, (AutopsyInput,)),
+    Subcommand("account clear-risk", E, u.USAGE_CLEAR_RISK, u.HELP_CLEAR_RISK, u.EXAMPLE_CLEAR_RISK, grammar.parse_clear_risk, execution.clear_risk, (parsed.ClearRisk,)),
+    Subcommand("digest", G, u.USAGE_DIGEST, u.HELP_DIGEST, u.EXAMPLE_DIGEST, grammar.parse_digest, execution.digest_now, (parsed.DigestNow,)),
+    Subcommand("digest settings", G, u.USAGE_DIGEST_SETTINGS, u.HELP_DIGEST_SETTINGS, u.EXAMPLE_DIGEST_SETTINGS, grammar.parse_digest_settings, execution.digest_settings, (DigestSettings,)),
 )
 # fmt: on
 
 _BY_WORDS = {tuple(entry.name.split()): entry for entry in SUBCOMMANDS}
 _BY_TYPE = {kind: entry for entry in SUBCOMMANDS for kind in entry.runs}
 
-# One source for `/accountability help` and the README's command reference.
-COMMAND_REFERENCE: tuple[tuple[str, str], ...] = (
-    *((entry.usage, entry.help) for entry in SUBCOMMANDS),
-    usage.FORMS_NOTE,
-)
-
 
 def help_text() -> str:
-    return usage.help_list(COMMAND_REFERENCE)
+    """`/accountability help` as plain text (what notifications and screen readers get)."""
+    return help_reply(SUBCOMMANDS).text
 
 
 def reference_markdown() -> str:
     """The README's command reference, from the same table as `/accountability help`."""
-    return usage.markdown_list(COMMAND_REFERENCE)
+    return reference(SUBCOMMANDS)
 
 
 def parse(text: str, *, today: date) -> Command:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from bot.checkins.recurrence import DATE_FORMS, RECURRENCE_FORMS
 
 USAGE_ACCOUNT_ADD = (
@@ -17,7 +15,7 @@ USAGE_COMMIT = (
 )
 USAGE_DEPEND = "/accountability depend <#commitment> on <#commitment>"
 USAGE_UNDEPEND = "/accountability undepend <#commitment>"
-USAGE_HELP = "/accountability help"
+USAGE_HELP = "/accountability help [<subcommand>]"
 USAGE_ACCOUNT_EDIT = (
     "/accountability account edit <Account> [channel:<#…>] [escalations:<#…>] [champion:<@…>] [csm:<@…>] "
     '[manager:<@…>|none] [digest:<#…>|none] [outcome:"…"] [holidays:US|none] [reminders:0-3] '
@@ -58,19 +56,25 @@ USAGE_DIGEST_SETTINGS = (
 )
 
 # What each subcommand does, as `/accountability help` and the README say it.
-HELP_HELP = "Show this list."
+HELP_HELP = "This list; with a subcommand's name (`help commit`), its form, what it does and an example."
 HELP_ACCOUNT_ADD = (
     "Create an account. You become its CSM unless csm: names someone else. checkins: says where check-ins "
     "go: auto (the default) sends a DM and falls back to the shared channel for anyone a DM can't reach; "
-    "channel posts them in the shared channel, mentioning the owner; dm sends DMs only. review: sets the "
+    "channel posts them in the shared channel, mentioning the owner; dm sends DMs only. holidays: picks the "
+    "public-holiday calendar (a country code such as US or DE) kept as days off. reminders: how many "
+    "reminders an unanswered check-in gets (default 1). review: sets the "
     "weekly review in the shared channel (default Friday 15:00 in the champion's time zone; off to stop it)."
 )
 HELP_ACCOUNT_EDIT = (
     "Change an account's channels, people, Desired Outcome, holiday calendar, where check-ins go or "
-    "the weekly review."
+    "the weekly review; `none` clears the manager, the digest channel or the holiday calendar. reminders: "
+    "is how many reminders an unanswered check-in gets (0 to 3). checkins: is where check-ins go, as for "
+    "`account add` (dm: direct messages only; channel: the shared channel; auto: a DM, else the channel)."
 )
 HELP_COMMIT = (
-    f"Record an agreed action with one owner. Recurrences: {RECURRENCE_FORMS}. Dates: {DATE_FORMS}. "
+    f"Record an agreed action with one owner. Recurrences: {RECURRENCE_FORMS}. Dates: {DATE_FORMS} "
+    "(next friday is the first Friday after today). A date on the owner's weekend or public holiday moves "
+    "to their working day before it, and is judged at the end of the working day after it. "
     "Check-ins go out at the given time (default 09:00) in the owner's time zone, on working days. "
     "Customer check-ins start once the champion has agreed to the plan. `after #7` makes it wait on "
     "commitment #7 of the same account (see `depend`)."
@@ -86,7 +90,8 @@ HELP_UNDEPEND = "Stop a commitment waiting on another; its misses count against 
 HELP_AGREEMENT = "Post the joint plan to the shared channel and ask the champion: I agree / Let's discuss."
 HELP_LIST = (
     "Show commitments, their schedules and states (awaiting agreement, paused, …), and each side's "
-    "kept-rate over the last 12 weeks."
+    "kept-rate over the last 12 weeks: the share of its check-ins answered Done (Partly counts half), out "
+    "of those answered or left unanswered; skipped ones and those held up by the other side don't count."
 )
 HELP_PAUSE = "Stop check-ins (and escalations) until resumed, or until the date."
 HELP_RESUME = "Start check-ins again from now; paused time is not counted."
@@ -105,7 +110,13 @@ HELP_PROPOSE = (
 HELP_DIARY = "Read an account's accountability diary, a page at a time (only you see it)."
 HELP_EXPORT = "Get the account's diary as a CSV file in your DM with the bot."
 HELP_POLICY = (
-    "Without options: the account's escalation policy in plain words. With options (CSM or admin): change it."
+    "Without options: the account's escalation policy in plain words. With options (CSM or admin): change it. "
+    "A miss is a check-in answered Not yet or Blocked, or left unanswered. window: how many of a commitment's "
+    "latest check-ins are looked at; escalate_after: customer misses in that window that open an escalation "
+    "in the vendor's channel (two in a row always do); raise_after: misses that bring in the manager and mark "
+    "the account at risk; unresponsive_after: check-ins in a row the champion leaves unanswered before that "
+    "is escalated; vendor_raise_days: working days after a vendor commitment is escalated for a missed date "
+    "before the manager is brought in."
 )
 HELP_AUTOPSY = (
     "Record why an account is at risk, the corrective actions and who takes part, in a form; each "
@@ -152,23 +163,45 @@ HELP_DIGEST_SETTINGS = (
     "time and IANA time zone (default Monday 09:00 UTC), and whether the chart is attached."
 )
 
-# Not a subcommand of its own: the last line of the help says what two of them do without arguments.
-FORMS_NOTE = (
-    "/accountability account add  ·  /accountability commit",
-    "Without arguments: open a form instead.",
+# A filled-in example of each subcommand, for `help <subcommand>` (and the top of `help` for `commit`).
+EXAMPLE_HELP = "/accountability help commit"
+EXAMPLE_ACCOUNT_ADD = (
+    "/accountability account add Acme channel:#acme-shared escalations:#acme-escalations champion:@dana "
+    "manager:@lee holidays:US"
 )
+EXAMPLE_ACCOUNT_EDIT = "/accountability account edit Acme checkins:channel reminders:2"
+EXAMPLE_CLEAR_RISK = '/accountability account clear-risk Acme "New sponsor named; weekly calls agreed"'
+EXAMPLE_COMMIT = '/accountability commit Acme customer @dana "Send the usage export" every monday at 10:00'
+EXAMPLE_DEPEND = "/accountability depend #12 on #7"
+EXAMPLE_UNDEPEND = "/accountability undepend #12"
+EXAMPLE_AGREEMENT = "/accountability agreement Acme"
+EXAMPLE_LIST = "/accountability list Acme"
+EXAMPLE_PAUSE = "/accountability pause #12 until dec 15"
+EXAMPLE_RESUME = "/accountability resume #12"
+EXAMPLE_DONE = '/accountability done #12 "Shipped in release 4.12"'
+EXAMPLE_CANCEL = '/accountability cancel #12 "No longer needed after the migration"'
+EXAMPLE_PROPOSE = '/accountability propose #12 by next friday "The test data arrives on Wednesday"'
+EXAMPLE_DIARY = "/accountability diary Acme since dec 1"
+EXAMPLE_EXPORT = "/accountability export Acme"
+EXAMPLE_POLICY = "/accountability policy Acme escalate_after:3 vendor_raise_days:1"
+EXAMPLE_AUTOPSY = "/accountability autopsy Acme"
+EXAMPLE_CORRECT = '/accountability correct 42 "The export was sent on Tuesday, not Wednesday"'
+EXAMPLE_DIGEST = "/accountability digest Acme"
+EXAMPLE_PERSON = "/accountability person @dana checkins:channel tz:Europe/Paris"
+EXAMPLE_AWAY = '/accountability away @dana until dec 18 "Annual leave"'
+EXAMPLE_HANDOVER = "/accountability handover @sam @lee Acme"
+EXAMPLE_AWAY_WORDS = '/accountability settings away-words ":palm_tree:, vacation, OOO"'
+EXAMPLE_DIGEST_SETTINGS = "/accountability digest at monday 09:00 Europe/London"
+
+# The line under the help's example: which subcommands open a form when typed without arguments.
+FORMS_NOTE = "Without arguments, {names} open a form instead."
 
 
-def help_list(reference: Iterable[tuple[str, str]]) -> str:
-    lines = ["*/accountability* — joint accountability check-ins. Commands:"]
-    for usage, description in reference:
-        lines.append(f"```{usage}```{description}")
-    return "\n".join(lines)
+def help_entry(usage: str, description: str) -> str:
+    """One subcommand's lines in the help: its form in a code block, then what it does."""
+    return f"```{usage}```{description}"
 
 
-def markdown_list(reference: Iterable[tuple[str, str]]) -> str:
-    """The README's command reference, from the same rows as `/accountability help`."""
-    parts = []
-    for usage, description in reference:
-        parts.append(f"```\n{usage}\n```\n{description}\n")
-    return "\n".join(parts)
+def markdown_entry(usage: str, description: str) -> str:
+    """One subcommand's lines in the README's command reference."""
+    return f"```\n{usage}\n```\n{description}\n"

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.accounts.access import Actor, may_view, sees_private, view_refusal
 from bot.accounts.installation import Installation
 from bot.accounts.people import identify
+from bot.checkins.due_dates import day_words
 from bot.checkins.message import SECTION_LIMIT, truncate
 from bot.errors import Refusal
 from bot.slack.gateway import SlackGateway
@@ -65,7 +66,7 @@ def diary_page(session: Session, *, account: Account, actor: Actor, since: date 
         )
     )
     title = f"Accountability diary — {escape(account.name)}"
-    scope = f" since {since:%d %b %Y}" if since else ""
+    scope = f" since {day_words(since)}" if since else ""
     lines = [entry_line(e) for e in entries] or ["_Nothing recorded yet._"]
     blocks: list[Block] = [
         HeaderBlock(text=truncate(title, 150)),

@@ -35,6 +35,10 @@ class OpenEpisode:
     level: int
     acknowledged_by: str | None
     champion_user_id: str
+    # Where its post is, and the link to it once Slack has given one (bot.digest.posting).
+    channel_id: str | None = None
+    message_ts: str | None = None
+    permalink: str | None = None
 
     def age_days(self, now: datetime) -> int:
         return max(0, (now - self.opened_at).days)
@@ -181,6 +185,8 @@ def open_episodes(session: Session, ids: list[int], names: dict[int, str]) -> li
             level=e.level,
             acknowledged_by=e.acknowledged_by if e.state is EscalationState.ACKNOWLEDGED else None,
             champion_user_id=champion,
+            channel_id=e.channel_id,
+            message_ts=e.message_ts,
         )
         for e, action, champion in rows
     ]

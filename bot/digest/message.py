@@ -254,8 +254,10 @@ def _unsure_line(report: DigestReport, answer: UnsureAnswer) -> str:
 
 
 def _episode_line(report: DigestReport, e: OpenEpisode, *, now: datetime) -> str:
+    title = KIND_TITLES.get(e.kind, e.kind)
     return (
-        f"{escape(e.account)} — {KIND_TITLES.get(e.kind, e.kind)}"
+        f"{escape(e.account)} — "
+        + (f"<{e.permalink}|{title}>" if e.permalink else title)
         + (f" (#{e.commitment_id} “{escape(truncate(e.action or '', 60))}”)" if e.commitment_id else "")
         + f", {_days(e.age_days(now))}"
         + (", raised to the manager" if e.level >= 2 else "")

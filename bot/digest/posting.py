@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.access import Actor, manage_refusal, may_manage
 from bot.accounts.registry import find_account
-from bot.digest.chart import chart_png
-from bot.digest.message import digest_blocks, digest_csv, digest_text, needs_table
+from bot.digest.chart import chart_png, chart_title
+from bot.digest.message import MAX_LIST_SHOWN, digest_blocks, digest_csv, digest_text, needs_table
 from bot.digest.report import DigestReport, build_digest
 from bot.digest.settings import DigestSchedule, load_schedules
 from bot.errors import Refusal
@@ -200,6 +200,7 @@ def _publish(
             session.scalars(select(Account).where(Account.id.in_(target.account_ids)).order_by(Account.id))
         )
         report = build_digest(session, accounts, schedule=target.schedule, period_end=digest.period_end)
+    report = with_post_links(gateway, report)
     try:
         posted = gateway.post_message(
             target.channel_id,
@@ -241,13 +242,37 @@ def _publish(
     return True
 
 
+def with_post_links(gateway: SlackGateway, report: DigestReport) -> DigestReport:
+    """Each open escalation the digest shows, linked to its post (chat.getPermalink). A link Slack won't
+    give (the post deleted, the channel gone) is logged and left out: the digest goes out without it."""
+    linked = []
+    for index, episode in enumerate(report.episodes):
+        if index < MAX_LIST_SHOWN and episode.channel_id and episode.message_ts:
+            try:
+                link = gateway.permalink(channel=episode.channel_id, ts=episode.message_ts)
+            except SlackDeliveryError as exc:
+                log.warning(
+                    "digest: no link to the escalation post %s in %s: %s failed: %s",
+                    episode.message_ts,
+                    episode.channel_id,
+                    exc.method,
+                    exc.error,
+                )
+            else:
+                episode = replace(episode, permalink=link)
+        linked.append(episode)
+    return replace(report, episodes=linked)
+
+
 def _attach(gateway: SlackGateway, report: DigestReport, target: Target, *, thread_ts: str) -> str | None:
     """The chart and, when the post had to cut, the full table; a failure is reported, not raised."""
     stamp = f"{report.period_end.astimezone(target.schedule.zone):%Y-%m-%d}"
     problems: list[str] = []
     if target.schedule.chart:
         try:
-            png = chart_png(report.weekly, title=f"Kept-rate per side, 12 weeks to {stamp}")
+            # One account's digest names it on the chart: an image saved or forwarded keeps saying whose.
+            account = report.accounts[0].name if len(report.accounts) == 1 else None
+            png = chart_png(report.weekly, title=chart_title(account=account, stamp=stamp))
             gateway.upload_file(
                 channel=target.channel_id,
                 filename=f"kept-rate-{stamp}.png",
@@ -255,7 +280,8 @@ def _attach(gateway: SlackGateway, report: DigestReport, target: Target, *, thre
                 title=f"Kept-rate per side — 12 weeks to {stamp}",
                 thread_ts=thread_ts,
                 alt_txt="Line chart of the weekly kept-rate of the customer side and the vendor side "
-                "over the last twelve weeks.",
+                + (f"of {account} " if account else "")
+                + "over the last twelve weeks, each point labelled with the check-ins it counts.",
             )
         except SlackDeliveryError as exc:
             log.warning(

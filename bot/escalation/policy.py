@@ -29,7 +29,8 @@ class Policy:
             f"{_count(self.unresponsive_after)} check-ins in a row with no response from the champion are raised "
             "as the champion being unresponsive.",
             "Vendor side, held to a higher standard: a vendor commitment not done by its date is raised at the end "
-            f"of that working day, and with the manager {self.vendor_raise_days} working days later; a missed "
+            "of the working day after it (a whole working day after its check-in on the date), and with the "
+            f"manager {self.vendor_raise_days} working days later; a missed "
             "recurring vendor check-in is raised at the first miss.",
             "Paused commitments, and check-ins skipped because the bot was down, never count against anyone.",
         )

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from bot.checkins.due_dates import judged_at
 from bot.checkins.schedule import local_instant, zone
 from bot.checkins.working_days import WORKDAY_END, add_working_days
 from bot.dependencies.blocking import holding_up
@@ -23,6 +24,7 @@ from bot.dependencies.sides import side_counted
 from bot.diary import entries as diary
 from bot.escalation.episodes import CLOSED, ensure_episode, open_episode, recent_checkins, resolve_once
 from bot.escalation.policy import Policy, policy_of
+from bot.people.away import holiday_country_of
 from bot.slack.mrkdwn import escape
 from models import Account, CheckIn, Commitment, Escalation
 from models.base import Answer, CheckInState, CommitmentStatus, EscalationState, Side
@@ -237,8 +239,8 @@ def _champion(session: Session, *, account: Account, policy: Policy, now: dateti
 
 
 def _vendor_due_dates(session: Session, *, now: datetime) -> set[int]:
-    """A vendor commitment not done by its date: raised at the end of that working day, and with the
-    manager some working days later."""
+    """A vendor commitment not done by its date: raised at the end of the working day after it, and
+    with the manager some working days later."""
     due = session.scalars(
         select(Commitment)
         .where(
@@ -261,15 +263,19 @@ def _vendor_due_dates(session: Session, *, now: datetime) -> set[int]:
 
 
 def _vendor_overdue(session: Session, commitment: Commitment, *, now: datetime) -> int | None:
-    """The episode opened or raised for this commitment's passed due date, if any."""
+    """The episode opened or raised for this commitment's passed due date, if any.
+
+    Judged a whole working day after the due date's check-in (`bot.checkins.due_dates.judged_at`): a
+    check-in at 09:00 on the due date is never followed by an escalation that same evening."""
     assert commitment.due_on is not None
     account = commitment.account
     tz = zone(commitment.owner.tz)
-    deadline = local_instant(commitment.due_on, WORKDAY_END, tz)
+    holiday_country = holiday_country_of(commitment.owner, account)
+    deadline = judged_at(commitment.due_on, tz=tz, holiday_country=holiday_country)
     if now < deadline:
         return None
     raise_day = add_working_days(
-        commitment.due_on, policy_of(account).vendor_raise_days, holiday_country=account.holiday_country
+        deadline.astimezone(tz).date(), policy_of(account).vendor_raise_days, holiday_country=holiday_country
     )
     level = 2 if now >= local_instant(raise_day, WORKDAY_END, tz) else 1
     key = f"{commitment.id}:vendor_overdue"

@@ -269,7 +269,8 @@ def proposed_reply(
     problem = post_question(sessions, gateway, proposal_id=proposed.proposal_id, now=now)
     reply = (
         f"Proposed: {proposed.commitment_label} {escape(proposed.new_schedule_text)}. "
-        f"<@{proposed.answerer_user_id}> is asked to accept or decline; unanswered for two working days, "
+        + (f"{proposed.due_note} " if proposed.due_note else "")
+        + f"<@{proposed.answerer_user_id}> is asked to accept or decline; unanswered for two working days, "
         "the original date stands."
     )
     return reply + (f" {problem}" if problem else "")

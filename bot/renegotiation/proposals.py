@@ -14,7 +14,7 @@ once open one proposal, and two people answering at once answer it once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,10 +23,12 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.accounts.plan_version import plan_changed
+from bot.checkins.due_dates import DueDate, day_words, earliest_due_day, working_due_date
 from bot.checkins.schedule import local_instant, zone
 from bot.checkins.working_days import add_working_days
 from bot.diary import entries as diary
 from bot.errors import Refusal
+from bot.people.away import holiday_country_of
 from bot.renegotiation.schedule import NewSchedule
 from bot.slack.mrkdwn import escape
 from models import (
@@ -168,6 +170,7 @@ class Proposed:
     commitment_label: str
     answerer_user_id: str
     new_schedule_text: str
+    due_note: str | None = None  # "Sat 12 Dec is a weekend day, so it's due Fri 11 Dec."
 
 
 def create_proposal(
@@ -194,6 +197,7 @@ def create_proposal(
         )
         account = commitment.account
         at = new.at or commitment.local_time
+        new, due = _on_a_working_day(commitment, new, at=at, now=now)
         _check_new_schedule(commitment, new, at=at, now=now)
         answering = other(side)
         tz = answerer_zone(session, account, answering)
@@ -245,7 +249,23 @@ def create_proposal(
             actor_user_id=user_id,
             dedupe_key=f"proposal:{proposal_id}:proposed",
         )
-        return Proposed(proposal_id, commitment.label, answerer, new.text(at))
+        return Proposed(proposal_id, commitment.label, answerer, new.text(at), due.note() if due else None)
+
+
+def _on_a_working_day(
+    commitment: Commitment, new: NewSchedule, *, at: time, now: datetime
+) -> tuple[NewSchedule, DueDate | None]:
+    """A proposed date on the owner's day off moves to their working day before it, as for `commit`
+    (bot/checkins/due_dates.py); a date already past is left for `_check_new_schedule` to refuse."""
+    tz = zone(commitment.owner.tz)
+    if new.due_on is None or new.due_on < now.astimezone(tz).date():
+        return new, None
+    due = working_due_date(
+        new.due_on,
+        earliest=earliest_due_day(at=at, tz=tz, now=now),
+        holiday_country=holiday_country_of(commitment.owner, commitment.account),
+    )
+    return replace(new, due_on=due.due_on), due
 
 
 def _check_new_schedule(commitment: Commitment, new: NewSchedule, *, at: time, now: datetime) -> None:
@@ -253,7 +273,7 @@ def _check_new_schedule(commitment: Commitment, new: NewSchedule, *, at: time, n
     today = now.astimezone(tz).date()
     if new.due_on is not None and local_instant(new.due_on, at, tz) <= now:
         raise Refusal(
-            f"{new.due_on:%a %d %b %Y} at {at:%H:%M} has already passed in <@{commitment.owner.user_id}>'s "
+            f"{day_words(new.due_on)} at {at:%H:%M} has already passed in <@{commitment.owner.user_id}>'s "
             f"time zone ({tz.key}). Give a later date."
         )
     if new.due_on is not None and new.due_on < today:

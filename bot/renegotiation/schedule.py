@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 
+from bot.checkins.due_dates import day_words
 from bot.checkins.recurrence import (
     DATE_FORMS,
     RECURRENCE_FORMS,
@@ -34,7 +35,7 @@ class NewSchedule:
         if self.rule is not None:
             return f"{self.rule_text} at {at:%H:%M}"
         assert self.due_on is not None
-        return f"by {self.due_on:%a %d %b %Y} at {at:%H:%M}"
+        return f"by {day_words(self.due_on)} at {at:%H:%M}"
 
 
 def parse_new_schedule(words: str, *, today: date, due_by_date: bool) -> NewSchedule:

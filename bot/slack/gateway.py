@@ -196,6 +196,11 @@ class SlackGateway:
     def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
 
+    def permalink(self, *, channel: str, ts: str) -> str:
+        """A link to one message, for pointing at a post from elsewhere (chat.getPermalink, no scope)."""
+        data = self._call("chat.getPermalink", form={"channel": channel, "message_ts": ts})
+        return str(data["permalink"])
+
     def post_ephemeral(self, *, channel: str, user: str, text: str) -> None:
         self._call("chat.postEphemeral", channel=channel, user=user, text=text)
 

@@ -42,6 +42,18 @@ def test_malformed_command_is_answered_in_the_ack_and_writes_nothing(
 def test_help_lists_the_commands(web: RunningApp, emulator: SlackEmulator) -> None:
     text = reply(web, emulator, "help", user_id=CHAMPION)
     assert "/accountability account add" in text and "/accountability commit" in text
+    [call] = emulator.calls_to("response_url")
+    headers = [b["text"]["text"] for b in call.params["blocks"] if b["type"] == "header"]
+    assert headers[1:] == ["Accounts", "Commitments", "People", "Diary", "Escalations", "Digests"]
+    assert call.params["blocks"][1]["text"]["text"].startswith("*For example*")
+
+
+def test_help_for_one_subcommand_and_for_an_unknown_one(web: RunningApp, emulator: SlackEmulator) -> None:
+    text = reply(web, emulator, "help pause", user_id=CSM)
+    assert "/accountability pause <#commitment or Account> [until <date>]" in text
+    assert "/accountability pause #12 until dec 15" in text
+    text = reply(web, emulator, "help snooze", user_id=CSM)
+    assert "There is no subcommand “snooze”" in text and "`pause`" in text
 
 
 def test_vendor_user_who_is_not_the_csm_cannot_add_commitments(

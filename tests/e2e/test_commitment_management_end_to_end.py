@@ -62,7 +62,7 @@ def test_pause_until_a_date_resumes_by_itself(
     web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
 ) -> None:
     number = set_up(web, emulator, sessions)
-    assert "until Mon 07 Dec 2026" in run(web, emulator, f"pause #{number} until 2026-12-07")
+    assert "until Mon 7 Dec 2026" in run(web, emulator, f"pause #{number} until 2026-12-07")
     run_due_work(sessions, gateway, now=datetime(2026, 11, 30, 1, 0, tzinfo=UTC))
     assert dms_to(emulator, ENGINEER) == 0
     run_due_work(sessions, gateway, now=datetime(2026, 12, 7, 1, 0, tzinfo=UTC))

@@ -19,7 +19,7 @@ from bot.digest.chart import HEIGHT_PX, WIDTH_PX
 # One exact line fragment per step of the story, in the order the transcript tells it.
 STEPS = (
     "Account *FitCo* created",
-    "Recorded #3 on *FitCo* (vendor side): @Eli — “Ship the calendar import fix”, by Tue 01 Dec 2026 at 11:00.",
+    "Recorded #3 on *FitCo* (vendor side): @Eli — “Ship the calendar import fix”, by Mon 30 Nov 2026 at 11:00.",
     "*Joint plan — FitCo (version 1)*",
     "Jo (customer champion) │ clicks [I agree]",
     "✅ @Jo agreed to version 1 on Tue 24 Nov 2026 09:30 (Europe/London).",
@@ -50,7 +50,7 @@ STEPS = (
     "✅ *Done* — answered by @Jo on Mon 30 Nov, 10:20.",
     "⏳ *Not yet* — answered by @Eli on Tue 01 Dec, 11:45.",
     "*⚠️ Vendor commitment overdue*",
-    "The vendor commitment was not done by its date (Tue 01 Dec).",
+    "The vendor commitment was not done by its date (Mon 30 Nov).",
     "Casey (CSM) │ clicks [Acknowledge]",
     "Acknowledged by @Casey.",
     "For @Morgan (manager) and @Casey",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from freezegun import freeze_time
 from PIL import Image
 from sqlalchemy import func, select
@@ -26,7 +28,7 @@ from bot.slack.gateway import SlackGateway, make_client
 from models import Account, Commitment, Digest, Escalation, EscalationState, Side, WorkspaceSettings
 from slack_emulator import SlackEmulator
 from tests.conftest import ADMIN, CSM, OUTSIDER_VENDOR, TOKEN, VENDOR_TEAM, Clock, RunningApp
-from tests.factories import add_history, make_account, make_commitment
+from tests.factories import add_history, make_account, make_commitment, open_escalation
 from tests.flows import ADD_ACME, run
 
 DESK = "C0CSMDESK"
@@ -332,4 +334,49 @@ def test_list_shows_each_sides_kept_rate_by_the_same_definitions(
     # Twelve weeks of Done, no response, Partly (half) on the customer side; Done throughout for the vendor.
     assert "Last 12 weeks: customer side kept 6 of 12 (50 %) · vendor side kept 12 of 12 (100 %)" in run(
         web, emulator, "list Acme"
+    )
+
+
+def posted_escalation(
+    sessions: sessionmaker[Session], gateway: SlackGateway, *, account_id: int, kind: str
+) -> str:
+    """An open episode whose post is really in the escalation channel; its ts."""
+    episode_id = open_escalation(sessions, account_id=account_id, opened_at=NEWEST, kind=kind)
+    posted = gateway.post_message("C0ESCAL", text=f"{kind} episode")
+    with sessions.begin() as session:
+        episode = session.get_one(Escalation, episode_id)
+        episode.channel_id, episode.message_ts, episode.post_pending = posted.channel, posted.ts, False
+    return posted.ts
+
+
+def test_each_open_escalation_in_the_digest_links_to_its_post(
+    sessions: sessionmaker[Session], emulator: SlackEmulator, gateway: SlackGateway
+) -> None:
+    acme, _ = portfolio(sessions)
+    ts = posted_escalation(sessions, gateway, account_id=acme, kind="customer_slip")
+    assert post_due_digests(sessions, gateway, now=DIGEST_AT) == 1
+    [call] = emulator.calls_to("chat.getPermalink")
+    assert (call.params["channel"], call.params["message_ts"]) == ("C0ESCAL", ts)
+    link = f"https://emulated.slack.com/archives/C0ESCAL/p{ts.replace('.', '')}"
+    assert f"• Acme — <{link}|Customer commitment slipping>" in section_text(digest_posts(emulator)[0])
+
+
+def test_an_escalation_whose_post_is_gone_is_listed_without_a_link_and_the_failure_logged(
+    sessions: sessionmaker[Session],
+    emulator: SlackEmulator,
+    gateway: SlackGateway,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    acme, globex = portfolio(sessions)
+    gone = posted_escalation(sessions, gateway, account_id=acme, kind="customer_slip")
+    kept = posted_escalation(sessions, gateway, account_id=globex, kind="champion_unresponsive")
+    gateway.client.chat_delete(channel="C0ESCAL", ts=gone)  # someone deleted the post in Slack
+    with caplog.at_level(logging.WARNING, logger="bot.digest.posting"):
+        assert post_due_digests(sessions, gateway, now=DIGEST_AT) == 1
+    text = section_text(digest_posts(emulator)[0])
+    assert "• Acme — Customer commitment slipping, " in text
+    assert f"/p{kept.replace('.', '')}|" in text
+    assert any(
+        "no link to the escalation post" in r.getMessage() and "message_not_found" in r.getMessage()
+        for r in caplog.records
     )

@@ -173,20 +173,22 @@ def vendor_fix_due_on_1_december(web: RunningApp, emulator: SlackEmulator) -> No
     run(web, emulator, 'commit Acme vendor <@U0ENG> "Ship the import fix" by 2026-12-01 at 10:00')
 
 
-def test_overdue_vendor_commitment_escalates_at_end_of_day_and_raises_after_two_working_days(
+def test_overdue_vendor_commitment_escalates_a_working_day_after_its_date_and_raises_two_later(
     web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
 ) -> None:
     vendor_fix_due_on_1_december(web, emulator)
-    # Tuesday 1 Dec, 18:00 in Tokyo is 09:00 UTC.
-    run_due_work(sessions, gateway, now=datetime(2026, 12, 1, 8, 59, tzinfo=UTC))
-    assert posts(emulator) == []
+    # Its check-in is on Tuesday 1 Dec; it is judged at the end of the next working day, Wednesday 2 Dec,
+    # 18:00 in Tokyo (09:00 UTC): never the same evening as the check-in.
     run_due_work(sessions, gateway, now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 2, 8, 59, tzinfo=UTC))
+    assert posts(emulator) == []
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     [post] = posts(emulator)
     assert "Vendor commitment overdue" in text_of(post) and f"<@{CSM}>" in text_of(post)
     assert BOSS not in text_of(post)
-    run_due_work(sessions, gateway, now=datetime(2026, 12, 3, 8, 59, tzinfo=UTC))
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 4, 8, 59, tzinfo=UTC))
     assert not any(BOSS in text_of(u) for u in updates(emulator))
-    run_due_work(sessions, gateway, now=datetime(2026, 12, 3, 9, 0, tzinfo=UTC))  # two working days later
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 4, 9, 0, tzinfo=UTC))  # two working days later
     assert any(f"<@{BOSS}> (manager)" in text_of(u) for u in updates(emulator))
     assert len(posts(emulator)) == 1
     assert [(e.kind, e.level) for e in episodes(sessions)] == [("vendor_overdue", 2)]
@@ -196,12 +198,12 @@ def test_an_overdue_vendor_episode_resolved_by_hand_is_neither_reopened_nor_rais
     web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
 ) -> None:
     vendor_fix_due_on_1_december(web, emulator)
-    run_due_work(sessions, gateway, now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     [post] = posts(emulator)
     click_escalation(web, emulator, post, "escalation_resolve")
     resolve_form(web, emulator, "New date agreed: Friday")
     emulator.wait_for("chat.update", where=lambda c: "New date agreed" in text_of(c))
-    for at in (datetime(2026, 12, 1, 10, 0, tzinfo=UTC), datetime(2026, 12, 3, 9, 0, tzinfo=UTC)):
+    for at in (datetime(2026, 12, 2, 10, 0, tzinfo=UTC), datetime(2026, 12, 4, 9, 0, tzinfo=UTC)):
         run_due_work(sessions, gateway, now=at)
     assert len(posts(emulator)) == 1
     assert [(e.state, e.level) for e in episodes(sessions)] == [(EscalationState.RESOLVED, 1)]

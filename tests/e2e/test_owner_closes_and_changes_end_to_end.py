@@ -109,15 +109,16 @@ def test_owner_marks_their_overdue_vendor_commitment_done_from_the_app_home_and_
     gateway: SlackGateway,
     clock: Clock,
 ) -> None:
-    run(web, emulator, ADD_ACME)
+    run(web, emulator, ADD_ACME + " reminders:2")  # two reminders: the check-in is still open on Thursday
     run(web, emulator, 'commit Acme vendor <@U0ENG> "Ship the import fix" by 2026-12-01 at 10:00')
-    # 10:00 in Tokyo: the check-in; 18:00 there (09:00 UTC): overdue, escalated.
+    # 10:00 in Tokyo on Tuesday: the check-in; 18:00 there (09:00 UTC) on Wednesday, a whole working day
+    # later: overdue, escalated.
     run_due_work(sessions, gateway, now=datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
-    run_due_work(sessions, gateway, now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     [post] = [c for c in emulator.calls_to("chat.postMessage") if c.params["channel"] == ESCALATION_CHANNEL]
     assert "overdue" in post.params["text"].lower()
 
-    clock.now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    clock.now = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
     [mark] = accessories(home_of(web, emulator, ENGINEER), "commitment_mark_done")
     assert mark["value"] == str(commitment_id(sessions, "Ship the import fix"))
     web.slack.click(action_id="commitment_mark_done", value=mark["value"], user_id=ENGINEER,
@@ -148,7 +149,7 @@ def test_owner_marks_their_overdue_vendor_commitment_done_from_the_app_home_and_
     assert len(done) == 1 and "Marked done by its owner <@U0ENG>" in done[0].text
     assert done[0].actor_user_id == ENGINEER
     # Nothing more is asked of it.
-    run_due_work(sessions, gateway, now=datetime(2026, 12, 2, 1, 0, tzinfo=UTC))
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 3, 10, 0, tzinfo=UTC))
     assert len(checkins(sessions)) == 1
 
 

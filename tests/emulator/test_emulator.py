@@ -423,6 +423,31 @@ def test_update_needs_the_dm_id_rather_than_the_user_id(client: WebClient) -> No
     assert slack_error(excinfo) == "channel_not_found"
 
 
+def test_get_permalink_links_a_message_and_a_thread_reply_to_its_thread(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    parent = client.chat_postMessage(channel="C1", text="escalation")
+    reply = client.chat_postMessage(channel="C1", text="detail", thread_ts=parent["ts"])
+    emu.grant_scopes([])  # Slack's reference: chat.getPermalink needs no scope
+    linked = client.chat_getPermalink(channel="C1", message_ts=parent["ts"])
+    assert (linked["channel"], linked["permalink"]) == (
+        "C1",
+        f"https://emulated.slack.com/archives/C1/p{parent['ts'].replace('.', '')}",
+    )
+    in_thread = client.chat_getPermalink(channel="C1", message_ts=reply["ts"])["permalink"]
+    assert in_thread.endswith(f"?thread_ts={parent['ts']}&cid=C1")
+
+
+def test_get_permalink_refuses_an_unknown_channel_or_message_as_slack_does(client: WebClient) -> None:
+    posted = client.chat_postMessage(channel="C1", text="escalation")
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_getPermalink(channel="C404", message_ts=posted["ts"])
+    assert slack_error(excinfo) == "channel_not_found"
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_getPermalink(channel="C1", message_ts="1700000000.000009")
+    assert slack_error(excinfo) == "message_not_found"
+
+
 def test_delete_removes_the_message(emu: SlackEmulator, client: WebClient) -> None:
     keep = client.chat_postMessage(channel="C1", text="keep")
     gone = client.chat_postMessage(channel="C1", text="gone")

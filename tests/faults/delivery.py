@@ -215,7 +215,8 @@ def killed_clocks(
 
 
 def seed_vendor_deadlines(sessions: sessionmaker[Session], emulator: SlackEmulator, count: int) -> None:
-    """Vendor commitments due by a Friday, overdue at 18:00 that day in the owner's zone."""
+    """Vendor commitments due by a Friday, overdue at 18:00 in the owner's zone on the working day after
+    it (the Monday), a whole working day after the due date's check-in."""
     emulator.add_user("U0ENG", team_id=TEAM, tz="Europe/London")
     with sessions.begin() as session:
         owner = Person(team_id=TEAM, user_id="U0ENG", side=Side.VENDOR, tz="Europe/London")
@@ -245,7 +246,7 @@ def racing_clocks(
     deadlines = 5
     seed_vendor_deadlines(sessions, emulator, deadlines)
     env = clock_env(database_url, emulator)
-    instants = [datetime(2026, 11, 27, 18, 0, tzinfo=UTC) + timedelta(minutes=m) for m in range(rounds)]
+    instants = [datetime(2026, 11, 30, 18, 0, tzinfo=UTC) + timedelta(minutes=m) for m in range(rounds)]
     failed_processes = 0
     for at in instants:
         processes = [

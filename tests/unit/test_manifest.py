@@ -16,6 +16,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.postMessage": ("chat:write",),
     "chat.update": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
+    "chat.getPermalink": (),  # Slack's reference: "Requires scope: none"
     "conversations.open": ("im:write",),
     # Read on the bot's own DMs and on shared channels (public or private), to reconcile a check-in
     # whose sending a crash or a 5xx interrupted.

@@ -22,7 +22,7 @@ from bot.commands.parsed import (
     Pause,
     Resume,
 )
-from bot.commands.subcommands import COMMAND_REFERENCE, help_text, parse, reference_markdown
+from bot.commands.subcommands import SUBCOMMANDS, help_text, parse, reference_markdown
 from bot.commands.tokens import CommandError
 from models import Side
 
@@ -235,8 +235,8 @@ def test_readme_command_reference_matches_help(repo_root: Path) -> None:
     start = readme.index("<!-- command-reference:start -->\n") + len("<!-- command-reference:start -->\n")
     end = readme.index("<!-- command-reference:end -->")
     assert readme[start:end].strip() == reference_markdown().strip(), "run scripts/update_readme_reference.py"
-    for usage, _ in COMMAND_REFERENCE:
-        assert usage.splitlines()[0] in help_text()
+    for entry in SUBCOMMANDS:
+        assert entry.usage.splitlines()[0] in help_text()
 
 
 def test_account_add_reads_where_checkins_go_and_the_weekly_review() -> None:
