@@ -28,6 +28,9 @@ def one_pass(settings: Settings, *, at: datetime | None = None) -> PassReport:
     try:
         upgrade(engine)
         gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url, clock=True))
+        # One question to Slack first: a refused token or an unreachable Slack is one clear failure,
+        # not a failed step for every check-in due.
+        gateway.own_user_id()
         return run_due_work(session_factory(engine), gateway, now=at or datetime.now(UTC))
     finally:
         engine.dispose()
