@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from bot.settings import DEFAULT_API_URL, DEFAULT_DATABASE_URL
@@ -81,7 +81,16 @@ class OperatorError(Exception):
 def safe_url(url: str) -> str:
     """A database URL fit to print: the password left out, the rest (host, port, name) kept."""
     try:
-        return make_url(url).set(password=None).render_as_string(hide_password=False)
+        parsed = make_url(url)
+        shown = URL.create(
+            parsed.drivername,
+            username=parsed.username,
+            host=parsed.host,
+            port=parsed.port,
+            database=parsed.database,
+            query=parsed.query,
+        )
+        return shown.render_as_string(hide_password=False)
     except ArgumentError:
         return url.split("@", 1)[-1] if "@" in url else url
 

@@ -45,8 +45,8 @@ class Plan:
     skipped: list[str] = field(default_factory=list)
 
 
-CHANNEL_ADVICE = "a channel ID such as C0123ABCD (in Slack: the channel's name, then About, then Channel ID)"
-PERSON_ADVICE = "a member ID such as U0123ABCD (in Slack: their profile, then ⋮, then Copy member ID)"
+CHANNEL_ADVICE = "a channel ID; give one such as C0123ABCD (in Slack: the channel's name, then About)"
+PERSON_ADVICE = "a member ID; give one such as U0123ABCD (in Slack: their profile, then ⋮, Copy member ID)"
 CHANNEL_COLUMNS = ("channel", "escalations", "digest")
 PERSON_COLUMNS = ("champion", "csm", "manager")
 
@@ -105,16 +105,18 @@ def count(number: int, noun: str) -> str:
 
 def _checked(column: str, raw: str) -> str:
     """One account column's value, with advice written for a CSV cell rather than a slash command."""
-    if column in CHANNEL_COLUMNS or column in PERSON_COLUMNS:
-        advice = CHANNEL_ADVICE if column in CHANNEL_COLUMNS else PERSON_ADVICE
-        try:
-            return option_value(column, raw, "")
-        except CommandError:
-            raise ValueError(f"{column}: “{raw}” is not {advice.split(' (')[0]}; give {advice}") from None
     try:
         return option_value(column, raw, "")
     except CommandError as exc:
-        raise ValueError(exc.problem) from None
+        if column in CHANNEL_COLUMNS:
+            raise ValueError(f"{column}: “{raw}” is not {CHANNEL_ADVICE}") from None
+        if column in PERSON_COLUMNS:
+            raise ValueError(f"{column}: “{raw}” is not {PERSON_ADVICE}") from None
+        if column == "holidays":
+            raise ValueError(
+                f"holidays: “{raw}” is not a known country code; give one such as US, DE or GB"
+            ) from None
+        raise ValueError(f"{column}: {unescape(exc.problem)}") from None
 
 
 def _read_row(plan: Plan, values: dict[str, str], *, today: date, existing: set[str]) -> list[str]:
@@ -177,7 +179,7 @@ def _commitment(name: str, values: dict[str, str], *, today: date) -> tuple[Comm
         try:
             owner = option_value("champion", values["owner"], "")
         except CommandError:
-            problems.append(f"owner: “{values['owner']}” is not a member ID; give {PERSON_ADVICE}")
+            problems.append(f"owner: “{values['owner']}” is not {PERSON_ADVICE}")
     action = values.get("action", "")
     if len(action) > MAX_ACTION:
         problems.append(f"the action can be at most {MAX_ACTION} characters (it has {len(action)})")
