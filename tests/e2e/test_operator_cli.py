@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import os
 import subprocess
 import sys
@@ -105,14 +106,58 @@ def test_import_rejects_a_csv_with_bad_rows_naming_each_line_and_writes_nothing(
     assert done.returncode == 1
     for expected in (
         "line 2: channel and escalations must be different",
-        "line 3: channel: must mention a channel",
-        "line 4: holidays:XX is not a known country code",
+        "line 3: channel: “#general” is not a channel ID; give one such as C0123ABCD",
+        "line 4: holidays: “XX” is not a known country code; give one such as US",
+        # Every problem of a row, not only its first.
         "line 5: side must be customer or vendor",
+        "line 5: time: “25:00” is not a time of day",
+        "line 5: schedule: “blursday” is not a day of the week",
         "line 6: csm is empty",
-        "5 problems; nothing was written",
+        "7 problems; nothing was written",
     ):
         assert expected in done.stderr, done.stderr
+    assert "<#" not in done.stderr and "/accountability" not in done.stderr  # advice for a CSV, not a command
     assert counts(sessions) == (0, 0)
+
+
+def test_import_says_once_that_rows_were_skipped_for_their_accounts_bad_first_row(
+    repo_root: Path, database_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    source = tmp_path / "accounts.csv"
+    source.write_text(
+        HEADER
+        + "Acme,C0SHARED,C0SHARED,U0CHAMP,,,,,,customer,U0CHAMP,Send it,every monday,\n"
+        + "Acme,,,,,,,,,vendor,U0ENG,Ship it,by 2026-12-18,\n"
+        + "Acme,,,,,,,,,vendor,U0ENG,Ship more,by 2026-12-19,\n"
+        + "Beta,C0BETA,C0BETAESC,U0OTHER,U0SALES,,,,,,,,,\n"
+    )
+    done = cli(repo_root, database_url, "import", str(source), "--dry-run", "--team", "T0VENDOR")
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines == [
+        "line 2: csm is empty; the first row of an account needs channel, escalations, champion and csm",
+        "line 2: channel and escalations must be different channels",
+        "lines 3, 4: not checked, as the first row of that account (line 2) has problems",
+        "import: 2 problems; nothing was written",
+    ], done.stderr
+
+
+def test_import_names_the_line_of_an_unclosed_quote_and_counts_one_problem(
+    repo_root: Path, database_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    source = tmp_path / "accounts.csv"
+    source.write_text(
+        HEADER
+        + "Beta,C0BETA,C0BETAESC,U0OTHER,U0SALES,,,,,,,,,\n"
+        + 'Acme,C0SHARED,C0ESCAL,U0CHAMP,U0CSM,,,"Every team live,US,,,,,\n'
+        + "Gamma,C0G,C0GE,U0CHAMP,U0CSM,,,,,,,,,\n"
+    )
+    done = cli(repo_root, database_url, "import", str(source), "--dry-run", "--team", "T0VENDOR")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "line 3: a quote opened on this line is never closed; close it or remove it",
+        "import: 1 problem; nothing was written",
+    ], done.stderr
 
 
 def test_import_dry_run_checks_a_good_csv_without_writing(
@@ -128,6 +173,28 @@ def test_import_dry_run_checks_a_good_csv_without_writing(
     assert done.returncode == 0, done.stderr
     assert "would import 2 accounts and 2 commitments" in done.stdout
     assert counts(sessions) == (0, 0)
+
+
+def test_import_dry_run_needs_no_slack_and_changes_not_even_the_schema(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "accounts.csv"
+    source.write_text(HEADER + "Beta,C0BETA,C0BETAESC,U0OTHER,U0SALES,,,,,,,,,\n")
+    database = tmp_path / "new.db"
+    done = cli(
+        repo_root,
+        f"sqlite:///{database}",
+        "import",
+        str(source),
+        "--dry-run",
+        "--team",
+        "T0VENDOR",
+        extra_env={"SLACK_BOT_TOKEN": "", "SLACK_API_URL": "http://127.0.0.1:9/api/"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "dry run: would import 1 account and 0 commitments\n"
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT name FROM sqlite_master").fetchall() == []
 
 
 def test_import_creates_the_accounts_and_commitments(
