@@ -2,8 +2,8 @@
 `python -m bot import accounts.csv` (bulk set-up from a CRM export, with a dry run).
 
 export: --account NAME [--team T…] [--format csv|json] [--output FILE]; standard output by default.
-  CSV columns: occurred_at_utc, account, kind, side, actor_user_id, commitment_id, checkin_id, private,
-  corrects_entry_id, text. JSON: {"account", "scorecard": {"customer"|"vendor": {"kept", "total"}},
+  CSV columns: entry, occurred_at_utc, account, kind, side, actor, actor_user_id, commitment_id,
+  checkin_id, private, corrects_entry, text (plain text; a UTF-8 byte order mark first). JSON: {"account", "scorecard": {"customer"|"vendor": {"kept", "total"}},
   "diary": [...same fields...]}.
 import: FILE [--dry-run] [--team T…]; columns are listed in bot/commands/importer.py and the README.
 A failure ends with one line on standard error (exit 2: fix the command or the settings; 1: try again).
@@ -12,8 +12,6 @@ A failure ends with one line on standard error (exit 2: fix the command or the s
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from datetime import UTC, datetime
@@ -24,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot import operator_errors
 from bot.accounts.access import Actor
 from bot.commands import importer
-from bot.diary.export import CSV_COLUMNS, diary_csv
+from bot.diary.export import CSV_COLUMNS, diary_csv, diary_rows
 from bot.digest.scorecard import SCORE_WINDOW, kept_rates
 from bot.errors import Refusal
 from bot.operator_errors import OperatorError, read_text, safe_url, write_text
@@ -63,10 +61,11 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
         operator = Actor(
             user_id="operator", team_id=account.team_id, enterprise_id=None, is_admin=True, is_external=False
         )
-        content, _count = diary_csv(session, account=account, actor=operator)
-        if args.format == "json":
+        if args.format == "csv":
+            content, _count = diary_csv(session, account=account, actor=operator)
+        else:
             rates = kept_rates(session, [account.id], since=datetime.now(UTC) - SCORE_WINDOW)
-            rows = list(csv.DictReader(io.StringIO(content)))
+            rows = diary_rows(session, account=account, actor=operator)
             # Renegotiated check-ins count for neither side: shown beside the rate, not in it.
             scorecard = {
                 side.value: {

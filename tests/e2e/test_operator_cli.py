@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.diary import entries as diary
-from models import Account, Commitment
+from models import Account, Commitment, Person, Side
 from slack_emulator import SlackEmulator
 from tests.factories import make_account
 
@@ -44,7 +44,8 @@ def test_export_writes_the_diary_as_csv_and_json_with_the_scorecard(
                      at=datetime(2026, 11, 24, tzinfo=UTC), actor_user_id="U0CSM")  # fmt: skip
     done = cli(repo_root, database_url, "export", "--account", "acme")
     assert done.returncode == 0, done.stderr
-    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert done.stdout.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(done.stdout.removeprefix("\ufeff"))))
     assert [r["kind"] for r in rows] == ["account_created", "note"]
     assert rows[1]["text"] == 'a, "quoted" note'
 
@@ -59,11 +60,36 @@ def test_export_writes_the_diary_as_csv_and_json_with_the_scorecard(
     assert data["scorecard"] == {"customer": empty, "vendor": empty}
 
 
+def test_export_names_people_and_gives_plain_text_numbered_as_the_diary_numbers_its_entries(
+    repo_root: Path, database_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    at = datetime(2026, 11, 24, tzinfo=UTC)
+    account_id = make_account(sessions, now=datetime(2026, 11, 23, tzinfo=UTC))
+    with sessions.begin() as session:
+        account = session.get_one(Account, account_id)
+        session.add(
+            Person(team_id=account.team_id, user_id="U0CSM", side=Side.VENDOR, display_name="Casey Ng")
+        )
+        entry = diary.record(session, account=account, kind="note", at=at, actor_user_id="U0CSM",
+                             text="Note from <@U0CSM>: R&amp;D said &lt;soon&gt; to <@U0NOBODY> in <#C0SHARED|acme>")  # fmt: skip
+        assert entry is not None
+        number = entry.id
+    target = tmp_path / "acme.csv"
+    done = cli(repo_root, database_url, "export", "--account", "Acme", "--output", str(target))
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")  # a UTF-8 byte order mark for spreadsheets
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        [note] = [row for row in csv.DictReader(handle) if row["kind"] == "note"]
+    assert (note["entry"], note["actor"], note["actor_user_id"]) == (str(number), "Casey Ng", "U0CSM")
+    assert note["text"] == "Note from @Casey Ng: R&D said <soon> to @U0NOBODY in #acme"
+
+
 def test_export_of_an_unknown_account_says_so(
     repo_root: Path, database_url: str, sessions: sessionmaker[Session]
 ) -> None:
     done = cli(repo_root, database_url, "export", "--account", "Nowhere")
-    assert done.returncode == 2 and "no account called 'Nowhere'" in done.stderr
+    assert done.returncode == 2 and "no account called 'Nowhere' in the database" in done.stderr
+    assert len(done.stderr.splitlines()) == 1
 
 
 HEADER = "account,channel,escalations,champion,csm,manager,digest,outcome,holidays,side,owner,action,schedule,time\n"
