@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import socketserver
 import threading
 from collections.abc import Callable, Iterable
@@ -128,6 +129,7 @@ class WebApp:
 
 
 MAX_BODY = 1024 * 1024
+SLACK_TIMESTAMP = re.compile(r"[0-9]{1,15}")  # Unix seconds, in ASCII digits
 
 
 def gate(environ: WSGIEnvironment, *, signing_secret: str) -> tuple[str, str] | None:
@@ -159,7 +161,9 @@ def gate(environ: WSGIEnvironment, *, signing_secret: str) -> tuple[str, str] | 
         return "400 Bad Request", "body is not UTF-8"
     timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
     signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
-    if not timestamp.isdigit() or not signature:
+    # The verifier takes the headers as they come: a timestamp int() refuses ("²", 5000 digits) or a
+    # signature that is not ASCII would raise in it, so those are refused here as unsigned.
+    if not SLACK_TIMESTAMP.fullmatch(timestamp) or not signature or not signature.isascii():
         return "401 Unauthorized", "invalid request"
     if not SignatureVerifier(signing_secret).is_valid(body=text, timestamp=timestamp, signature=signature):
         return "401 Unauthorized", "invalid request"
