@@ -10,6 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from bot.clock_pass import PassReport, run_due_work
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, make_client
+from bot.startup import startup_line
 from models.db import make_engine, session_factory, upgrade
 
 log = logging.getLogger(__name__)
@@ -61,5 +62,5 @@ def run_forever(settings: Settings) -> None:
         misfire_grace_time=PASS_INTERVAL_SECONDS,
         next_run_time=datetime.now(UTC),
     )
-    log.info("clock started: a pass every %s s", PASS_INTERVAL_SECONDS)
+    log.info("%s", startup_line(f"clock, a pass every {PASS_INTERVAL_SECONDS} s", settings))
     scheduler.start()
