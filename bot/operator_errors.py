@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,7 +150,7 @@ def describe(
         return exc
     database = safe_url(database_url) if database_url else "the database"
     if isinstance(exc, ArgumentError | NoSuchModuleError) or (
-        isinstance(exc, ModuleNotFoundError) and database_url is not None
+        isinstance(exc, ModuleNotFoundError) and _raised_in(exc, "create_engine")
     ):
         return OperatorError(
             f"{where.database_setting} {database} is not a database URL this app can use; set it to "
@@ -186,6 +187,12 @@ def describe(
     return OperatorError(
         f"unexpected {type(exc).__name__}: {_first_line(str(exc))}; run again with {DEBUG_FLAG} for the details"
     )
+
+
+def _raised_in(exc: BaseException, function: str) -> bool:
+    """Whether `function` is on the way to the failure: a driver missing for a URL's scheme (mysql://
+    wants MySQLdb) fails inside SQLAlchemy's create_engine, any other missing module elsewhere."""
+    return any(frame.name == function for frame in traceback.extract_tb(exc.__traceback__))
 
 
 def _slack_error(exc: BaseException) -> str | None:

@@ -7,6 +7,10 @@ One row per commitment; the account's own columns may be left empty after its fi
 channel, escalations, champion and csm (an import has no one running a command to be the CSM). A row with
 no side/owner/action/schedule only creates the account. `schedule` is `every …` or `by <date>`;
 `time` is HH:MM in the owner's zone (default 09:00).
+
+Every problem of every row is reported (an operator fixes the file once, not once per problem); rows of
+an account whose first row failed are not checked, and said so once, rather than each failing for want
+of the account. The advice speaks of CSV cells (a channel ID such as C0123ABCD), not command syntax.
 """
 
 from __future__ import annotations
