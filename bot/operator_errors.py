@@ -224,10 +224,13 @@ class OneLineFormatter(logging.Formatter):
             record.exc_info, record.exc_text = saved
 
 
-def configure_logging(level: int = logging.WARNING) -> None:
-    """Logging for an operator's command: one line per record, tracebacks only with `--debug`."""
+def configure_logging(level: int = logging.WARNING, *, tracebacks: bool = False) -> None:
+    """Logging for an operator's command: one line per record, tracebacks only with `--debug`.
+
+    `tracebacks` keeps them for a process that runs for good (the clock), whose log is read later."""
     handler = logging.StreamHandler()
-    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    formatter = logging.Formatter if tracebacks else OneLineFormatter
+    handler.setFormatter(formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # slack_sdk logs a failed request before raising it; the command's own line already says so.
     logging.getLogger("slack_sdk").setLevel(logging.DEBUG if where.debug else logging.CRITICAL)

@@ -43,8 +43,10 @@ def _main(argv: list[str]) -> int:
         "--at", type=parse_instant, help="the instant to run as (default: now), ISO-8601 with offset"
     )
     args = parser.parse_args(argv)
-    # The clock that runs for good logs each pass; one tick says what it did on standard output.
-    operator_errors.configure_logging(logging.INFO if args.command is None else logging.WARNING)
+    # The clock that runs for good logs each pass (tracebacks kept for its log); one tick says what it
+    # did on standard output.
+    forever = args.command is None
+    operator_errors.configure_logging(logging.INFO if forever else logging.WARNING, tracebacks=forever)
     settings = Settings.from_env()
     try:
         if args.command == "tick":

@@ -244,3 +244,33 @@ def test_import_creates_the_accounts_and_commitments(
     again = cli(repo_root, database_url, "import", str(source), extra_env=slack_env(emulator))
     assert again.returncode == 1 and "already exists" in again.stderr
     assert counts(sessions) == (2, 2)
+
+
+def test_upgrade_says_which_migrations_it_applied_then_that_there_was_nothing_to_apply(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
+    command = [sys.executable, "-m", "models", "upgrade"]
+    first = subprocess.run(command, cwd=repo_root, env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "new.db: applied 0001, 0002," in first.stdout
+    head = first.stdout.rsplit("now at ", 1)[1].strip()
+    again = subprocess.run(command, cwd=repo_root, env=env, capture_output=True, text=True, timeout=120)
+    assert again.stdout.endswith(f"new.db: already at {head}; nothing to apply\n"), again.stdout
+
+
+def test_tick_with_nothing_due_names_the_database_it_looked_in(
+    repo_root: Path, tmp_path: Path, emulator: SlackEmulator
+) -> None:
+    database = f"sqlite:///{tmp_path / 'empty.db'}"
+    env = {**os.environ, "DATABASE_URL": database, **slack_env(emulator)}
+    done = subprocess.run(
+        [sys.executable, "-m", "scheduler", "tick"],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"nothing was due in the database {database}\n"), done.stdout
