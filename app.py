@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import socketserver
 import threading
 from collections.abc import Callable, Iterable
@@ -27,9 +28,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.health import health
 from bot.settings import Settings
 from bot.slack.gateway import make_client
+from bot.startup import startup_line
 from handlers import register
 from handlers.deps import Deps, utc_now
 from models.db import make_engine, session_factory, upgrade
+from scheduler.jobs import run_forever
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -45,10 +48,14 @@ def create_bolt_app(settings: Settings, deps: Deps, *, listeners: ThreadPoolExec
     """`listeners` runs what Bolt does after the ack; passing it lets the owner wait for that work."""
     if not settings.bot_token or not settings.signing_secret:
         raise SettingsError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must both be set to serve Slack.")
+    # No auth.test at start: the web process comes up (and answers /healthz) while Slack is away.
+    # Bolt's single-workspace authorization asks auth.test on the first request and keeps the answer,
+    # which is where listeners get the bot's user ID and the vendor's workspace.
     app = App(
         client=make_client(token=settings.bot_token, api_url=settings.api_url),
         signing_secret=settings.signing_secret,
         listener_executor=listeners or ThreadPoolExecutor(max_workers=10),
+        token_verification_enabled=False,
     )
     register(app, deps)
     return app
@@ -128,6 +135,7 @@ class WebApp:
 
 
 MAX_BODY = 1024 * 1024
+SLACK_TIMESTAMP = re.compile(r"[0-9]{1,15}")  # Unix seconds, in ASCII digits
 
 
 def gate(environ: WSGIEnvironment, *, signing_secret: str) -> tuple[str, str] | None:
@@ -159,7 +167,9 @@ def gate(environ: WSGIEnvironment, *, signing_secret: str) -> tuple[str, str] | 
         return "400 Bad Request", "body is not UTF-8"
     timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
     signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
-    if not timestamp.isdigit() or not signature:
+    # The verifier takes the headers as they come: a timestamp int() refuses ("²", 5000 digits) or a
+    # signature that is not ASCII would raise in it, so those are refused here as unsigned.
+    if not SLACK_TIMESTAMP.fullmatch(timestamp) or not signature or not signature.isascii():
         return "401 Unauthorized", "invalid request"
     if not SignatureVerifier(signing_secret).is_valid(body=text, timestamp=timestamp, signature=signature):
         return "401 Unauthorized", "invalid request"
@@ -231,9 +241,20 @@ def create_web_app(settings: Settings, *, engine: Engine | None = None, deps: De
 
 
 def wsgi_from_env() -> WebApp:
-    """The gunicorn entry point: `gunicorn 'app:wsgi_from_env()'`."""
+    """The gunicorn entry point: `gunicorn --preload 'app:wsgi_from_env()'`.
+
+    With --preload it runs once, in gunicorn's master, before the workers fork: migrations run once
+    (two workers migrating a new database at the same moment would collide), and the startup line
+    and any warning appear once. The pool's connections are closed before the fork, so no two
+    workers share one.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return create_web_app(Settings.from_env())
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url)
+    web_app = create_web_app(settings, engine=engine)
+    engine.dispose()
+    log.info("%s", startup_line("web (gunicorn)", settings))
+    return web_app
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -271,11 +292,19 @@ def main() -> None:
         engine = make_engine(settings.database_url)
         upgrade(engine)
         bolt = create_bolt_app(settings, Deps(sessions=session_factory(engine), admins=settings.admins))
+        # Development has no separate clock process: the clock runs here, so check-ins still go out.
+        threading.Thread(target=run_forever, args=(settings,), name="clock", daemon=True).start()
+        log.info("%s", startup_line("Socket Mode, with the clock in this process", settings))
         SocketModeHandler(bolt, settings.app_token).start()  # type: ignore[no-untyped-call]
         return
     web_app = create_web_app(settings)
     with make_server("0.0.0.0", settings.port, web_app, server_class=ThreadingWSGIServer) as server:
-        log.info("development server on http://0.0.0.0:%s (use gunicorn in production)", settings.port)
+        log.info(
+            "%s",
+            startup_line(
+                f"development server on http://0.0.0.0:{settings.port} (gunicorn in production)", settings
+            ),
+        )
         server.serve_forever()
 
 

@@ -2,32 +2,39 @@
 `python -m bot import accounts.csv` (bulk set-up from a CRM export, with a dry run).
 
 export: --account NAME [--team T…] [--format csv|json] [--output FILE]; standard output by default.
-  CSV columns: occurred_at_utc, account, kind, side, actor_user_id, commitment_id, checkin_id, private,
-  corrects_entry_id, text. JSON: {"account", "scorecard": {"customer"|"vendor": {"kept", "total"}},
+  CSV columns: entry, occurred_at_utc, account, kind, side, actor, actor_user_id, commitment_id,
+  checkin_id, private, corrects_entry, text (plain text; a UTF-8 byte order mark first). JSON: {"account", "scorecard": {"customer"|"vendor": {"kept", "total"}},
   "diary": [...same fields...]}.
 import: FILE [--dry-run] [--team T…]; columns are listed in bot/commands/importer.py and the README.
+A failure ends with one line on standard error (exit 2: fix the command or the settings; 1: try again).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
+from bot import operator_errors
 from bot.accounts.access import Actor
 from bot.commands import importer
-from bot.diary.export import CSV_COLUMNS, diary_csv
+from bot.diary.export import CSV_COLUMNS, diary_csv, diary_rows
 from bot.digest.scorecard import SCORE_WINDOW, kept_rates
 from bot.errors import Refusal
+from bot.operator_errors import OperatorError, read_text, safe_url, write_text
 from bot.settings import Settings
 from bot.slack.gateway import SlackDeliveryError, SlackGateway, make_client
 from models import Account, Side
 from models.db import make_engine, session_factory, upgrade
+
+DRY_RUN_HELP = (
+    "check every row and report; write nothing. Reads the database (to find accounts that already "
+    "exist) but changes nothing in it; needs no Slack when --team is given"
+)
 
 
 def export(args: argparse.Namespace, settings: Settings) -> int:
@@ -39,18 +46,26 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
             query = query.where(Account.team_id == args.team)
         accounts = list(session.scalars(query))
         if len(accounts) != 1:
-            problem = "no account" if not accounts else "several accounts (give --team)"
-            print(f"export: {problem} called {args.account!r}", file=sys.stderr)
-            return 2
+            if accounts:
+                problem = (
+                    f"several accounts called {args.account!r}; give --team with the workspace's team ID"
+                )
+            else:
+                problem = (
+                    f"no account called {args.account!r} in the database {safe_url(settings.database_url)}; "
+                    "check the name, or set DATABASE_URL to the app's database"
+                )
+            raise OperatorError(problem, status=2)
         account = accounts[0]
         # The operator reads every account: an admin in the account's own workspace.
         operator = Actor(
             user_id="operator", team_id=account.team_id, enterprise_id=None, is_admin=True, is_external=False
         )
-        content, _count = diary_csv(session, account=account, actor=operator)
-        if args.format == "json":
+        if args.format == "csv":
+            content, _count = diary_csv(session, account=account, actor=operator)
+        else:
             rates = kept_rates(session, [account.id], since=datetime.now(UTC) - SCORE_WINDOW)
-            rows = list(csv.DictReader(io.StringIO(content)))
+            rows = diary_rows(session, account=account, actor=operator)
             # Renegotiated check-ins count for neither side: shown beside the rate, not in it.
             scorecard = {
                 side.value: {
@@ -66,16 +81,22 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
                 json.dumps({"account": account.name, "scorecard": scorecard, "diary": rows}, indent=2) + "\n"
             )
     if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
+        write_text(args.output, content)
     else:
         sys.stdout.write(content)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    return operator_errors.run_operator_command("python -m bot", _main, argv)
+
+
+def _main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bot",
+        description=__doc__,
+        epilog=operator_errors.DEBUG_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
     out = sub.add_parser(
@@ -91,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         "import", help="create accounts and commitments from a CSV", description=importer.__doc__
     )
     imp.add_argument("file")
-    imp.add_argument("--dry-run", action="store_true", help="check every row and report; write nothing")
+    imp.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     imp.add_argument("--team", help="the workspace's team ID (default: the bot token's workspace)")
     args = parser.parse_args(argv)
+    operator_errors.configure_logging()
     settings = Settings.from_env()
     if args.command == "export":
         return export(args, settings)
@@ -101,10 +123,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def import_csv(args: argparse.Namespace, settings: Settings) -> int:
-    with open(args.file, encoding="utf-8-sig") as handle:
-        text = handle.read()
+    text = read_text(args.file, what="CSV file")
     engine = make_engine(settings.database_url)
-    upgrade(engine)
+    if not args.dry_run:
+        upgrade(engine)
     sessions = session_factory(engine)
     gateway = (
         SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url))
@@ -114,34 +136,44 @@ def import_csv(args: argparse.Namespace, settings: Settings) -> int:
     team_id = args.team
     if team_id is None:
         if gateway is None:
-            print(
-                "import: give --team, or set SLACK_BOT_TOKEN so the workspace can be asked", file=sys.stderr
-            )
-            return 2
+            raise OperatorError("give --team, or set SLACK_BOT_TOKEN so the workspace can be asked", status=2)
         team_id = str(gateway.client.auth_test()["team_id"])
+    elif gateway is not None and not args.dry_run:
+        gateway.own_user_id()  # a refused token or an unreachable Slack stops the import here, once
     with sessions() as session:
-        plan = importer.read(
-            text, today=datetime.now(UTC).date(), existing=importer.existing_names(session, team_id)
-        )
+        existing = importer.existing_names(session, team_id) if _has_accounts_table(session) else set()
+    plan = importer.read(text, today=datetime.now(UTC).date(), existing=existing)
     for problem in plan.problems:
         print(problem, file=sys.stderr)
+    for note in plan.skipped:
+        print(note, file=sys.stderr)
     if plan.problems:
-        print(f"import: {len(plan.problems)} problems; nothing was written", file=sys.stderr)
+        print(
+            f"import: {importer.count(len(plan.problems), 'problem')}; nothing was written", file=sys.stderr
+        )
         return 1
+    accounts = importer.count(len(plan.accounts), "account")
+    commitments = importer.count(len(plan.commitments), "commitment")
     if args.dry_run:
-        print(f"dry run: would import {len(plan.accounts)} accounts and {len(plan.commitments)} commitments")
+        print(f"dry run: would import {accounts} and {commitments}")
         return 0
     if gateway is None:
-        print("import: SLACK_BOT_TOKEN is needed to learn people's time zones from Slack", file=sys.stderr)
-        return 2
+        raise OperatorError("SLACK_BOT_TOKEN is needed to learn people's time zones from Slack", status=2)
     try:
         print(
             importer.apply(plan, sessions=sessions, gateway=gateway, team_id=team_id, now=datetime.now(UTC))
         )
-    except (Refusal, SlackDeliveryError) as exc:
-        print(f"import: {exc}; nothing was written", file=sys.stderr)
-        return 1
+    except Refusal as exc:
+        raise OperatorError(f"{exc}; nothing was written") from exc
+    except SlackDeliveryError as exc:
+        failure = operator_errors.describe(exc, slack_url=settings.api_url)
+        raise OperatorError(f"{failure}; nothing was written", status=failure.status) from exc
     return 0
+
+
+def _has_accounts_table(session: Session) -> bool:
+    """A dry run changes nothing, not even the schema: a database never migrated has no accounts yet."""
+    return inspect(session.connection()).has_table(Account.__tablename__)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_web_app, serve_in_thread
+from bot import operator_errors
 from bot.clock_pass import PassReport, run_due_work
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, make_client
@@ -658,6 +659,10 @@ def running_demo(
 
 
 def main(argv: list[str] | None = None) -> int:
+    return operator_errors.run_operator_command("python -m demo", _main, argv)
+
+
+def _main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m demo",
         description="Three weeks of one account against a local Slack emulator, printed as a transcript.",
@@ -673,6 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     database_url = args.database or "sqlite:///{}".format(
         Path(tempfile.mkdtemp(prefix="accountability-demo-db-")) / "demo.db"
     )
+    operator_errors.using(database_url=database_url, setting="--database")
     started = time.monotonic()
     with running_demo(database_url=database_url, output=output) as demo:
         for scene in SCENES:

@@ -1,12 +1,18 @@
-"""`python -m scheduler` runs the clock forever; `python -m scheduler tick [--at ISO-8601]` runs one pass."""
+"""`python -m scheduler` runs the clock forever; `python -m scheduler tick [--at ISO-8601]` runs one pass.
+
+A failure ends with one line on standard error (exit 2: fix the settings; 1: try again).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime
 
+from bot import operator_errors
+from bot.operator_errors import OperatorError, safe_url
 from bot.settings import Settings
 from scheduler.jobs import ClockConfigError, one_pass, run_forever
 
@@ -24,18 +30,29 @@ def parse_instant(value: str) -> datetime:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scheduler", description=__doc__)
+    return operator_errors.run_operator_command("python -m scheduler", _main, argv)
+
+
+def _main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scheduler", description=__doc__, epilog=operator_errors.DEBUG_HELP
+    )
     sub = parser.add_subparsers(dest="command")
     tick = sub.add_parser("tick", help="run one pass of all due work and exit")
     tick.add_argument(
         "--at", type=parse_instant, help="the instant to run as (default: now), ISO-8601 with offset"
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The clock that runs for good logs each pass (tracebacks kept for its log); one tick says what it
+    # did on standard output.
+    forever = args.command is None
+    operator_errors.configure_logging(logging.INFO if forever else logging.WARNING, tracebacks=forever)
     settings = Settings.from_env()
     try:
         if args.command == "tick":
             report = one_pass(settings, at=args.at)
+            if not report.errors and not any(v for k, v in asdict(report).items() if k != "errors"):
+                print(f"nothing was due in the database {safe_url(settings.database_url)}")
             print(
                 f"created {report.created}, sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
                 f"deferred {report.deferred}, reviews {report.reviews}, digests {report.digests}"
@@ -45,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if report.errors else 0
         run_forever(settings)
     except ClockConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        raise OperatorError(str(exc), status=2) from exc
     return 0
 
 

@@ -10,6 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from bot.clock_pass import PassReport, run_due_work
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, make_client
+from bot.startup import startup_line
 from models.db import make_engine, session_factory, upgrade
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ def one_pass(settings: Settings, *, at: datetime | None = None) -> PassReport:
     try:
         upgrade(engine)
         gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url, clock=True))
+        # One question to Slack first: a refused token or an unreachable Slack is one clear failure,
+        # not a failed step for every check-in due.
+        gateway.own_user_id()
         return run_due_work(session_factory(engine), gateway, now=at or datetime.now(UTC))
     finally:
         engine.dispose()
@@ -58,5 +62,5 @@ def run_forever(settings: Settings) -> None:
         misfire_grace_time=PASS_INTERVAL_SECONDS,
         next_run_time=datetime.now(UTC),
     )
-    log.info("clock started: a pass every %s s", PASS_INTERVAL_SECONDS)
+    log.info("%s", startup_line(f"clock, a pass every {PASS_INTERVAL_SECONDS} s", settings))
     scheduler.start()

@@ -327,7 +327,8 @@ def test_bot_posts_edits_deletions_joins_top_level_messages_and_other_channels_a
         assert web.slack.event({k: v for k, v in event.items() if v is not None}).status == 200
     settle(emulator)
 
-    assert emulator.calls[calls_before:] == []
+    # Nothing done about them; auth.test is the app learning its own identity on its first request.
+    assert [c for c in emulator.calls[calls_before:] if c.method != "auth.test"] == []
     with sessions() as session:
         assert session.scalars(select(DiaryEntry.id)).all() == before
     assert checkin(sessions, posted.checkin_id).note is None

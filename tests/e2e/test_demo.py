@@ -108,11 +108,15 @@ def assert_tells_the_story(transcript: str, output: Path) -> None:
     assert "fitco-diary.csv" in written and "fitco-kept-rate.png" in written
     with Image.open(output / "fitco-kept-rate.png") as chart:
         assert (chart.format, chart.size) == ("PNG", (WIDTH_PX, HEIGHT_PX))
-    with (output / "fitco-diary.csv").open(newline="", encoding="utf-8") as export:
-        rows = list(csv.reader(export))
-    assert tuple(rows[0]) == CSV_COLUMNS
-    assert len(rows) > 1 and {row[1] for row in rows[1:]} == {"FitCo"}
-    assert {row[2] for row in rows[1:]} >= DIARY_KINDS
+    with (output / "fitco-diary.csv").open(newline="", encoding="utf-8-sig") as export:
+        reader = csv.DictReader(export)
+        rows = list(reader)
+    assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+    assert rows and {row["account"] for row in rows} == {"FitCo"}
+    assert {row["kind"] for row in rows} >= DIARY_KINDS
+    # People by name, in plain text: no Slack markup or entities left for the spreadsheet to show.
+    assert any(row["actor"].startswith("Casey") for row in rows)
+    assert not any("<@" in row["text"] or "&amp;" in row["text"] for row in rows)
 
 
 def test_demo_tells_three_weeks_and_writes_the_chart_and_the_diary_export(

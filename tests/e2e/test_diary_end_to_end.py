@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock_pass import run_due_work
@@ -74,14 +75,19 @@ def test_export_uploads_the_whole_diary_as_csv_to_the_requesters_dm(
     assert "Exported 4 diary entries of Acme as acme-diary.csv" in reply
     [upload] = emulator.uploaded_files()
     assert upload["channel_id"] == emulator.dm_channel(CSM) and upload["filename"] == "acme-diary.csv"
-    rows = list(csv.DictReader(io.StringIO(upload["content"].decode())))
+    content = upload["content"].decode()
+    assert content.startswith("\ufeff")  # the byte order mark spreadsheet programs need for UTF-8
+    rows = list(csv.DictReader(io.StringIO(content.removeprefix("\ufeff"))))
     assert [r["kind"] for r in rows] == ["note", "note", "note", "account_created"]
     assert {r["text"] for r in rows} >= {"entry 00 of Acme", "entry 01 of Acme", "entry 02 of Acme"}
     assert [r["private"] for r in rows if r["text"] == "entry 00 of Acme"] == ["yes"]
     assert list(rows[0]) == [
-        "occurred_at_utc", "account", "kind", "side", "actor_user_id",
-        "commitment_id", "checkin_id", "private", "corrects_entry_id", "text",
+        "entry", "occurred_at_utc", "account", "kind", "side", "actor", "actor_user_id",
+        "commitment_id", "checkin_id", "private", "corrects_entry", "text",
     ]  # fmt: skip
+    with sessions() as session:  # each row carries the number the diary shows its entry under (#N)
+        numbers = set(session.scalars(select(DiaryEntry.id)))
+    assert sorted(int(r["entry"]) for r in rows) == sorted(numbers)
 
 
 def test_no_one_reads_another_accounts_diary(

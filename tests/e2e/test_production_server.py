@@ -81,3 +81,52 @@ def test_gunicorn_serves_health_and_signed_commands(
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_procfile_web_process_starts_once_and_answers_healthz_while_slack_is_unreachable(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    """Two workers on a new database: the app is built once (--preload), so migrations run once and
+    the startup line appears once; and nothing at start asks Slack, which is not there."""
+    port = free_port()
+    slack = f"http://127.0.0.1:{free_port()}/api/"  # bound, released: nothing listens there
+    database = f"sqlite:///{tmp_path / 'new.db'}"
+    procfile = (repo_root / "Procfile").read_text()
+    web_line = next(line for line in procfile.splitlines() if line.startswith("web:"))
+    command = web_line.removeprefix("web:").strip().replace("0.0.0.0", "127.0.0.1")
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack,
+        "DATABASE_URL": database,
+        "PORT": str(port),
+    }
+    server = subprocess.Popen(
+        ["bash", "-c", f"exec {command}"],
+        cwd=repo_root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        health: dict[str, object] | None = None
+        while time.monotonic() < deadline and health is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    health = json.loads(response.read())
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                time.sleep(0.2)  # waiting for the server process to bind, not controlling time
+        assert health is not None and health["database"] == "ok"
+    finally:
+        server.terminate()
+        _out, log = server.communicate(timeout=20)
+    assert "Traceback" not in log, log
+    starts = [line for line in log.splitlines() if "web (gunicorn): database" in line]
+    assert len(starts) == 1, log
+    assert database in starts[0] and slack in starts[0]
+    assert log.count("Running upgrade  -> 0001") == 1, log

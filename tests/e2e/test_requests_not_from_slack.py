@@ -3,6 +3,8 @@ a signed request replayed within Slack's five minutes is carried out once."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import socket
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Account
 from slack_emulator import SlackEmulator
 from slack_emulator.outbound import HttpResult
-from tests.conftest import CSM, RunningApp
+from tests.conftest import CSM, SIGNING_SECRET, RunningApp
 from tests.faults import FaultResult, record
 
 ACCOUNT_ADD = "account add Acme channel:<#C0SHARED|s> escalations:<#C0ESCAL|e> champion:<@U0CHAMP|jo>"
@@ -171,3 +173,74 @@ def test_a_signed_command_or_click_replayed_within_five_minutes_is_carried_out_o
         area="Requests that are not Slack's",
     )
     assert created == 1 and len(replies) == 1, json.dumps([r.params for r in replies])
+
+
+def signature(body: bytes, timestamp: bytes) -> bytes:
+    """Slack's v0 signature over the raw bytes, so a body that is not UTF-8 can be signed too."""
+    digest = hmac.new(SIGNING_SECRET.encode(), b"v0:" + timestamp + b":" + body, hashlib.sha256).hexdigest()
+    return b"v0=" + digest.encode()
+
+
+def raw_status(web: RunningApp, headers: dict[bytes, bytes], body: bytes = b"") -> int:
+    """The status of a request whose headers and body are written byte by byte."""
+    head = b"POST /slack/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    head += b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+    head += b"".join(name + b": " + value + b"\r\n" for name, value in headers.items())
+    return int(raw_post(web, head + b"\r\n", body).split(b" ", 2)[1])
+
+
+def now_stamp() -> bytes:
+    return str(int(time.time())).encode()
+
+
+JSON_TYPE = {b"Content-Type": b"application/json"}
+FORM_TYPE = {b"Content-Type": FORM.encode()}
+EVENT = json.dumps({"type": "event_callback", "event": {"type": "app_home_opened", "user": CSM}}).encode()
+
+# name, headers (from the timestamp), body, the statuses that are right for it
+ODD: list[tuple[str, Callable[[bytes], dict[bytes, bytes]], bytes, set[int]]] = [
+    ("no timestamp header", lambda ts: {**JSON_TYPE, b"X-Slack-Signature": signature(EVENT, ts)}, EVENT, {401}),
+    ("no signature header", lambda ts: {**JSON_TYPE, b"X-Slack-Request-Timestamp": ts}, EVENT, {401}),
+    ("neither header", lambda ts: JSON_TYPE, EVENT, {401}),
+    ("an empty body, unsigned", lambda ts: {**FORM_TYPE, b"X-Slack-Request-Timestamp": ts,
+                                           b"X-Slack-Signature": b"v0=" + b"0" * 64}, b"", {401}),
+    ("an empty form body, signed", lambda ts: {**FORM_TYPE, b"X-Slack-Request-Timestamp": ts,
+                                              b"X-Slack-Signature": signature(b"", ts)}, b"", {400}),
+    ("an empty JSON body, signed", lambda ts: {**JSON_TYPE, b"X-Slack-Request-Timestamp": ts,
+                                              b"X-Slack-Signature": signature(b"", ts)}, b"", {400}),
+    ("a timestamp of 5000 digits", lambda ts: {**JSON_TYPE, b"X-Slack-Request-Timestamp": b"9" * 5000,
+                                              b"X-Slack-Signature": signature(EVENT, b"9" * 5000)}, EVENT, {401}),
+    ("a timestamp in superscript digits", lambda ts: {**JSON_TYPE, b"X-Slack-Request-Timestamp": b"\xb2",
+                                                     b"X-Slack-Signature": signature(EVENT, b"\xb2")}, EVENT, {401}),
+    ("a negative timestamp", lambda ts: {**JSON_TYPE, b"X-Slack-Request-Timestamp": b"-1",
+                                        b"X-Slack-Signature": signature(EVENT, b"-1")}, EVENT, {401}),
+    ("a binary body, signed", lambda ts: {**JSON_TYPE, b"X-Slack-Request-Timestamp": ts,
+                                         b"X-Slack-Signature": signature(b"\x00\xff\xfe\x80", ts)},
+     b"\x00\xff\xfe\x80", {400, 401}),
+    ("a binary body, unsigned", lambda ts: {b"Content-Type": b"application/octet-stream"},
+     bytes(range(256)), {400, 401}),
+    ("a binary signature header", lambda ts: {**JSON_TYPE, b"X-Slack-Request-Timestamp": ts,
+                                             b"X-Slack-Signature": b"v0=\xff\xfe"}, EVENT, {401}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "headers", "body", "statuses"), ODD, ids=[odd[0] for odd in ODD])
+def test_odd_headers_and_bodies_get_a_4xx_never_a_500(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    name: str,
+    headers: Callable[[bytes], dict[bytes, bytes]],
+    body: bytes,
+    statuses: set[int],
+) -> None:
+    status = raw_status(web, headers(now_stamp()), body)
+    assert status in statuses, (name, status)
+    assert [c for c in emulator.calls if c.method != "auth.test"] == []  # nothing was carried out
+
+
+def test_the_same_event_correctly_signed_is_carried_out(web: RunningApp, emulator: SlackEmulator) -> None:
+    """The odd requests above differ from this one only in what makes them odd."""
+    ts = now_stamp()
+    headers = {**JSON_TYPE, b"X-Slack-Request-Timestamp": ts, b"X-Slack-Signature": signature(EVENT, ts)}
+    assert raw_status(web, headers, EVENT) == 200
+    assert emulator.wait_for("views.publish", timeout=10)

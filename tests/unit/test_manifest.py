@@ -67,7 +67,7 @@ def called_methods(code: str) -> set[str]:
     for name, api_methods in CLIENT_METHODS.items():
         if re.search(rf"\.{name}\(", code):
             methods.update(api_methods)
-    return methods | {"auth.test"}  # Bolt calls it at start-up
+    return methods | {"auth.test"}  # Bolt asks it on the first request (the bot's identity)
 
 
 def manifest(repo_root: Path) -> dict[str, Any]:
