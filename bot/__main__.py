@@ -6,6 +6,10 @@ export: --account NAME [--team T…] [--format csv|json] [--output FILE]; standa
   corrects_entry_id, text. JSON: {"account", "scorecard": {"customer"|"vendor": {"kept", "total"}},
   "diary": [...same fields...]}.
 import: FILE [--dry-run] [--team T…]; columns are listed in bot/commands/importer.py and the README.
+rotate-key: re-encrypt every stored token with the first key of ACCOUNTABILITY_ENCRYPTION_KEY.
+
+In OAuth mode (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET set) export and import act for
+one installation and need --team T… (E… for an org-wide install): they read and write nothing else.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import io
 import json
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -24,16 +29,33 @@ from bot.commands import importer
 from bot.diary.export import CSV_COLUMNS, diary_csv
 from bot.digest.scorecard import SCORE_WINDOW, kept_rates
 from bot.errors import Refusal
+from bot.installs.clients import Installations, UnknownInstallation, installation_named
+from bot.installs.encryption import EncryptionKeyError, TokenCipher
+from bot.installs.store import rotate_key
 from bot.settings import Settings
 from bot.slack.gateway import SlackDeliveryError, SlackGateway, make_client
-from models import Account, Side
+from models import Account, Side, Tenant, acting_for
 from models.db import make_engine, session_factory, upgrade
+
+
+def _installation(args: argparse.Namespace, settings: Settings, sessions: Any) -> Tenant | None:
+    """In OAuth mode, the installation `--team` names (every query is then scoped to it)."""
+    if not settings.oauth:
+        return None
+    if not args.team:
+        raise UnknownInstallation("several workspaces have installed the app: give --team T…")
+    return installation_named(sessions, args.team)
 
 
 def export(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    with session_factory(engine)() as session:
+    try:
+        tenant = _installation(args, settings, session_factory(engine))
+    except UnknownInstallation as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 2
+    with acting_for(tenant), session_factory(engine)() as session:
         query = select(Account).where(Account.name_key == " ".join(args.account.casefold().split()))
         if args.team:
             query = query.where(Account.team_id == args.team)
@@ -92,12 +114,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="check every row and report; write nothing")
-    imp.add_argument("--team", help="the workspace's team ID (default: the bot token's workspace)")
+    imp.add_argument(
+        "--team", help="the workspace's team ID (default: the bot token's workspace; required in OAuth mode)"
+    )
+    sub.add_parser(
+        "rotate-key",
+        help="re-encrypt every stored token with the first key of ACCOUNTABILITY_ENCRYPTION_KEY",
+        description="Put the new key first, run this, then drop the old key.",
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "export":
         return export(args, settings)
+    if args.command == "rotate-key":
+        return rotate(settings)
     return import_csv(args, settings)
+
+
+def rotate(settings: Settings) -> int:
+    try:
+        cipher = TokenCipher(settings.encryption_key)
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        count = rotate_key(engine, cipher)
+    except EncryptionKeyError as exc:
+        print(f"rotate-key: {exc}; nothing was changed", file=sys.stderr)
+        return 1
+    print(f"rotate-key: {count} stored installations re-encrypted with the first key")
+    return 0
 
 
 def import_csv(args: argparse.Namespace, settings: Settings) -> int:
@@ -106,6 +150,16 @@ def import_csv(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     sessions = session_factory(engine)
+    try:
+        tenant = _installation(args, settings, sessions)
+        if tenant is not None:
+            client = Installations.from_settings(settings, engine).client_for(tenant)
+    except (UnknownInstallation, EncryptionKeyError) as exc:
+        print(f"import: {exc}", file=sys.stderr)
+        return 2
+    if tenant is not None:
+        with acting_for(tenant):
+            return _import_plan(args, text, sessions, SlackGateway(client), tenant.team_id or "")
     gateway = (
         SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url))
         if settings.bot_token
@@ -119,6 +173,12 @@ def import_csv(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 2
         team_id = str(gateway.client.auth_test()["team_id"])
+    return _import_plan(args, text, sessions, gateway, team_id)
+
+
+def _import_plan(
+    args: argparse.Namespace, text: str, sessions: Any, gateway: SlackGateway | None, team_id: str
+) -> int:
     with sessions() as session:
         plan = importer.read(
             text, today=datetime.now(UTC).date(), existing=importer.existing_names(session, team_id)
