@@ -7,8 +7,9 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from bot.clock_pass import PassReport
 from bot.settings import Settings
-from scheduler.jobs import ClockConfigError, one_pass, run_forever
+from scheduler.jobs import ClockConfigError, installation_passes, one_pass, run_forever
 
 
 def parse_instant(value: str) -> datetime:
@@ -23,6 +24,13 @@ def parse_instant(value: str) -> datetime:
     return instant.astimezone(UTC)
 
 
+def summary(report: PassReport) -> str:
+    return (
+        f"created {report.created}, sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
+        f"deferred {report.deferred}, reviews {report.reviews}, digests {report.digests}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scheduler", description=__doc__)
     sub = parser.add_subparsers(dest="command")
@@ -34,12 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     try:
+        if args.command == "tick" and (settings.oauth or settings.oauth_problem()):
+            reports = installation_passes(settings, at=args.at)
+            for key, report in reports.items():
+                print(f"{key}: {summary(report)}")
+                for error in report.errors:
+                    print(f"{key}: step failed — {error}", file=sys.stderr)
+            return 1 if any(report.errors for report in reports.values()) else 0
         if args.command == "tick":
             report = one_pass(settings, at=args.at)
-            print(
-                f"created {report.created}, sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
-                f"deferred {report.deferred}, reviews {report.reviews}, digests {report.digests}"
-            )
+            print(summary(report))
             for error in report.errors:
                 print(f"step failed — {error}", file=sys.stderr)
             return 1 if report.errors else 0
