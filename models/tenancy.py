@@ -75,7 +75,7 @@ def _is_scoped(model: type[Any]) -> bool:
     return mapper is not None and "team_id" in mapper.columns and model.__tablename__ not in UNSCOPED_TABLES
 
 
-def _scoped_models() -> list[type[Any]]:
+def scoped_models() -> list[type[Any]]:
     return [mapper.class_ for mapper in Base.registry.mappers if _is_scoped(mapper.class_)]
 
 
@@ -95,7 +95,7 @@ def _filter_to_tenant(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
     options = []
-    for model in _scoped_models():
+    for model in scoped_models():
         if tenant.is_enterprise_install and "enterprise_id" not in model.__mapper__.columns:
             # Rows of an org-wide install carry the team they were made in; such a table (diary shares,
             # autopsy participants, review answers) is reached through its scoped parent.

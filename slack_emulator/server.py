@@ -221,6 +221,7 @@ def _handle_api(state: EmulatorState, method: str, request: _Request) -> _Reply:
             reply = _text_reply(status, f"{status} {_status_phrase(status)}")
         if reply is None:
             reply = _api_reply(state, method, params, param_token, well_formed, request)
+            state.caller_team = state.team_id
             if after and chance is not None:
                 chance.injected += 1
                 chance.injected_after_effect += 1

@@ -112,10 +112,10 @@ class EmulatorState:
         self.cond = threading.Condition(threading.RLock())
         self.token = token
         self.team_id = team_id
-        self.bot_user_id = bot_user_id
+        self.home_bot_user_id = bot_user_id
         # Set for an org-wide install on Enterprise Grid: auth.test then names the organisation too.
         self.enterprise_id: str | None = None
-        self.bot_id = "B0BOT"
+        self.home_bot_id = "B0BOT"
         # The token's bot scopes; None grants everything. A call needing one it lacks: `missing_scope`.
         self.scopes: frozenset[str] | None = None
         self.base_url = ""
@@ -153,6 +153,17 @@ class EmulatorState:
         self.refresh_tokens: dict[str, str] = {}
         # The workspace whose token the call being answered carries.
         self.caller_team = team_id
+
+    @property
+    def bot_user_id(self) -> str:
+        """The bot user of the workspace whose token the current call carries."""
+        workspace = self.workspaces.get(self.caller_team) if self.caller_team != self.team_id else None
+        return workspace.bot_user_id if workspace is not None else self.home_bot_user_id
+
+    @property
+    def bot_id(self) -> str:
+        workspace = self.workspaces.get(self.caller_team) if self.caller_team != self.team_id else None
+        return workspace.bot_id if workspace is not None else self.home_bot_id
 
     def foreign(self, team_id: str | None) -> bool:
         """A team of another workspace the app is installed in: the caller's token cannot reach it."""

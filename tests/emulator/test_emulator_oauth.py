@@ -42,7 +42,9 @@ class _Stay(urllib.request.HTTPRedirectHandler):
 
 
 def authorize(emulator: SlackEmulator, **params: str) -> tuple[int, str]:
-    query = urllib.parse.urlencode({"client_id": "1.2", "scope": "chat:write,users:read", "state": "s1", **params})
+    query = urllib.parse.urlencode(
+        {"client_id": "1.2", "scope": "chat:write,users:read", "state": "s1", **params}
+    )
     try:
         with urllib.request.build_opener(_Stay).open(
             f"{emulator.base_url}oauth/v2/authorize?{query}"

@@ -30,11 +30,12 @@ STATE_SECRET = "state-secret-of-the-app"
 KEY = Fernet.generate_key().decode()
 
 ALPHA, BETA = "T0ALPHA", "T0BETA"
-# Per workspace: its CSM, its customer champion (a member of the same workspace here), its desk channel.
+# Per workspace: its CSM, its customer champion (a guest of that workspace), its shared channel.
 PEOPLE = {
     ALPHA: ("U0ALPHACSM", "U0ALPHACHAMP", "C0ALPHADESK"),
     BETA: ("U0BETACSM", "U0BETACHAMP", "C0BETADESK"),
 }
+ESCALATIONS = {ALPHA: "C0ALPHAESC", BETA: "C0BETAESC"}
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,15 @@ def oauth_app(
     emulator.reset()
     for team_id, (csm, champion, desk) in PEOPLE.items():
         emulator.add_user(csm, team_id=team_id, name=csm.lower(), tz="America/New_York")
-        emulator.add_user(champion, team_id=team_id, name=champion.lower(), tz="Europe/London")
-        emulator.add_channel(desk, name=f"{team_id.lower()}-desk", members=[csm, champion], team_id=team_id)
+        emulator.add_user(
+            champion, team_id=team_id, name=champion.lower(), tz="Europe/London", is_restricted=True
+        )
+        emulator.add_channel(
+            desk, name=f"{team_id.lower()}-desk", members=[csm, champion], team_id=team_id, is_ext_shared=True
+        )
+        emulator.add_channel(
+            ESCALATIONS[team_id], name=f"{team_id.lower()}-esc", members=[csm], team_id=team_id
+        )
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     emulator.enable_oauth(
@@ -143,7 +151,9 @@ def oauth_app(
         encryption_key=KEY,
         redirect_uri=f"{url}/slack/oauth_redirect",
     )
-    deps = Deps(sessions=sessions, clock=clock)
+    # Alpha's CSM is an accountability admin: allowed everything on every account of *its* workspace, so
+    # only the installation scope keeps Beta's accounts out of reach.
+    deps = Deps(sessions=sessions, clock=clock, admins=frozenset({PEOPLE[ALPHA][0]}))
     server = serve_in_thread(create_web_app(settings, engine=engine, deps=deps), port=port)
     yield OAuthApp(url=url, server=server, emulator=emulator, settings=settings)
     server.shutdown()
