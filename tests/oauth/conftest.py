@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import ThreadingWSGIServer, create_web_app, serve_in_thread
+from app import ThreadingWSGIServer, WebApp, create_web_app, serve_in_thread
 from bot.settings import Settings
 from handlers.deps import Deps
 from slack_emulator import SlackEmulator
@@ -79,6 +79,12 @@ class OAuthApp:
     server: ThreadingWSGIServer
     emulator: SlackEmulator
     settings: Settings
+
+    def quiet(self) -> None:
+        """Wait for the work listeners do after their ack."""
+        web_app = self.server.get_app()
+        assert isinstance(web_app, WebApp)
+        assert web_app.listeners.wait_quiet()
 
     def sender(self, team_id: str) -> SlackSender:
         return SlackSender(

@@ -105,7 +105,7 @@ def workspaces(
                 select(Commitment.id).where(Commitment.team_id == team_id)
             ).one()
     yield spaces
-    oauth_app.server.get_app().listeners.wait_quiet()  # type: ignore[attr-defined]
+    oauth_app.quiet()
 
 
 def test_each_workspace_has_its_own_acme(workspaces: Workspaces) -> None:
@@ -148,7 +148,7 @@ def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
 
 def assert_only_own(spaces: Workspaces, team_id: str, start: int, before_other: tuple[Any, ...]) -> None:
     """Nothing of the other workspace changed, and every Slack call went out with this one's token."""
-    spaces.app.server.get_app().listeners.wait_quiet()  # type: ignore[attr-defined]
+    spaces.app.quiet()
     assert spaces.snapshot(OTHER[team_id]) == before_other
     for call in spaces.calls_since(start):
         assert spaces.team_of_call(call) == team_id, call
@@ -196,7 +196,7 @@ def test_a_command_in_one_workspace_never_reaches_the_other(workspaces: Workspac
     text = template.format(own=workspaces.commitment[ALPHA], other=workspaces.commitment[BETA])
 
     result = workspaces.app.sender(ALPHA).command(text, user_id=PEOPLE[ALPHA][0], team_id=ALPHA)
-    workspaces.app.server.get_app().listeners.wait_quiet()  # type: ignore[attr-defined]
+    workspaces.app.quiet()
 
     shown = [result.body] + [
         json.dumps(c.params)
