@@ -3,23 +3,31 @@ with two more workspaces that install it through the real OAuth flow."""
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html import unescape
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import ThreadingWSGIServer, WebApp, create_web_app, serve_in_thread
+from bot.installs.clients import Installations
+from bot.installs.clock import run_per_installation
 from bot.settings import Settings
+from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps
-from slack_emulator import SlackEmulator
+from models import Commitment
+from models.tenancy import scoped_models
+from slack_emulator import Call, SlackEmulator
 from slack_emulator.outbound import SlackSender
 from slack_emulator.records import Headers
 from tests.conftest import SIGNING_SECRET, Clock
@@ -164,3 +172,118 @@ def oauth_app(
     yield OAuthApp(url=url, server=server, emulator=emulator, settings=settings)
     server.shutdown()
     server.server_close()
+
+
+MARKER = {ALPHA: "Alpha-only weekly bookings", BETA: "Beta-only onboarding export"}
+OTHER = {ALPHA: BETA, BETA: ALPHA}
+TUESDAY_CHECKINS = datetime(2026, 11, 24, 10, 5, tzinfo=UTC)
+
+
+@dataclass
+class Workspaces:
+    app: OAuthApp
+    sessions: sessionmaker[Session]
+    engine: Engine
+    clock: Clock
+    commitment: dict[str, int]
+
+    @property
+    def emulator(self) -> SlackEmulator:
+        return self.app.emulator
+
+    def team_of_call(self, call: Call) -> str | None:
+        header = call.headers.get("Authorization", "")
+        for team_id in (ALPHA, BETA):
+            if any(header == f"Bearer {token}" for token in self.emulator.tokens_of(team_id)):
+                return team_id
+        return None
+
+    def calls_since(self, start: int) -> list[Call]:
+        return [
+            c
+            for c in self.emulator.calls[start:]
+            if c.method not in ("response_url", "oauth.v2.access", "files.upload")
+        ]
+
+    def run(self, team_id: str, text: str, *, user_id: str | None = None) -> str:
+        before = len(self.emulator.calls_to("response_url"))
+        result = self.app.sender(team_id).command(
+            text, user_id=user_id or PEOPLE[team_id][0], team_id=team_id
+        )
+        assert result.status == 200, result
+        if result.body:
+            return str(result.json()["text"])
+        call = self.emulator.wait_for("response_url", count=before + 1)[before]
+        return str(call.params.get("text", "")) + json.dumps(call.params.get("blocks", ""))
+
+    def snapshot(self, team_id: str) -> tuple[Any, ...]:
+        """Every row of every workspace table belonging to the workspace, read without a tenant scope."""
+        with self.sessions() as session:
+            return tuple(
+                sorted(map(tuple, session.execute(select(model.__table__).where(model.team_id == team_id))))
+                for model in scoped_models()
+            )
+
+    def clock_pass(self, now: datetime) -> None:
+        installations = Installations.from_settings(self.app.settings, self.engine)
+        self.clock.now = now
+        run_per_installation(
+            self.sessions, lambda tenant: SlackGateway(installations.client_for(tenant)), now=now
+        )
+
+
+@pytest.fixture
+def workspaces(
+    oauth_app: OAuthApp, sessions: sessionmaker[Session], engine: Engine, clock: Clock
+) -> Iterator[Workspaces]:
+    spaces = Workspaces(oauth_app, sessions, engine, clock, {})
+    for team_id in (ALPHA, BETA):
+        assert oauth_app.install(team_id).status == 200
+        _csm, champion, desk = PEOPLE[team_id]
+        reply = spaces.run(
+            team_id,
+            f"account add Acme channel:<#{desk}|desk> escalations:<#{ESCALATIONS[team_id]}|esc> "
+            f"champion:<@{champion}|champ>",
+        )
+        assert "Acme" in reply, reply
+        reply = spaces.run(
+            team_id, f'commit Acme customer <@{champion}|champ> "{MARKER[team_id]}" every day at 10:00'
+        )
+        with sessions() as session:
+            spaces.commitment[team_id] = session.scalars(
+                select(Commitment.id).where(Commitment.team_id == team_id)
+            ).one()
+    yield spaces
+    oauth_app.quiet()
+
+
+def agree(spaces: Workspaces, team_id: str) -> None:
+    """The workspace's champion agrees to its plan, so its customer check-ins start."""
+    _csm, champion, desk = PEOPLE[team_id]
+    assert spaces.run(team_id, "agreement Acme").startswith("Posted version")
+    plan = [
+        c
+        for c in spaces.emulator.calls_to("chat.postMessage")
+        if c.params["channel"] == desk and "thread_ts" not in c.params
+    ][-1]
+    value = buttons(plan.params["blocks"])["agreement_agree"]
+    updates = len(spaces.emulator.calls_to("chat.update"))
+    spaces.app.sender(team_id).click(
+        action_id="agreement_agree",
+        value=value,
+        user_id=champion,
+        channel_id=desk,
+        message_ts=spaces.emulator.messages(desk)[-1]["ts"],
+        team_id=team_id,
+    )
+    spaces.emulator.wait_for("chat.update", count=updates + 1)
+
+
+def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        element["action_id"]: element["value"]
+        for block in blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if "value" in element
+    }
