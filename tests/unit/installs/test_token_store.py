@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -144,3 +148,31 @@ def test_oauth_mode_says_what_is_missing_in_one_line() -> None:
     )
     problem = keyless.oauth_problem()
     assert problem is not None and "ACCOUNTABILITY_ENCRYPTION_KEY" in problem and "\n" not in problem
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [(["-m", "scheduler", "tick"], 2), (["-c", "import app; app.wsgi_from_env()"], 1)],
+    ids=["clock", "web"],
+)
+def test_without_a_key_the_processes_refuse_to_start_in_one_line(
+    argv: list[str], code: int, tmp_path: Path, repo_root: Path
+) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'refused.db'}",
+        "SLACK_CLIENT_ID": "1.2",
+        "SLACK_CLIENT_SECRET": "secret",
+        "SLACK_STATE_SECRET": "state",
+        "SLACK_SIGNING_SECRET": "signing",
+    }
+    env.pop("ACCOUNTABILITY_ENCRYPTION_KEY", None)
+    env.pop("SLACK_BOT_TOKEN", None)
+
+    done = subprocess.run(
+        [sys.executable, *argv], cwd=repo_root, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert done.returncode == code
+    last = done.stderr.strip().splitlines()[-1]
+    assert "set ACCOUNTABILITY_ENCRYPTION_KEY" in last and "Traceback" not in done.stderr
