@@ -6,6 +6,8 @@ when SLACK_APP_TOKEN is set, otherwise a local development server on PORT.
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
 import io
 import json
 import logging
@@ -26,11 +28,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.health import health
+from bot.installs.encryption import EncryptionKeyError, TokenCipher
+from bot.installs.store import installation_store, state_store
 from bot.settings import Settings
 from bot.slack.gateway import make_client
 from bot.startup import startup_line
 from handlers import register
 from handlers.deps import Deps, utc_now
+from handlers.installs import InstallFlow, oauth_flow
 from models.db import make_engine, session_factory, upgrade
 from scheduler.jobs import run_forever
 
@@ -44,8 +49,26 @@ class SettingsError(RuntimeError):
     pass
 
 
-def create_bolt_app(settings: Settings, deps: Deps, *, listeners: ThreadPoolExecutor | None = None) -> App:
-    """`listeners` runs what Bolt does after the ack; passing it lets the owner wait for that work."""
+def create_bolt_app(
+    settings: Settings,
+    deps: Deps,
+    *,
+    listeners: ThreadPoolExecutor | None = None,
+    flow: InstallFlow | None = None,
+) -> App:
+    """`listeners` runs what Bolt does after the ack; passing it lets the owner wait for that work.
+    `flow` (OAuth mode, see `with_oauth`) serves installs and authorizes each request from the store."""
+    if flow is not None:
+        if not settings.signing_secret:
+            raise SettingsError("SLACK_SIGNING_SECRET must be set to serve Slack.")
+        app = App(
+            client=make_client(token=None, api_url=settings.api_url),
+            signing_secret=settings.signing_secret,
+            oauth_flow=flow,
+            listener_executor=listeners or ThreadPoolExecutor(max_workers=10),
+        )
+        register(app, deps)
+        return app
     if not settings.bot_token or not settings.signing_secret:
         raise SettingsError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must both be set to serve Slack.")
     # No auth.test at start: the web process comes up (and answers /healthz) while Slack is away.
@@ -74,7 +97,8 @@ class ListenerExecutor(ThreadPoolExecutor):
         with self._quiet:
             self._running += 1
         try:
-            future = super().submit(fn, *args, **kwargs)
+            # The listener runs in the submitter's context: the installation it acts for goes with it.
+            future = super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
         except BaseException:
             self._finished(None)
             raise
@@ -106,6 +130,8 @@ class WebApp:
     clock: Callable[..., Any] = utc_now
     signing_secret: str = ""
     listeners: ListenerExecutor = field(default_factory=ListenerExecutor)
+    # OAuth mode: /healthz also says which workspaces are live and which stopped.
+    installations: bool = False
 
     def close(self) -> None:
         """Wait for the listeners still running after their ack, so none writes after shutdown."""
@@ -123,7 +149,7 @@ class WebApp:
                 )
                 return [payload]
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            status, body = health(self.sessions, now=self.clock())
+            status, body = health(self.sessions, now=self.clock(), installations=self.installations)
             payload = json.dumps(body).encode()
             reason = "OK" if status == 200 else "Service Unavailable"
             start_response(
@@ -225,18 +251,38 @@ def _command_problem(form: dict[str, str]) -> str | None:
     return None
 
 
+def with_oauth(settings: Settings, engine: Engine, deps: Deps) -> tuple[Deps, InstallFlow | None]:
+    """In OAuth mode: the encrypted installation store in `deps` and the install flow; refuses to go on,
+    in one line, when the mode is half-configured or has no encryption key."""
+    problem = settings.oauth_problem()
+    if problem:
+        raise SettingsError(problem)
+    if not settings.oauth:
+        return deps, None
+    assert settings.client_id is not None and settings.state_secret is not None
+    try:
+        cipher = TokenCipher(settings.encryption_key)
+    except EncryptionKeyError as exc:
+        raise SettingsError(str(exc)) from None
+    store = installation_store(engine, client_id=settings.client_id, cipher=cipher)
+    deps = dataclasses.replace(deps, store=store)
+    return deps, oauth_flow(settings, deps, store, state_store(engine, secret=settings.state_secret))
+
+
 def create_web_app(settings: Settings, *, engine: Engine | None = None, deps: Deps | None = None) -> WebApp:
     engine = engine or make_engine(settings.database_url)
-    upgrade(engine)
     deps = deps or Deps(sessions=session_factory(engine), admins=settings.admins)
+    deps, flow = with_oauth(settings, engine, deps)
+    upgrade(engine)
     listeners = ListenerExecutor()
-    bolt = create_bolt_app(settings, deps, listeners=listeners)
+    bolt = create_bolt_app(settings, deps, listeners=listeners, flow=flow)
     return WebApp(
         slack=SlackRequestHandler(bolt),
         sessions=deps.sessions,
         clock=deps.clock,
         signing_secret=settings.signing_secret or "",
         listeners=listeners,
+        installations=flow is not None,
     )
 
 
@@ -249,9 +295,12 @@ def wsgi_from_env() -> WebApp:
     workers share one.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
-    engine = make_engine(settings.database_url)
-    web_app = create_web_app(settings, engine=engine)
+    try:
+        settings = Settings.from_env()
+        engine = make_engine(settings.database_url)
+        web_app = create_web_app(settings, engine=engine)
+    except SettingsError as exc:
+        raise SystemExit(f"accountability: {exc}") from None
     engine.dispose()
     log.info("%s", startup_line("web (gunicorn)", settings))
     return web_app
@@ -297,7 +346,10 @@ def main() -> None:
         log.info("%s", startup_line("Socket Mode, with the clock in this process", settings))
         SocketModeHandler(bolt, settings.app_token).start()  # type: ignore[no-untyped-call]
         return
-    web_app = create_web_app(settings)
+    try:
+        web_app = create_web_app(settings)
+    except SettingsError as exc:
+        raise SystemExit(f"accountability: {exc}") from None
     with make_server("0.0.0.0", settings.port, web_app, server_class=ThreadingWSGIServer) as server:
         log.info(
             "%s",

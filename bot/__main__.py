@@ -7,6 +7,10 @@ export: --account NAME [--team T…] [--format csv|json] [--output FILE]; standa
   "diary": [...same fields...]}.
 import: FILE [--dry-run] [--team T…]; columns are listed in bot/commands/importer.py and the README.
 A failure ends with one line on standard error (exit 2: fix the command or the settings; 1: try again).
+rotate-key: re-encrypt every stored token with the first key of ACCOUNTABILITY_ENCRYPTION_KEY.
+
+In OAuth mode (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET set) export and import act for
+one installation and need --team T… (E… for an org-wide install): they read and write nothing else.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -25,10 +30,13 @@ from bot.commands import importer
 from bot.diary.export import CSV_COLUMNS, diary_csv, diary_rows
 from bot.digest.scorecard import SCORE_WINDOW, kept_rates
 from bot.errors import Refusal
+from bot.installs.clients import Installations, UnknownInstallation, installation_named
+from bot.installs.encryption import EncryptionKeyError, TokenCipher
+from bot.installs.store import rotate_key
 from bot.operator_errors import OperatorError, read_text, safe_url, write_text
 from bot.settings import Settings
 from bot.slack.gateway import SlackDeliveryError, SlackGateway, make_client
-from models import Account, Side
+from models import Account, Side, Tenant, acting_for
 from models.db import make_engine, session_factory, upgrade
 
 DRY_RUN_HELP = (
@@ -37,10 +45,24 @@ DRY_RUN_HELP = (
 )
 
 
+def _installation(args: argparse.Namespace, settings: Settings, sessions: Any) -> Tenant | None:
+    """In OAuth mode, the installation `--team` names (every query is then scoped to it)."""
+    if not settings.oauth:
+        return None
+    if not args.team:
+        raise UnknownInstallation("several workspaces have installed the app: give --team T…")
+    return installation_named(sessions, args.team)
+
+
 def export(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    with session_factory(engine)() as session:
+    try:
+        tenant = _installation(args, settings, session_factory(engine))
+    except UnknownInstallation as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 2
+    with acting_for(tenant), session_factory(engine)() as session:
         query = select(Account).where(Account.name_key == " ".join(args.account.casefold().split()))
         if args.team:
             query = query.where(Account.team_id == args.team)
@@ -113,13 +135,35 @@ def _main(argv: list[str]) -> int:
     )
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
-    imp.add_argument("--team", help="the workspace's team ID (default: the bot token's workspace)")
+    imp.add_argument(
+        "--team", help="the workspace's team ID (default: the bot token's workspace; required in OAuth mode)"
+    )
+    sub.add_parser(
+        "rotate-key",
+        help="re-encrypt every stored token with the first key of ACCOUNTABILITY_ENCRYPTION_KEY",
+        description="Put the new key first, run this, then drop the old key.",
+    )
     args = parser.parse_args(argv)
     operator_errors.configure_logging()
     settings = Settings.from_env()
     if args.command == "export":
         return export(args, settings)
+    if args.command == "rotate-key":
+        return rotate(settings)
     return import_csv(args, settings)
+
+
+def rotate(settings: Settings) -> int:
+    try:
+        cipher = TokenCipher(settings.encryption_key)
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        count = rotate_key(engine, cipher)
+    except EncryptionKeyError as exc:
+        print(f"rotate-key: {exc}; nothing was changed", file=sys.stderr)
+        return 1
+    print(f"rotate-key: {count} stored installations re-encrypted with the first key")
+    return 0
 
 
 def import_csv(args: argparse.Namespace, settings: Settings) -> int:
@@ -128,6 +172,18 @@ def import_csv(args: argparse.Namespace, settings: Settings) -> int:
     if not args.dry_run:
         upgrade(engine)
     sessions = session_factory(engine)
+    try:
+        tenant = _installation(args, settings, sessions)
+        if tenant is not None:
+            client = Installations.from_settings(settings, engine).client_for(tenant)
+    except (UnknownInstallation, EncryptionKeyError) as exc:
+        print(f"import: {exc}", file=sys.stderr)
+        return 2
+    if tenant is not None:
+        with acting_for(tenant):
+            return _import_plan(
+                args, text, sessions, SlackGateway(client), tenant.team_id or "", settings.api_url
+            )
     gateway = (
         SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url))
         if settings.bot_token
@@ -140,6 +196,17 @@ def import_csv(args: argparse.Namespace, settings: Settings) -> int:
         team_id = str(gateway.client.auth_test()["team_id"])
     elif gateway is not None and not args.dry_run:
         gateway.own_user_id()  # a refused token or an unreachable Slack stops the import here, once
+    return _import_plan(args, text, sessions, gateway, team_id, settings.api_url)
+
+
+def _import_plan(
+    args: argparse.Namespace,
+    text: str,
+    sessions: Any,
+    gateway: SlackGateway | None,
+    team_id: str,
+    slack_url: str,
+) -> int:
     with sessions() as session:
         existing = importer.existing_names(session, team_id) if _has_accounts_table(session) else set()
     plan = importer.read(text, today=datetime.now(UTC).date(), existing=existing)
@@ -166,7 +233,7 @@ def import_csv(args: argparse.Namespace, settings: Settings) -> int:
     except Refusal as exc:
         raise OperatorError(f"{exc}; nothing was written") from exc
     except SlackDeliveryError as exc:
-        failure = operator_errors.describe(exc, slack_url=settings.api_url)
+        failure = operator_errors.describe(exc, slack_url=slack_url)
         raise OperatorError(f"{failure}; nothing was written", status=failure.status) from exc
     return 0
 

@@ -9,12 +9,26 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.installs.standing import standing_report
 from models import ClockPass
 
 CLOCK_STALE_AFTER = timedelta(minutes=10)
 
 
-def health(sessions: sessionmaker[Session], *, now: datetime) -> tuple[int, dict[str, Any]]:
+def health(
+    sessions: sessionmaker[Session], *, now: datetime, installations: bool = False
+) -> tuple[int, dict[str, Any]]:
+    """`installations` (OAuth mode) adds how many workspaces are live and which stopped, and why."""
+    status, body = _health(sessions, now=now)
+    if (installations and status == 200) or (installations and "clock" in body):
+        try:
+            body["workspaces"] = standing_report(sessions)
+        except SQLAlchemyError as exc:
+            body["workspaces"] = f"unreadable ({type(exc).__name__})"
+    return status, body
+
+
+def _health(sessions: sessionmaker[Session], *, now: datetime) -> tuple[int, dict[str, Any]]:
     try:
         with sessions() as session:
             session.execute(text("SELECT 1"))

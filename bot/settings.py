@@ -19,6 +19,43 @@ class Settings:
     port: int = 3000
     admins: frozenset[str] = field(default_factory=frozenset)
     app_token: str | None = None
+    # OAuth mode (distribution to many workspaces): all three of these set.
+    client_id: str | None = None
+    client_secret: str | None = None
+    state_secret: str | None = None
+    encryption_key: str | None = None
+    redirect_uri: str | None = None
+    token_rotation_expiration_minutes: int = 120
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.client_id and self.client_secret and self.state_secret)
+
+    @property
+    def authorization_url(self) -> str:
+        """Slack's authorize page sits beside its Web API (`…/api/` → `…/oauth/v2/authorize`), so an
+        emulator named by SLACK_API_URL serves both."""
+        base = self.api_url[: -len("api/")] if self.api_url.endswith("/api/") else self.api_url
+        return base + "oauth/v2/authorize"
+
+    def oauth_problem(self) -> str | None:
+        """Why OAuth mode cannot start, in one line (None: it can, or it is not asked for)."""
+        named = {
+            "SLACK_CLIENT_ID": self.client_id,
+            "SLACK_CLIENT_SECRET": self.client_secret,
+            "SLACK_STATE_SECRET": self.state_secret,
+        }
+        missing = [name for name, value in named.items() if not value]
+        if len(missing) == len(named):
+            return None
+        if missing:
+            return f"OAuth mode needs {', '.join(missing)} as well as {', '.join(n for n in named if n not in missing)}."
+        if not self.encryption_key:
+            return (
+                "OAuth mode stores tokens encrypted: set ACCOUNTABILITY_ENCRYPTION_KEY "
+                "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+            )
+        return None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -37,4 +74,10 @@ class Settings:
             port=int(env.get("PORT") or 3000),
             admins=admins,
             app_token=env.get("SLACK_APP_TOKEN") or None,
+            client_id=env.get("SLACK_CLIENT_ID") or None,
+            client_secret=env.get("SLACK_CLIENT_SECRET") or None,
+            state_secret=env.get("SLACK_STATE_SECRET") or None,
+            encryption_key=env.get("ACCOUNTABILITY_ENCRYPTION_KEY") or None,
+            redirect_uri=env.get("SLACK_REDIRECT_URI") or None,
+            token_rotation_expiration_minutes=int(env.get("SLACK_TOKEN_ROTATION_EXPIRATION_MINUTES") or 120),
         )

@@ -23,6 +23,9 @@ class Deps:
     sessions: sessionmaker[Session]
     admins: frozenset[str] = frozenset()
     clock: Callable[[], datetime] = field(default=utc_now)
+    # OAuth mode's installation store (slack_sdk's, encrypted); None in single-workspace mode. With it,
+    # every request is scoped to its installation.
+    store: Any = None
 
 
 def bind(func: Callable[..., Any], deps: Deps) -> Callable[..., Any]:

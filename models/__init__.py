@@ -7,9 +7,11 @@ from models.diary import DiaryEntry, DiaryShare, DiaryThread
 from models.digest import Digest, WorkspaceSettings
 from models.escalation import Agreement, Autopsy, AutopsyParticipant, Escalation
 from models.handover import Handover
+from models.installations import WorkspaceInstall
 from models.operations import ClockPass, ProcessedEvent
 from models.proposal import Proposal
 from models.review import ReviewAnswer, WeeklyReview
+from models.tenancy import Tenant, acting_for
 
 __all__ = [
     "Account",
@@ -35,6 +37,9 @@ __all__ = [
     "Proposal",
     "ReviewAnswer",
     "Side",
+    "Tenant",
     "WeeklyReview",
+    "WorkspaceInstall",
     "WorkspaceSettings",
+    "acting_for",
 ]

@@ -12,9 +12,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 from bot import operator_errors
+from bot.clock_pass import PassReport
 from bot.operator_errors import OperatorError, safe_url
 from bot.settings import Settings
-from scheduler.jobs import ClockConfigError, one_pass, run_forever
+from scheduler.jobs import ClockConfigError, installation_passes, one_pass, run_forever
 
 
 def parse_instant(value: str) -> datetime:
@@ -27,6 +28,13 @@ def parse_instant(value: str) -> datetime:
             f"{value!r} has no offset: add Z or +HH:MM so the instant is unambiguous"
         )
     return instant.astimezone(UTC)
+
+
+def summary(report: PassReport) -> str:
+    return (
+        f"created {report.created}, sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
+        f"deferred {report.deferred}, reviews {report.reviews}, digests {report.digests}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,14 +57,18 @@ def _main(argv: list[str]) -> int:
     operator_errors.configure_logging(logging.INFO if forever else logging.WARNING, tracebacks=forever)
     settings = Settings.from_env()
     try:
+        if args.command == "tick" and (settings.oauth or settings.oauth_problem()):
+            reports = installation_passes(settings, at=args.at)
+            for key, report in reports.items():
+                print(f"{key}: {summary(report)}")
+                for error in report.errors:
+                    print(f"{key}: step failed — {error}", file=sys.stderr)
+            return 1 if any(report.errors for report in reports.values()) else 0
         if args.command == "tick":
             report = one_pass(settings, at=args.at)
             if not report.errors and not any(v for k, v in asdict(report).items() if k != "errors"):
                 print(f"nothing was due in the database {safe_url(settings.database_url)}")
-            print(
-                f"created {report.created}, sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
-                f"deferred {report.deferred}, reviews {report.reviews}, digests {report.digests}"
-            )
+            print(summary(report))
             for error in report.errors:
                 print(f"step failed — {error}", file=sys.stderr)
             return 1 if report.errors else 0

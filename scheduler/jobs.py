@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import Engine
 
 from bot.clock_pass import PassReport, run_due_work
+from bot.installs.clients import Installations
+from bot.installs.clock import run_per_installation
+from bot.installs.encryption import EncryptionKeyError
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, make_client
 from bot.startup import startup_line
+from models import Tenant
 from models.db import make_engine, session_factory, upgrade
 
 log = logging.getLogger(__name__)
@@ -20,6 +26,16 @@ PASS_INTERVAL_SECONDS = 60
 
 class ClockConfigError(RuntimeError):
     pass
+
+
+def installation_passes(settings: Settings, *, at: datetime | None = None) -> dict[str, PassReport]:
+    """OAuth mode's `tick`: one pass per live installation, keyed by its team (or org) id."""
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        return per_installation(settings, engine)(at or datetime.now(UTC))
+    finally:
+        engine.dispose()
 
 
 def one_pass(settings: Settings, *, at: datetime | None = None) -> PassReport:
@@ -37,19 +53,44 @@ def one_pass(settings: Settings, *, at: datetime | None = None) -> PassReport:
         engine.dispose()
 
 
+def per_installation(settings: Settings, engine: Engine) -> Callable[[datetime], dict[str, PassReport]]:
+    """OAuth mode: a pass runs for each live installation with its own client (bot/installs/clock.py)."""
+    problem = settings.oauth_problem()
+    if problem:
+        raise ClockConfigError(problem)
+    try:
+        installations = Installations.from_settings(settings, engine)
+    except EncryptionKeyError as exc:
+        raise ClockConfigError(str(exc)) from None
+    sessions = session_factory(engine)
+
+    def gateway_for(tenant: Tenant) -> SlackGateway:
+        return SlackGateway(installations.client_for(tenant, clock=True))
+
+    return lambda now: run_per_installation(sessions, gateway_for, now=now)
+
+
 def run_forever(settings: Settings) -> None:
     """A pass a minute, in UTC; a missed run is coalesced, never replayed in a burst."""
-    if not settings.bot_token:
-        raise ClockConfigError("SLACK_BOT_TOKEN is not set: the clock has nobody to send check-ins as.")
     engine = make_engine(settings.database_url)
-    upgrade(engine)
-    sessions = session_factory(engine)
-    # The clock retries nothing blindly: see bot.slack.gateway.retry_handlers.
-    gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url, clock=True))
+    if settings.oauth or settings.oauth_problem():
+        upgrade(engine)
+        passes = per_installation(settings, engine)
 
-    def tick() -> None:
-        report = run_due_work(sessions, gateway, now=datetime.now(UTC))
-        log.info("clock pass: %s", report)
+        def tick() -> None:
+            log.info("clock pass: %s", passes(datetime.now(UTC)))
+
+    else:
+        if not settings.bot_token:
+            raise ClockConfigError("SLACK_BOT_TOKEN is not set: the clock has nobody to send check-ins as.")
+        upgrade(engine)
+        sessions = session_factory(engine)
+        # The clock retries nothing blindly: see bot.slack.gateway.retry_handlers.
+        gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url, clock=True))
+
+        def tick() -> None:
+            report = run_due_work(sessions, gateway, now=datetime.now(UTC))
+            log.info("clock pass: %s", report)
 
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(

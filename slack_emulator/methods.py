@@ -260,7 +260,7 @@ def _check_text(text: str | None) -> None:
 
 def _user_or_error(state: EmulatorState, user_id: str | None) -> EmulatedUser:
     user = state.users.get(user_id) if user_id else None
-    if user is None:
+    if user is None or state.foreign(user.team_id):
         raise SlackError("user_not_found")
     return user
 
@@ -275,20 +275,23 @@ def _resolve_conversation(state: EmulatorState, channel: str | None, *, accept_u
         raise SlackError("channel_not_found")
     if channel in state.conversations:
         conversation = state.conversations[channel]
+        # Another workspace's channel does not exist for this token.
+        if state.foreign(conversation.team_id or state.team_id):
+            raise SlackError("channel_not_found")
         # Slack hides a private channel from a bot that is not in it.
         if conversation.is_private and not conversation.is_mpim and not conversation.bot_member:
             raise SlackError("channel_not_found")
         return channel
     if channel.startswith("D"):
         user = state.user_for_dm(channel)
-        if user is None or user.is_stranger:
+        if user is None or user.is_stranger or state.foreign(user.team_id):
             raise SlackError("channel_not_found")
         if user.deleted:
             raise SlackError("is_archived")
         return channel
     if accept_user_id and channel[0] in "UW":
         user = state.users.get(channel)
-        if user is None or user.is_stranger:
+        if user is None or user.is_stranger or state.foreign(user.team_id):
             raise SlackError("channel_not_found")
         if user.is_bot:
             raise SlackError("cannot_dm_bot")
@@ -418,6 +421,18 @@ def required_scope(state: EmulatorState, method: str, params: Payload) -> str | 
 
 @_method("auth.test")
 def auth_test(state: EmulatorState, params: Payload) -> Payload:
+    workspace = state.workspaces.get(state.caller_team) if state.caller_team != state.team_id else None
+    if workspace is not None:
+        return {
+            "url": f"https://{workspace.name.lower()}.slack.com/",
+            "team": workspace.name,
+            "user": "accountability",
+            "team_id": workspace.team_id,
+            "user_id": workspace.bot_user_id,
+            "bot_id": workspace.bot_id,
+            "is_enterprise_install": workspace.org_wide,
+            **({"enterprise_id": workspace.enterprise_id} if workspace.enterprise_id is not None else {}),
+        }
     return {
         "url": "https://emulated.slack.com/",
         "team": "Emulated",

@@ -33,8 +33,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .methods import METHODS, SlackError, blocks_refusal, required_scope, user_object
+from .oauth import authorize, oauth_v2_access
 from .records import Call, EmulatedUser, Headers
-from .state import Conversation, EmulatorState, Fault, PageHandler, RandomFaults, Trigger
+from .state import Conversation, EmulatorState, Fault, PageHandler, RandomFaults, Trigger, Workspace
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -222,6 +223,7 @@ def _handle_api(state: EmulatorState, method: str, request: _Request) -> _Reply:
             reply = _text_reply(status, f"{status} {_status_phrase(status)}")
         if reply is None:
             reply = _api_reply(state, method, params, param_token, well_formed, request)
+            state.caller_team = state.team_id
             if after and chance is not None:
                 chance.injected += 1
                 chance.injected_after_effect += 1
@@ -238,6 +240,14 @@ def _api_reply(
     well_formed: bool,
     request: _Request,
 ) -> _Reply:
+    if method == "oauth.v2.access" and well_formed:
+        # Authenticated by the app's client credentials, not a token.
+        try:
+            return _json_reply(
+                {"ok": True, **oauth_v2_access(state, params, request.headers.find("Authorization"))}
+            )
+        except SlackError as error:
+            return _json_reply({"ok": False, "error": error.error})
     handler = METHODS.get(method)
     if handler is None:
         return _json_reply({"ok": False, "error": "unknown_method"})
@@ -246,16 +256,21 @@ def _api_reply(
     token = _bearer_token(request.headers) or param_token
     if token is None:
         return _json_reply({"ok": False, "error": "not_authed"})
-    if token != state.token:
+    if token == state.token:
+        state.caller_team, scopes = state.team_id, state.scopes
+    elif token in state.tokens:
+        state.caller_team = state.tokens[token]
+        scopes = state.workspaces[state.caller_team].scopes
+    else:
         return _json_reply({"ok": False, "error": "invalid_auth"})
     needed = required_scope(state, method, params)
-    if needed is not None and state.scopes is not None and needed not in state.scopes:
+    if needed is not None and scopes is not None and needed not in scopes:
         return _json_reply(
             {
                 "ok": False,
                 "error": "missing_scope",
                 "needed": needed,
-                "provided": ",".join(sorted(state.scopes)),
+                "provided": ",".join(sorted(scopes)),
             }
         )
     try:
@@ -419,6 +434,14 @@ class _Handler(BaseHTTPRequestHandler):
             reply = _handle_response_url(state, path[len("/response/") :].strip("/"), request)
         elif path.startswith("/upload/"):
             reply = _handle_upload(state, path[len("/upload/") :].strip("/"), request)
+        elif path == "/oauth/v2/authorize" and self.command == "GET":
+            with state.cond:
+                status, where = authorize(state, url.query)
+            reply = (
+                _Reply(302, b"", TEXT_CONTENT_TYPE, (("Location", where),))
+                if status == 302
+                else _text_reply(status, where)
+            )
         elif state.pages is not None:
             page = state.pages(self.command, path, url.query, headers, body)
             reply = _Reply(page.status, page.body, page.content_type, page.headers)
@@ -623,6 +646,55 @@ class SlackEmulator:
             user.deleted = True
             return user_object(user)
 
+    # -- distribution (OAuth)
+
+    def enable_oauth(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        redirect_uris: Iterable[str],
+        token_rotation: bool = False,
+    ) -> None:
+        """The app's credentials and registered redirect URIs, as its settings page would hold them."""
+        with self._state.cond:
+            self._state.oauth_client = (client_id, client_secret)
+            self._state.redirect_uris = tuple(redirect_uris)
+            self._state.token_rotation = token_rotation
+
+    def add_workspace(
+        self, team_id: str, *, name: str, enterprise_id: str | None = None, org_wide: bool = False
+    ) -> None:
+        """Another workspace that may install the app; its bot token comes from `oauth.v2.access`."""
+        with self._state.cond:
+            number = len(self._state.workspaces) + 2
+            self._state.workspaces[team_id] = Workspace(
+                team_id=team_id,
+                name=name,
+                bot_user_id=f"UBOT{number}",
+                bot_id=f"B0BOT{number}",
+                enterprise_id=enterprise_id,
+                org_wide=org_wide,
+            )
+
+    def install_as(self, team_id: str, user_id: str) -> None:
+        """The next visit to the authorize page is this person allowing the install in this workspace."""
+        with self._state.cond:
+            if team_id not in self._state.workspaces:
+                raise KeyError(f"{team_id} is not a workspace of this emulator: add_workspace first")
+            self._state.installing = (team_id, user_id)
+
+    def tokens_of(self, team_id: str) -> list[str]:
+        """The bot tokens issued to a workspace and still valid."""
+        with self._state.cond:
+            return [token for token, owner in self._state.tokens.items() if owner == team_id]
+
+    def revoke(self, team_id: str) -> None:
+        """The workspace uninstalled the app: its tokens stop working (`invalid_auth`)."""
+        with self._state.cond:
+            for token in self.tokens_of(team_id):
+                del self._state.tokens[token]
+
     def set_enterprise(self, enterprise_id: str | None) -> None:
         """Make the installation an org-wide install on this Enterprise Grid organisation (None: not)."""
         with self._state.cond:
@@ -643,8 +715,10 @@ class SlackEmulator:
         is_private: bool = False,
         members: Iterable[str] | None = None,
         bot_member: bool = True,
+        team_id: str | None = None,
     ) -> None:
-        """`members`: the people in it (None: everyone of the workspace, and every known user when shared)."""
+        """`members`: the people in it (None: everyone of the workspace, and every known user when shared).
+        `team_id`: the workspace it belongs to (None: the emulator's own)."""
         with self._state.cond:
             self._state.conversations[channel_id] = Conversation(
                 id=channel_id,
@@ -653,6 +727,7 @@ class SlackEmulator:
                 is_ext_shared=is_ext_shared,
                 member_ids=frozenset(members) if members is not None else None,
                 bot_member=bot_member,
+                team_id=team_id,
             )
 
     def serve_pages(self, pages: PageHandler | None) -> None:

@@ -77,6 +77,37 @@ class Conversation:
     member_ids: frozenset[str] | None = None
     bot_member: bool = True
     is_archived: bool = False
+    # The workspace it belongs to (None: the emulator's own); another workspace's token can't see it.
+    team_id: str | None = None
+
+
+@dataclass
+class Workspace:
+    """Another workspace that can install the app through the OAuth flow (the one given to the
+    emulator's constructor is always installed, with the constructor's token)."""
+
+    team_id: str
+    name: str
+    bot_user_id: str
+    bot_id: str
+    enterprise_id: str | None = None
+    # An org-wide install on Enterprise Grid: the installation is the organisation's.
+    org_wide: bool = False
+    scopes: frozenset[str] | None = None
+
+
+@dataclass
+class Grant:
+    """An authorization code handed out by the authorize page: good once, for its client and
+    redirect URI only."""
+
+    team_id: str
+    user_id: str
+    client_id: str
+    scopes: str
+    user_scopes: str
+    redirect_uri: str | None
+    used: bool = False
 
 
 @dataclass
@@ -97,10 +128,10 @@ class EmulatorState:
         self.cond = threading.Condition(threading.RLock())
         self.token = token
         self.team_id = team_id
-        self.bot_user_id = bot_user_id
+        self.home_bot_user_id = bot_user_id
         # Set for an org-wide install on Enterprise Grid: auth.test then names the organisation too.
         self.enterprise_id: str | None = None
-        self.bot_id = "B0BOT"
+        self.home_bot_id = "B0BOT"
         # The token's bot scopes; None grants everything. A call needing one it lacks: `missing_scope`.
         self.scopes: frozenset[str] | None = None
         self.base_url = ""
@@ -127,6 +158,36 @@ class EmulatorState:
         self.triggers: dict[str, Trigger] = {}
         self.pages: PageHandler | None = None
 
+        # OAuth: the app's credentials, its registered redirect URIs, workspaces that may install it,
+        # who is installing next, codes handed out, and tokens issued (token → team id).
+        self.oauth_client: tuple[str, str] | None = None
+        self.redirect_uris: tuple[str, ...] = ()
+        self.token_rotation = False
+        self.workspaces: dict[str, Workspace] = {}
+        self.installing: tuple[str, str] | None = None
+        self.grants: dict[str, Grant] = {}
+        self.tokens: dict[str, str] = {}
+        self.refresh_tokens: dict[str, str] = {}
+        # The workspace whose token the call being answered carries.
+        self.caller_team = team_id
+
+    @property
+    def bot_user_id(self) -> str:
+        """The bot user of the workspace whose token the current call carries."""
+        workspace = self.workspaces.get(self.caller_team) if self.caller_team != self.team_id else None
+        return workspace.bot_user_id if workspace is not None else self.home_bot_user_id
+
+    @property
+    def bot_id(self) -> str:
+        workspace = self.workspaces.get(self.caller_team) if self.caller_team != self.team_id else None
+        return workspace.bot_id if workspace is not None else self.home_bot_id
+
+    def foreign(self, team_id: str | None) -> bool:
+        """A team of another workspace the app is installed in: the caller's token cannot reach it."""
+        if team_id is None or team_id == self.caller_team:
+            return False
+        return team_id == self.team_id or team_id in self.workspaces
+
     def clear_traffic(self) -> None:
         """Forget what requests did while keeping the workspace (users, channels, token) intact."""
         self.calls.clear()
@@ -144,6 +205,10 @@ class EmulatorState:
         self.shared_files.clear()
         self.response_url_uses.clear()
         self.triggers.clear()
+        self.grants.clear()
+        self.tokens.clear()
+        self.refresh_tokens.clear()
+        self.installing = None
         # Conversations opened by conversations.open with several users are traffic, not setup.
         for conversation_id in [c.id for c in self.conversations.values() if c.is_mpim]:
             del self.conversations[conversation_id]
@@ -173,7 +238,8 @@ class EmulatorState:
             people = sorted(
                 user.id
                 for user in self.users.values()
-                if not user.deleted and (conversation.is_ext_shared or user.team_id == self.team_id)
+                if not user.deleted
+                and (conversation.is_ext_shared or user.team_id == (conversation.team_id or self.team_id))
             )
         return people + ([self.bot_user_id] if conversation.bot_member else [])
 

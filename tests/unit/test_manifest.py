@@ -50,6 +50,9 @@ EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "member_left_channel": ("channels:read", "groups:read"),
     # someone deactivated (`deleted` in the user object)
     "user_change": ("users:read",),
+    # a workspace uninstalling the app or revoking its token: its sends stop (no scope needed)
+    "app_uninstalled": (),
+    "tokens_revoked": (),
 }
 
 
@@ -102,7 +105,15 @@ def test_listened_events_are_subscribed(repo_root: Path) -> None:
     listened = set(re.findall(r'app\.event\("([a-z_.]+)"[,)]', code))
     # Bolt's "message" listener gets DMs through message.im and channel messages through
     # message.channels (public) and message.groups (private shared channels).
-    assert listened == {"app_home_opened", "message", "app_mention", "member_left_channel", "user_change"}
+    assert listened == {
+        "app_home_opened",
+        "message",
+        "app_mention",
+        "member_left_channel",
+        "user_change",
+        "app_uninstalled",
+        "tokens_revoked",
+    }
     assert events == {
         "app_home_opened",
         "message.im",
@@ -111,6 +122,8 @@ def test_listened_events_are_subscribed(repo_root: Path) -> None:
         "app_mention",
         "member_left_channel",
         "user_change",
+        "app_uninstalled",
+        "tokens_revoked",
     }
 
 
