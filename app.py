@@ -216,7 +216,7 @@ def _command_problem(form: dict[str, str]) -> str | None:
 
 
 def create_web_app(settings: Settings, *, engine: Engine | None = None, deps: Deps | None = None) -> WebApp:
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, **settings.engine_options("web"))
     upgrade(engine)
     deps = deps or Deps(sessions=session_factory(engine), admins=settings.admins)
     listeners = ListenerExecutor()

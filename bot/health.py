@@ -1,4 +1,6 @@
-"""What `/healthz` reports: the database answers, and the clock is alive if it ever ran."""
+"""What `/healthz` reports: the database answers, the clock is alive if it ever ran, and each clock
+process's last pass (`clocks`, stale ones marked: a process replaced by a deploy goes stale harmlessly;
+the status turns 503 only when no clock at all has passed lately)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.heartbeats import clocks
 from models import ClockPass
 
 CLOCK_STALE_AFTER = timedelta(minutes=10)
@@ -21,6 +24,7 @@ def health(sessions: sessionmaker[Session], *, now: datetime) -> tuple[int, dict
             last_pass = session.scalar(
                 select(ClockPass.finished_at).order_by(ClockPass.finished_at.desc()).limit(1)
             )
+            processes = clocks(session, now=now)
     except SQLAlchemyError as exc:
         return 503, {"ok": False, "database": f"unreachable ({type(exc).__name__})"}
     if last_pass is None:
@@ -30,6 +34,7 @@ def health(sessions: sessionmaker[Session], *, now: datetime) -> tuple[int, dict
         "ok": age <= CLOCK_STALE_AFTER,
         "database": "ok",
         "clock": {"last_pass": last_pass.isoformat(), "age_seconds": int(age.total_seconds())},
+        "clocks": processes,
     }
     if age > CLOCK_STALE_AFTER:
         body["clock"]["problem"] = (

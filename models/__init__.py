@@ -7,7 +7,7 @@ from models.diary import DiaryEntry, DiaryShare, DiaryThread
 from models.digest import Digest, WorkspaceSettings
 from models.escalation import Agreement, Autopsy, AutopsyParticipant, Escalation
 from models.handover import Handover
-from models.operations import ClockPass, ProcessedEvent
+from models.operations import ClockHeartbeat, ClockPass, ProcessedEvent
 from models.proposal import Proposal
 from models.review import ReviewAnswer, WeeklyReview
 
@@ -20,6 +20,7 @@ __all__ = [
     "Base",
     "CheckIn",
     "CheckInState",
+    "ClockHeartbeat",
     "ClockPass",
     "Commitment",
     "CommitmentStatus",

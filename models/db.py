@@ -24,13 +24,23 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int | None = None, statement_timeout_ms: int | None = None, **kwargs: Any
+) -> Engine:
+    """`pool_size` and `statement_timeout_ms` apply to PostgreSQL only: SQLite is one file in one
+    process's hands, where neither means anything."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         # Web threads and clock processes share the file: wait for a lock instead of failing at once.
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if pool_size is not None:
+        # As many again may open for a burst; beyond that a caller waits for a free connection.
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", pool_size)
+    if statement_timeout_ms is not None:
+        kwargs.setdefault("connect_args", {})["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

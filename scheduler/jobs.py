@@ -9,7 +9,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.clock_pass import PassReport, run_due_work
 from bot.settings import Settings
-from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.workspaces import WorkspaceGateways
 from models.db import make_engine, session_factory, upgrade
 
 log = logging.getLogger(__name__)
@@ -21,30 +21,36 @@ class ClockConfigError(RuntimeError):
     pass
 
 
-def one_pass(settings: Settings, *, at: datetime | None = None) -> PassReport:
-    if not settings.bot_token:
+def _gateways(settings: Settings) -> WorkspaceGateways:
+    """The clock retries nothing blindly: see bot.slack.gateway.retry_handlers."""
+    if not settings.bot_token and not settings.team_tokens:
         raise ClockConfigError("SLACK_BOT_TOKEN is not set: the clock has nobody to send check-ins as.")
-    engine = make_engine(settings.database_url)
+    return WorkspaceGateways.from_tokens(
+        default_token=settings.bot_token, team_tokens=settings.team_tokens, api_url=settings.api_url
+    )
+
+
+def one_pass(settings: Settings, *, at: datetime | None = None) -> PassReport:
+    gateways = _gateways(settings)
+    engine = make_engine(settings.database_url, **settings.engine_options("clock"))
     try:
         upgrade(engine)
-        gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url, clock=True))
-        return run_due_work(session_factory(engine), gateway, now=at or datetime.now(UTC))
+        return run_due_work(
+            session_factory(engine), gateways.default, now=at or datetime.now(UTC), gateways=gateways
+        )
     finally:
         engine.dispose()
 
 
 def run_forever(settings: Settings) -> None:
     """A pass a minute, in UTC; a missed run is coalesced, never replayed in a burst."""
-    if not settings.bot_token:
-        raise ClockConfigError("SLACK_BOT_TOKEN is not set: the clock has nobody to send check-ins as.")
-    engine = make_engine(settings.database_url)
+    gateways = _gateways(settings)
+    engine = make_engine(settings.database_url, **settings.engine_options("clock"))
     upgrade(engine)
     sessions = session_factory(engine)
-    # The clock retries nothing blindly: see bot.slack.gateway.retry_handlers.
-    gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url, clock=True))
 
     def tick() -> None:
-        report = run_due_work(sessions, gateway, now=datetime.now(UTC))
+        report = run_due_work(sessions, gateways.default, now=datetime.now(UTC), gateways=gateways)
         log.info("clock pass: %s", report)
 
     scheduler = BlockingScheduler(timezone=UTC)
