@@ -244,7 +244,7 @@ def _api_reply(
     token = _bearer_token(request.headers) or param_token
     if token is None:
         return _json_reply({"ok": False, "error": "not_authed"})
-    if token != state.token:
+    if token != state.token and token not in state.workspace_tokens:
         return _json_reply({"ok": False, "error": "invalid_auth"})
     needed = required_scope(state, method, params)
     if needed is not None and state.scopes is not None and needed not in state.scopes:
@@ -526,6 +526,12 @@ class SlackEmulator:
         return self._state.token
 
     # -- workspace setup
+
+    def add_workspace(self, team_id: str, *, token: str) -> None:
+        """Another workspace with the app installed: Slack accepts its bot token as well. Calls made
+        with it are told apart by their Authorization header (`Call.headers`)."""
+        with self._state.cond:
+            self._state.workspace_tokens[token] = team_id
 
     def add_user(
         self,

@@ -81,6 +81,8 @@ class EmulatorState:
         self.cond = threading.Condition(threading.RLock())
         self.token = token
         self.team_id = team_id
+        # Bot tokens of further workspaces installing the same app: token → team ID.
+        self.workspace_tokens: dict[str, str] = {}
         self.bot_user_id = bot_user_id
         # Set for an org-wide install on Enterprise Grid: auth.test then names the organisation too.
         self.enterprise_id: str | None = None
