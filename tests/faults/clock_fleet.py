@@ -173,7 +173,7 @@ class FleetOutcome:
     stranded: int
     held_within_lease: int
     states: dict[CheckInState, int]
-    senders: set[str]
+    senders: set[str | None]
     survivors: list[str]
     heartbeats: set[str]
     seconds: float
