@@ -1,4 +1,4 @@
-"""Sending the check-ins that are due: claimed one by one, sent as one message per person and instant —
+"""Sending the check-ins that are due: claimed, then sent as one message per person and instant —
 a DM, or a post in the account's shared channel mentioning them (`bot/checkins/delivery.py` says which).
 
 Each occurrence is a row claimed before it is sent (`claims`: in batches shared between clock processes on
