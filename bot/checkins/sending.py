@@ -71,16 +71,18 @@ def send_due(
     gateways = gateways or WorkspaceGateways(gateway)
     reconcile_abandoned_claims(sessions, gateway, now=now, counts=counts, clock=clock, gateways=gateways)
     close_undeliverable(sessions, now=now, counts=counts)
+    refused: set[str] = set()  # workspaces whose token Slack refused in this pass
     if shares_work(sessions):
         while claimed := claim_batch(sessions, now=now, clock=clock):
-            if _send_claimed(sessions, gateways, _grouped(sessions, claimed), now=now, counts=counts):
-                return
+            _send_claimed(
+                sessions, gateways, _grouped(sessions, claimed), now=now, counts=counts, refused=refused
+            )
         return
     groups = [
         [checkin_id for checkin_id in checkin_ids if claim(sessions, checkin_id, now=now, clock=clock)]
         for checkin_ids in _due_groups(sessions, now=now)
     ]
-    _send_claimed(sessions, gateways, groups, now=now, counts=counts)
+    _send_claimed(sessions, gateways, groups, now=now, counts=counts, refused=refused)
 
 
 def _send_claimed(
@@ -90,19 +92,17 @@ def _send_claimed(
     *,
     now: datetime,
     counts: CheckinCounts,
-) -> bool:
-    """Sends claimed groups; True when a workspace refused its token, after releasing what is left
-    claimed of the batch (kept due) — nothing will go out with that token in this pass."""
-    for index, claimed in enumerate(groups):
+    refused: set[str],
+) -> None:
+    """Sends claimed groups. Once a workspace's token is refused, nothing more goes out with it in this
+    pass: its check-ins are released, kept due, while other workspaces' still go out."""
+    for claimed in groups:
         for start in range(0, len(claimed), MAX_CHECKINS_PER_MESSAGE):
             batch = claimed[start : start + MAX_CHECKINS_PER_MESSAGE]
-            if _send_group(sessions, gateways, batch, now=now, counts=counts) is Failure.WORKSPACE:
-                rest = claimed[start + MAX_CHECKINS_PER_MESSAGE :] + [
-                    i for g in groups[index + 1 :] for i in g
-                ]
-                defer(sessions, rest, error="", now=now, wait=None)
-                return True
-    return False
+            failure = _send_group(sessions, gateways, batch, now=now, counts=counts, refused=refused)
+            if failure is Failure.WORKSPACE:
+                defer(sessions, claimed[start + MAX_CHECKINS_PER_MESSAGE :], error="", now=now, wait=None)
+                break
 
 
 def _due_groups(sessions: sessionmaker[Session], *, now: datetime) -> list[list[int]]:
@@ -189,6 +189,7 @@ def _send_group(
     *,
     now: datetime,
     counts: CheckinCounts,
+    refused: set[str],
 ) -> Failure | None:
     """The DM first (if any of them goes by DM), then one post per account in its shared channel:
     those meant for the channel, and those whose DM was just refused under `auto`."""
@@ -197,7 +198,23 @@ def _send_group(
     group = _read_group(sessions, checkin_ids, now=now)
     if group is None:
         return None
-    gateway = gateways.for_team(group.team_id)
+    if group.team_id in refused:
+        defer(sessions, checkin_ids, error="", now=now, wait=None)
+        return Failure.WORKSPACE
+    failure = _send_read_group(sessions, gateways.for_team(group.team_id), group, now=now, counts=counts)
+    if failure is Failure.WORKSPACE:
+        refused.add(group.team_id)
+    return failure
+
+
+def _send_read_group(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    group: _Group,
+    *,
+    now: datetime,
+    counts: CheckinCounts,
+) -> Failure | None:
     to_channel = group.ids(delivery.CHANNEL)
     dm_ids = group.ids(delivery.DM)
     if dm_ids:

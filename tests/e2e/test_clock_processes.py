@@ -18,11 +18,12 @@ from bot.clock_pass import run_due_work
 from bot.clock_run import LEASE, ClockRun
 from bot.heartbeats import STALE_AFTER
 from bot.slack.gateway import SlackGateway
+from bot.slack.workspaces import WorkspaceGateways
 from models import CheckIn, CheckInState, ClockHeartbeat, ClockPass, Person
 from models.db import make_engine
 from slack_emulator import SlackEmulator
 from tests.conftest import Clock, RunningApp
-from tests.faults.clock_fleet import PASS_AT, seed_two_workspaces
+from tests.faults.clock_fleet import PASS_AT, WORKSPACES, seed_two_workspaces
 
 
 def needs_postgresql(database_url: str) -> None:
@@ -62,6 +63,31 @@ def test_a_clock_claims_whole_people_and_skips_those_another_clock_is_claiming(
     # Once that lock is gone the first person's two check-ins are claimed together by the next batch.
     later = claim_batch(sessions, now=PASS_AT, clock=ClockRun(host="there", pid=2, as_of=PASS_AT))
     assert len(later) == 2
+
+
+def test_a_workspace_whose_token_is_refused_keeps_its_checkins_due_while_the_others_go_out(
+    sessions: sessionmaker[Session],
+) -> None:
+    refused_team, working_team = WORKSPACES
+    with SlackEmulator(token="xoxb-default", team_id=working_team).start() as emulator:
+        # Slack knows only the working workspace's token; the other one was revoked.
+        emulator.add_workspace(working_team, token=WORKSPACES[working_team])
+        owners = seed_two_workspaces(sessions, emulator, people=8, per_person=1)
+        gateways = WorkspaceGateways.from_tokens(
+            default_token="xoxb-default", team_tokens=WORKSPACES, api_url=emulator.api_url
+        )
+        report = run_due_work(sessions, gateways.default, now=PASS_AT, gateways=gateways)
+        refusals = [
+            c for c in emulator.calls_to("conversations.open") + emulator.calls_to("chat.postMessage")
+            if c.headers["Authorization"] == f"Bearer {WORKSPACES[refused_team]}"
+        ]  # fmt: skip
+    with sessions() as session:
+        states = {
+            (team, state) for team, state in session.execute(select(CheckIn.team_id, CheckIn.state)).all()
+        }
+    assert report.sent == sum(1 for team in owners.values() if team == working_team) == 4
+    assert states == {(working_team, CheckInState.SENT), (refused_team, CheckInState.DUE)}
+    assert len(refusals) == 1  # after the first refusal nothing more is tried with that token
 
 
 def test_each_pass_beats_its_process_heartbeat(
