@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -98,6 +98,16 @@ def insert_once(
             .on_conflict_do_nothing(index_elements=unique, index_where=where)
         )
     return session.scalar(statement.returning(*model.__mapper__.primary_key))
+
+
+def locked_or_skipped(session: Session, model: type[Any], key: Any) -> bool:
+    """PostgreSQL: lock the row for this transaction unless another one holds it (`FOR UPDATE SKIP
+    LOCKED`), so a clock passes over work another clock is claiming instead of queueing behind it;
+    False then. SQLite has one writer at a time and no SKIP LOCKED: always True there."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    column = model.__mapper__.primary_key[0]
+    return session.scalar(select(column).where(column == key).with_for_update(skip_locked=True)) is not None
 
 
 def rows_changed(session: Session, statement: Any) -> int:

@@ -20,7 +20,7 @@ from bot.heartbeats import STALE_AFTER
 from bot.slack.gateway import SlackGateway
 from bot.slack.workspaces import WorkspaceGateways
 from models import CheckIn, CheckInState, ClockHeartbeat, ClockPass, Person
-from models.db import make_engine
+from models.db import locked_or_skipped, make_engine
 from slack_emulator import SlackEmulator
 from tests.conftest import Clock, RunningApp
 from tests.faults.clock_fleet import PASS_AT, WORKSPACES, seed_two_workspaces
@@ -63,6 +63,25 @@ def test_a_clock_claims_whole_people_and_skips_those_another_clock_is_claiming(
     # Once that lock is gone the first person's two check-ins are claimed together by the next batch.
     later = claim_batch(sessions, now=PASS_AT, clock=ClockRun(host="there", pid=2, as_of=PASS_AT))
     assert len(later) == 2
+
+
+def test_a_unit_another_clock_is_claiming_is_passed_over_without_waiting(
+    sessions: sessionmaker[Session], database_url: str
+) -> None:
+    needs_postgresql(database_url)
+    owners = seed_two_workspaces(sessions, SlackEmulator(), people=2, per_person=1)
+    with sessions() as session:
+        person_id = session.scalar(select(Person.id).where(Person.user_id == sorted(owners)[0]))
+    other_clock = sessions()
+    try:
+        other_clock.execute(select(Person).where(Person.id == person_id).with_for_update())
+        with sessions.begin() as session:
+            assert locked_or_skipped(session, Person, person_id) is False
+    finally:
+        other_clock.rollback()
+        other_clock.close()
+    with sessions.begin() as session:
+        assert locked_or_skipped(session, Person, person_id) is True
 
 
 def test_a_workspace_whose_token_is_refused_keeps_its_checkins_due_while_the_others_go_out(
