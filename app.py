@@ -270,7 +270,7 @@ def with_oauth(settings: Settings, engine: Engine, deps: Deps) -> tuple[Deps, In
 
 
 def create_web_app(settings: Settings, *, engine: Engine | None = None, deps: Deps | None = None) -> WebApp:
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, **settings.engine_options("web"))
     deps = deps or Deps(sessions=session_factory(engine), admins=settings.admins)
     deps, flow = with_oauth(settings, engine, deps)
     upgrade(engine)

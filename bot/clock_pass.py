@@ -19,15 +19,18 @@ from bot.checkins.counts import CheckinCounts
 from bot.checkins.reminders import close_unanswered, send_reminders
 from bot.checkins.scheduling import DOWNTIME_GRACE, end_finished_pauses, schedule_occurrences
 from bot.checkins.sending import send_due
+from bot.clock_run import ClockRun
 from bot.diary.sharing import share_pending
 from bot.digest.posting import post_due_digests
 from bot.escalation.posting import retry_pending_posts, run_rules
+from bot.heartbeats import beat
 from bot.people.away import time_off
 from bot.people.handover import ask_pending
 from bot.renegotiation.posting import follow_up
 from bot.review.posting import post_due_reviews
 from bot.slack.deliveries import forget_old_deliveries
 from bot.slack.gateway import SlackGateway
+from bot.slack.workspaces import WorkspaceGateways
 from models import ClockPass
 
 log = logging.getLogger(__name__)
@@ -55,14 +58,25 @@ def run_due_work(
     *,
     now: datetime,
     grace: timedelta = DOWNTIME_GRACE,
+    gateways: WorkspaceGateways | None = None,
 ) -> PassReport:
     """Every step in order; a step that fails is logged and recorded on the pass, and the steps after
     it still run — a broken digest must not stop check-ins, nor a crashed rule the reminders."""
     started = datetime.now(UTC)
+    clock = ClockRun.this_process(as_of=now)
     checkins = CheckinCounts()
     counted: dict[str, int] = {}
     errors: list[str] = []
-    for name, into, step in _steps(sessions, gateway, now=now, grace=grace, checkins=checkins):
+    steps = _steps(
+        sessions,
+        gateway,
+        now=now,
+        grace=grace,
+        checkins=checkins,
+        clock=clock,
+        gateways=gateways or WorkspaceGateways(gateway),
+    )
+    for name, into, step in steps:
         try:
             result = step()
         except Exception as exc:
@@ -73,6 +87,14 @@ def run_due_work(
             counted[into] = result
     report = PassReport(**asdict(checkins), **counted, errors=errors)
     _record(sessions, report, now=now, started=started)
+    beat(
+        sessions,
+        clock,
+        finished=datetime.now(UTC),
+        sent=report.sent,
+        failed=report.failed,
+        errors=len(report.errors),
+    )
     return report
 
 
@@ -83,6 +105,8 @@ def _steps(
     now: datetime,
     grace: timedelta,
     checkins: CheckinCounts,
+    clock: ClockRun,
+    gateways: WorkspaceGateways,
 ) -> list[Step]:
     """The order matters: pauses end before scheduling, check-ins are sent before reminders, and
     misses are closed before the escalation rules read them."""
@@ -91,7 +115,11 @@ def _steps(
         ("time off", None, lambda: time_off(sessions, gateway, now=now)),
         ("hand-overs", None, lambda: ask_pending(sessions, gateway, now=now)),
         ("scheduling", None, lambda: schedule_occurrences(sessions, now=now, grace=grace, counts=checkins)),
-        ("sending", None, lambda: send_due(sessions, gateway, now=now, counts=checkins)),
+        (
+            "sending",
+            None,
+            lambda: send_due(sessions, gateway, now=now, counts=checkins, clock=clock, gateways=gateways),
+        ),
         ("reminders", "reminded", lambda: send_reminders(sessions, gateway, now=now)),
         ("closing", "closed", lambda: close_unanswered(sessions, gateway, now=now)),
         ("answer changes", None, lambda: close_answer_changes(sessions, gateway, now=now)),

@@ -1,4 +1,6 @@
-"""What `/healthz` reports: the database answers, and the clock is alive if it ever ran."""
+"""What `/healthz` reports: the database answers, the clock is alive if it ever ran, and each clock
+process's last pass (`clocks`, stale ones marked: a process replaced by a deploy goes stale harmlessly;
+the status turns 503 only when no clock at all has passed lately)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.heartbeats import clocks
 from bot.installs.standing import standing_report
 from models import ClockPass
 
@@ -35,6 +38,7 @@ def _health(sessions: sessionmaker[Session], *, now: datetime) -> tuple[int, dic
             last_pass = session.scalar(
                 select(ClockPass.finished_at).order_by(ClockPass.finished_at.desc()).limit(1)
             )
+            processes = clocks(session, now=now)
     except SQLAlchemyError as exc:
         return 503, {"ok": False, "database": f"unreachable ({type(exc).__name__})"}
     if last_pass is None:
@@ -44,6 +48,7 @@ def _health(sessions: sessionmaker[Session], *, now: datetime) -> tuple[int, dic
         "ok": age <= CLOCK_STALE_AFTER,
         "database": "ok",
         "clock": {"last_pass": last_pass.isoformat(), "age_seconds": int(age.total_seconds())},
+        "clocks": processes,
     }
     if age > CLOCK_STALE_AFTER:
         body["clock"]["problem"] = (

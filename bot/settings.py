@@ -5,9 +5,39 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///accountability.db"
+# The Procfile's `--threads ${WEB_THREADS:-8}`: each thread of a web worker may hold one connection.
+DEFAULT_WEB_THREADS = 8
+# A clock process runs one pass at a time and sends its claimed batch one message after another.
+CLOCK_CONCURRENCY = 1
+# PostgreSQL cancels a statement running longer than this (a stuck lock or a runaway query), so a
+# web thread answers and a clock pass moves on instead of hanging on it.
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+
+
+def _positive(env: Mapping[str, str], name: str, example: str) -> int | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number above 0, e.g. {name}={example} (got {raw!r}).")
+    return int(raw)
+
+
+def _team_tokens(raw: str) -> dict[str, str]:
+    """`T012=xoxb-…,T034=xoxb-…`: one bot token per workspace the clock serves."""
+    tokens: dict[str, str] = {}
+    for pair in (p.strip() for p in raw.split(",") if p.strip()):
+        team, _, token = pair.partition("=")
+        if not team.strip() or not token.strip():
+            raise ValueError(
+                f"SLACK_BOT_TOKENS takes TEAM_ID=token pairs, e.g. T012AB=xoxb-…,T034CD=xoxb-… (got {pair!r})."
+            )
+        tokens[team.strip()] = token.strip()
+    return tokens
 
 
 @dataclass(frozen=True)
@@ -56,6 +86,22 @@ class Settings:
                 "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
             )
         return None
+    # Workspace → bot token, for a clock serving several workspaces (`bot.slack.workspaces`).
+    team_tokens: dict[str, str] = field(default_factory=dict)
+    database_pool_size: int | None = None
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    web_threads: int = DEFAULT_WEB_THREADS
+
+    def pool_size(self, role: Literal["web", "clock"]) -> int:
+        """DATABASE_POOL_SIZE if set; otherwise one connection per thread that may use the database:
+        a web worker's threads, or the clock's single pass, plus one for the request or step that
+        nests a second session."""
+        if self.database_pool_size is not None:
+            return self.database_pool_size
+        return (self.web_threads if role == "web" else CLOCK_CONCURRENCY) + 1
+
+    def engine_options(self, role: Literal["web", "clock"]) -> dict[str, Any]:
+        return {"pool_size": self.pool_size(role), "statement_timeout_ms": self.statement_timeout_ms}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,4 +126,9 @@ class Settings:
             encryption_key=env.get("ACCOUNTABILITY_ENCRYPTION_KEY") or None,
             redirect_uri=env.get("SLACK_REDIRECT_URI") or None,
             token_rotation_expiration_minutes=int(env.get("SLACK_TOKEN_ROTATION_EXPIRATION_MINUTES") or 120),
+            team_tokens=_team_tokens(env.get("SLACK_BOT_TOKENS", "")),
+            database_pool_size=_positive(env, "DATABASE_POOL_SIZE", "10"),
+            statement_timeout_ms=_positive(env, "DATABASE_STATEMENT_TIMEOUT_MS", "30000")
+            or DEFAULT_STATEMENT_TIMEOUT_MS,
+            web_threads=_positive(env, "WEB_THREADS", "8") or DEFAULT_WEB_THREADS,
         )

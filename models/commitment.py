@@ -84,6 +84,10 @@ class CheckIn(Base):
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state: Mapped[CheckInState] = mapped_column(enum_column(CheckInState))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which clock process holds the send ("host:pid"), and until when on that pass's clock: a claim
+    # whose lease has run out is taken over by another clock and settled from Slack's history.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     send_attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     # A send that failed for a passing reason waits until then (back-off, or Slack's Retry-After).

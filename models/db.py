@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,13 +24,23 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int | None = None, statement_timeout_ms: int | None = None, **kwargs: Any
+) -> Engine:
+    """`pool_size` and `statement_timeout_ms` apply to PostgreSQL only: SQLite is one file in one
+    process's hands, where neither means anything."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         # Web threads and clock processes share the file: wait for a lock instead of failing at once.
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if pool_size is not None:
+        # As many again may open for a burst; beyond that a caller waits for a free connection.
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", pool_size)
+    if statement_timeout_ms is not None:
+        kwargs.setdefault("connect_args", {})["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -88,6 +98,16 @@ def insert_once(
             .on_conflict_do_nothing(index_elements=unique, index_where=where)
         )
     return session.scalar(statement.returning(*model.__mapper__.primary_key))
+
+
+def locked_or_skipped(session: Session, model: type[Any], key: Any) -> bool:
+    """PostgreSQL: lock the row for this transaction unless another one holds it (`FOR UPDATE SKIP
+    LOCKED`), so a clock passes over work another clock is claiming instead of queueing behind it;
+    False then. SQLite has one writer at a time and no SKIP LOCKED: always True there."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    column = model.__mapper__.primary_key[0]
+    return session.scalar(select(column).where(column == key).with_for_update(skip_locked=True)) is not None
 
 
 def rows_changed(session: Session, statement: Any) -> int:

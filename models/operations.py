@@ -23,6 +23,27 @@ class ProcessedEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ClockHeartbeat(Base):
+    """One clock process's latest pass, so `/healthz` shows every clock running against this database
+    and marks the ones that have stopped."""
+
+    __tablename__ = "clock_heartbeats"
+
+    # "host:pid", the name its claims carry in `checkins.claimed_by`.
+    clock_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    host: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Wall-clock end of its latest pass, and the instant that pass ran as (differs under `tick --at`).
+    last_pass_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    passes: Mapped[int] = mapped_column(Integer, default=0)
+    # Counts of its latest pass.
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ClockPass(Base):
     """One completed pass of due work, read by `/healthz` to notice a dead clock."""
 

@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, make_client
 from bot.startup import startup_line
 from models import Tenant
+from bot.slack.workspaces import WorkspaceGateways
 from models.db import make_engine, session_factory, upgrade
 
 log = logging.getLogger(__name__)
@@ -38,17 +39,26 @@ def installation_passes(settings: Settings, *, at: datetime | None = None) -> di
         engine.dispose()
 
 
-def one_pass(settings: Settings, *, at: datetime | None = None) -> PassReport:
-    if not settings.bot_token:
+def _gateways(settings: Settings) -> WorkspaceGateways:
+    """The clock retries nothing blindly: see bot.slack.gateway.retry_handlers."""
+    if not settings.bot_token and not settings.team_tokens:
         raise ClockConfigError("SLACK_BOT_TOKEN is not set: the clock has nobody to send check-ins as.")
-    engine = make_engine(settings.database_url)
+    return WorkspaceGateways.from_tokens(
+        default_token=settings.bot_token, team_tokens=settings.team_tokens, api_url=settings.api_url
+    )
+
+
+def one_pass(settings: Settings, *, at: datetime | None = None) -> PassReport:
+    gateways = _gateways(settings)
+    engine = make_engine(settings.database_url, **settings.engine_options("clock"))
     try:
         upgrade(engine)
-        gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url, clock=True))
         # One question to Slack first: a refused token or an unreachable Slack is one clear failure,
         # not a failed step for every check-in due.
-        gateway.own_user_id()
-        return run_due_work(session_factory(engine), gateway, now=at or datetime.now(UTC))
+        gateways.default.own_user_id()
+        return run_due_work(
+            session_factory(engine), gateways.default, now=at or datetime.now(UTC), gateways=gateways
+        )
     finally:
         engine.dispose()
 
@@ -72,7 +82,7 @@ def per_installation(settings: Settings, engine: Engine) -> Callable[[datetime],
 
 def run_forever(settings: Settings) -> None:
     """A pass a minute, in UTC; a missed run is coalesced, never replayed in a burst."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **settings.engine_options("clock"))
     if settings.oauth or settings.oauth_problem():
         upgrade(engine)
         passes = per_installation(settings, engine)
@@ -81,15 +91,12 @@ def run_forever(settings: Settings) -> None:
             log.info("clock pass: %s", passes(datetime.now(UTC)))
 
     else:
-        if not settings.bot_token:
-            raise ClockConfigError("SLACK_BOT_TOKEN is not set: the clock has nobody to send check-ins as.")
+        gateways = _gateways(settings)
         upgrade(engine)
         sessions = session_factory(engine)
-        # The clock retries nothing blindly: see bot.slack.gateway.retry_handlers.
-        gateway = SlackGateway(make_client(token=settings.bot_token, api_url=settings.api_url, clock=True))
 
         def tick() -> None:
-            report = run_due_work(sessions, gateway, now=datetime.now(UTC))
+            report = run_due_work(sessions, gateways.default, now=datetime.now(UTC), gateways=gateways)
             log.info("clock pass: %s", report)
 
     scheduler = BlockingScheduler(timezone=UTC)

@@ -260,7 +260,8 @@ def _api_reply(
         state.caller_team, scopes = state.team_id, state.scopes
     elif token in state.tokens:
         state.caller_team = state.tokens[token]
-        scopes = state.workspaces[state.caller_team].scopes
+        workspace = state.workspaces.get(state.caller_team)
+        scopes = workspace.scopes if workspace is not None else state.scopes
     else:
         return _json_reply({"ok": False, "error": "invalid_auth"})
     needed = required_scope(state, method, params)
@@ -663,14 +664,26 @@ class SlackEmulator:
             self._state.token_rotation = token_rotation
 
     def add_workspace(
-        self, team_id: str, *, name: str, enterprise_id: str | None = None, org_wide: bool = False
+        self,
+        team_id: str,
+        *,
+        name: str | None = None,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
+        token: str | None = None,
     ) -> None:
-        """Another workspace that may install the app; its bot token comes from `oauth.v2.access`."""
+        """Another workspace that may install the app; its bot token comes from `oauth.v2.access`, or
+        is `token` when given (the app already installed there, as with `SLACK_BOT_TOKENS`). Calls made
+        with it are told apart by their Authorization header (`Call.headers`)."""
         with self._state.cond:
+            if token is not None:
+                self._state.tokens[token] = team_id
+            if team_id == self._state.team_id:
+                return
             number = len(self._state.workspaces) + 2
             self._state.workspaces[team_id] = Workspace(
                 team_id=team_id,
-                name=name,
+                name=name or team_id,
                 bot_user_id=f"UBOT{number}",
                 bot_id=f"B0BOT{number}",
                 enterprise_id=enterprise_id,

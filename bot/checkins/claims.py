@@ -1,39 +1,135 @@
 """A check-in's way from due to sent: each move a guarded UPDATE on its state, so two clock passes
-(sequential or concurrent) move it once."""
+(sequential or concurrent) move it once.
+
+On PostgreSQL the due work is shared out between clock processes: a clock claims a batch of people
+(`SELECT … FOR UPDATE SKIP LOCKED` on their rows) and all their due check-ins with them, so a person's
+check-ins due together still go out as one message, and a second clock takes the next batch instead of
+waiting. SQLite has no SKIP LOCKED and one writer at a time: there check-ins are claimed one by one, as a
+single clock process does. Either way a claim carries the clock's name and a lease (`bot.clock_run`).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins.answers import load
 from bot.checkins.reminders import after_sending
+from bot.clock_run import ClockRun
 from bot.slack.gateway import PostedMessage
-from models import CheckIn, CheckInState
+from models import CheckIn, CheckInState, Commitment, Person
 from models.db import rows_changed
 
 RETRY_FLOOR = timedelta(minutes=1)
 RETRY_CEILING = timedelta(hours=1)
+# People per claimed batch: small enough that a killed clock strands little until its lease runs
+# out, large enough that claiming costs little next to sending.
+CLAIM_BATCH = 25
+# A claim made before leases existed is abandoned this long after it was made.
+ABANDONED_CLAIM = timedelta(minutes=10)
 
 
-def claim(sessions: sessionmaker[Session], checkin_id: int, *, now: datetime) -> bool:
+def _claimed_values(clock: ClockRun, *, now: datetime) -> dict[str, Any]:
+    return {
+        "state": CheckInState.SENDING,
+        "claimed_at": now,
+        "claimed_by": clock.clock_id,
+        "claim_expires_at": clock.lease_until(),
+        "send_attempts": CheckIn.send_attempts + 1,
+        # Where it goes is decided by this send; a channel post notes it (`heading_to_channel`).
+        "place": None,
+        "channel_id": None,
+    }
+
+
+def _due(now: datetime) -> tuple[Any, ...]:
+    return (
+        CheckIn.state == CheckInState.DUE,
+        CheckIn.scheduled_at <= now,
+        or_(CheckIn.next_attempt_at.is_(None), CheckIn.next_attempt_at <= now),
+    )
+
+
+def claim(sessions: sessionmaker[Session], checkin_id: int, *, now: datetime, clock: ClockRun) -> bool:
     with sessions.begin() as session:
         claimed = rows_changed(
             session,
             update(CheckIn)
             .where(CheckIn.id == checkin_id, CheckIn.state == CheckInState.DUE)
-            .values(
-                state=CheckInState.SENDING,
-                claimed_at=now,
-                send_attempts=CheckIn.send_attempts + 1,
-                # Where it goes is decided by this send; a channel post notes it (`heading_to_channel`).
-                place=None,
-                channel_id=None,
-            ),
+            .values(**_claimed_values(clock, now=now)),
         )
     return claimed == 1
+
+
+def shares_work(sessions: sessionmaker[Session]) -> bool:
+    """Whether clock processes can split the due work between them (PostgreSQL's SKIP LOCKED)."""
+    return bool(sessions.kw["bind"].dialect.name == "postgresql")
+
+
+def claim_batch(
+    sessions: sessionmaker[Session], *, now: datetime, clock: ClockRun, size: int = CLAIM_BATCH
+) -> list[int]:
+    """The due check-ins of up to `size` people no other clock is claiming right now, claimed for this
+    clock. Check-ins this pass already claimed once (`claimed_at` is its instant) wait for the next pass,
+    so a send deferred with no wait cannot keep a pass going round."""
+    due = (*_due(now), or_(CheckIn.claimed_at.is_(None), CheckIn.claimed_at < now))
+    with sessions.begin() as session:
+        owners = list(
+            session.scalars(
+                select(Person.id)
+                .where(
+                    Person.id.in_(
+                        select(Commitment.owner_id)
+                        .join(CheckIn, CheckIn.commitment_id == Commitment.id)
+                        .where(*due)
+                    )
+                )
+                .order_by(Person.id)
+                .limit(size)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not owners:
+            return []
+        theirs = select(Commitment.id).where(Commitment.owner_id.in_(owners))
+        return list(
+            session.scalars(
+                update(CheckIn)
+                .where(*due, CheckIn.commitment_id.in_(theirs))
+                .values(**_claimed_values(clock, now=now))
+                .returning(CheckIn.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+
+
+def lease_expired(now: datetime) -> Any:
+    return or_(
+        CheckIn.claim_expires_at < now,
+        and_(CheckIn.claim_expires_at.is_(None), CheckIn.claimed_at < now - ABANDONED_CLAIM),
+    )
+
+
+def take_over(
+    sessions: sessionmaker[Session], checkin_ids: list[int], *, now: datetime, clock: ClockRun
+) -> list[int]:
+    """Claims whose lease ran out move to this clock, one winner per check-in, before it reads Slack's
+    history to settle them: two clocks never settle the same claim."""
+    if not checkin_ids:
+        return []
+    with sessions.begin() as session:
+        return list(
+            session.scalars(
+                update(CheckIn)
+                .where(CheckIn.id.in_(checkin_ids), CheckIn.state == CheckInState.SENDING, lease_expired(now))
+                .values(claimed_by=clock.clock_id, claim_expires_at=clock.lease_until())
+                .returning(CheckIn.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
 
 
 def retry_wait(attempts: int) -> timedelta:

@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins.claims import defer, record_found
+from bot.checkins.claims import defer, lease_expired, record_found, take_over
 from bot.checkins.counts import CheckinCounts
+from bot.clock_run import ClockRun
 from bot.slack.gateway import PostedMessage, SlackDeliveryError, SlackGateway
+from bot.slack.workspaces import WorkspaceGateways
 from models import CheckIn, CheckInState, Commitment, Person
 
 log = logging.getLogger(__name__)
-
-# A claim this old belongs to a pass that died mid-send (a send takes seconds, retries included):
-# whether Slack got the message is unknown until the bot's history is read.
-ABANDONED_CLAIM = timedelta(minutes=10)
 
 # ("dm", owner's user ID) or ("channel", channel ID): where a claimed check-in may have been posted.
 Where = tuple[str, str]
@@ -35,14 +33,24 @@ def history(gateway: SlackGateway, where: Where) -> dict[int, PostedMessage]:
 
 
 def reconcile_abandoned_claims(
-    sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, counts: CheckinCounts
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    *,
+    now: datetime,
+    counts: CheckinCounts,
+    clock: ClockRun,
+    gateways: WorkspaceGateways | None = None,
 ) -> None:
     """Found in the history, it was delivered (recorded as sent, with its message, so it can be
-    answered); not found, it never left, and goes back to due. Each move is a guarded UPDATE from
-    `sending`, so two clocks reconciling the same claim settle it once."""
-    for where, claims in _abandoned_claims(sessions, now=now).items():
+    answered); not found, it never left, and goes back to due. A claim whose lease ran out is first
+    taken over by this clock (one winner), so two clocks never settle the same claim."""
+    for (team_id, where), stale in _abandoned_claims(sessions, now=now).items():
+        claims = take_over(sessions, stale, now=now, clock=clock)
+        if not claims:
+            continue
+        reader = gateways.for_team(team_id) if gateways is not None else gateway
         try:
-            found = history(gateway, where)
+            found = history(reader, where)
         except SlackDeliveryError as exc:
             log.warning(
                 "could not reconcile %d check-in(s) in %s: %s %s", len(claims), where, exc.method, exc.error
@@ -57,20 +65,23 @@ def reconcile_abandoned_claims(
                 counts.reconciled_sent += 1
 
 
-def _abandoned_claims(sessions: sessionmaker[Session], *, now: datetime) -> dict[Where, list[int]]:
-    """Stale claims by where they may have gone: one history read per DM or channel."""
+def _abandoned_claims(
+    sessions: sessionmaker[Session], *, now: datetime
+) -> dict[tuple[str, Where], list[int]]:
+    """Claims whose lease ran out, by workspace and where they may have gone: one history read per DM
+    or channel."""
     with sessions() as session:
         stale = session.execute(
-            select(CheckIn.id, Person.user_id, CheckIn.place, CheckIn.channel_id)
+            select(CheckIn.id, CheckIn.team_id, Person.user_id, CheckIn.place, CheckIn.channel_id)
             .join(CheckIn.commitment)
             .join(Commitment.owner)
-            .where(CheckIn.state == CheckInState.SENDING, CheckIn.claimed_at < now - ABANDONED_CLAIM)
+            .where(CheckIn.state == CheckInState.SENDING, lease_expired(now))
             .order_by(CheckIn.id)
         ).all()
-    by_place: dict[Where, list[int]] = defaultdict(list)
-    for checkin_id, user_id, place, channel_id in stale:
+    by_place: dict[tuple[str, Where], list[int]] = defaultdict(list)
+    for checkin_id, team_id, user_id, place, channel_id in stale:
         where = ("channel", channel_id) if place == "channel" and channel_id else ("dm", user_id)
-        by_place[where].append(checkin_id)
+        by_place[(team_id, where)].append(checkin_id)
     return by_place
 
 

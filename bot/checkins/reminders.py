@@ -32,7 +32,7 @@ from bot.slack.errors import Failure, classify, why_not_delivered
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.mrkdwn import escape
 from models import CheckIn, CheckInState, Commitment, Person
-from models.db import rows_changed
+from models.db import locked_or_skipped, rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,9 @@ def _remind_owner(
     now: datetime,
 ) -> bool:
     with sessions.begin() as session:
+        # Another clock claiming this person's reminders right now has them: pass over, don't queue.
+        if not locked_or_skipped(session, Person, owner_id):
+            return False
         # The hourly cap is claimed first, on the person's row, so two clocks cannot both remind them.
         capped = rows_changed(
             session,
@@ -281,6 +284,8 @@ def close_unanswered(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
     closed: list[int] = []
     for checkin_id in due:
         with sessions.begin() as session:
+            if not locked_or_skipped(session, CheckIn, checkin_id):
+                continue  # another clock is closing it
             moved = rows_changed(
                 session,
                 update(CheckIn)

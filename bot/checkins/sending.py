@@ -1,8 +1,9 @@
-"""Sending the check-ins that are due: claimed one by one, sent as one message per person and instant —
+"""Sending the check-ins that are due: claimed, then sent as one message per person and instant —
 a DM, or a post in the account's shared channel mentioning them (`bot/checkins/delivery.py` says which).
 
-Each occurrence is a row claimed with a guarded UPDATE before it is sent, so any number of passes,
-sequential or concurrent, send each check-in once. Under `auto`, a DM Slack refuses because the person
+Each occurrence is a row claimed before it is sent (`claims`: in batches shared between clock processes on
+PostgreSQL, one by one on SQLite), so any number of passes, sequential or concurrent, send each check-in
+once. Under `auto`, a DM Slack refuses because the person
 can't be DMed sends the same check-ins to the shared channel in the same pass.
 """
 
@@ -10,16 +11,17 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins import delivery
 from bot.checkins.answers import load, streak, view_of
-from bot.checkins.claims import claim, defer, heading_to_channel, record_sent
+from bot.checkins.claims import claim, claim_batch, defer, heading_to_channel, record_sent, shares_work
 from bot.checkins.counts import CheckinCounts
 from bot.checkins.message import MAX_CHECKINS_PER_MESSAGE, CheckInView, message_blocks, message_text
 from bot.checkins.reconciling import Where, reconcile_abandoned_claims, settle_ambiguous
@@ -32,8 +34,10 @@ from bot.checkins.undelivered import (
     tell_csm_fallback,
     tell_csm_undeliverable,
 )
+from bot.clock_run import ClockRun
 from bot.slack.errors import NOT_IN_SHARED_CHANNEL, Failure, ambiguous, cannot_dm, classify
 from bot.slack.gateway import MEMBERS_LIMIT, PostedMessage, SlackDeliveryError, SlackGateway
+from bot.slack.workspaces import WorkspaceGateways
 from models import CheckIn, CheckInState, Commitment
 
 log = logging.getLogger(__name__)
@@ -48,25 +52,57 @@ def checkin_metadata(checkin_ids: list[int]) -> dict[str, Any]:
 
 
 def send_due(
-    sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, counts: CheckinCounts
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    *,
+    now: datetime,
+    counts: CheckinCounts,
+    clock: ClockRun | None = None,
+    gateways: WorkspaceGateways | None = None,
 ) -> None:
     """One message per person per instant: check-ins of several commitments due together arrive as one
-    DM, or as one post per account in the shared channel.
+    DM, or as one post per account in the shared channel. Each goes out with its workspace's token.
 
     A send that fails for a passing reason is tried again on a later pass (back-off, or Slack's
     Retry-After) until the check-in's own closing time; a refusal that can never succeed is recorded
     and the CSM told; a refused token stops this pass's sending and keeps everything due.
     """
-    reconcile_abandoned_claims(sessions, gateway, now=now, counts=counts)
+    clock = clock or ClockRun.this_process(as_of=now)
+    gateways = gateways or WorkspaceGateways(gateway)
+    reconcile_abandoned_claims(sessions, gateway, now=now, counts=counts, clock=clock, gateways=gateways)
     close_undeliverable(sessions, now=now, counts=counts)
-    for checkin_ids in _due_groups(sessions, now=now):
-        claimed = [checkin_id for checkin_id in checkin_ids if claim(sessions, checkin_id, now=now)]
+    refused: set[str] = set()  # workspaces whose token Slack refused in this pass
+    if shares_work(sessions):
+        while claimed := claim_batch(sessions, now=now, clock=clock):
+            _send_claimed(
+                sessions, gateways, _grouped(sessions, claimed), now=now, counts=counts, refused=refused
+            )
+        return
+    groups = [
+        [checkin_id for checkin_id in checkin_ids if claim(sessions, checkin_id, now=now, clock=clock)]
+        for checkin_ids in _due_groups(sessions, now=now)
+    ]
+    _send_claimed(sessions, gateways, groups, now=now, counts=counts, refused=refused)
+
+
+def _send_claimed(
+    sessions: sessionmaker[Session],
+    gateways: WorkspaceGateways,
+    groups: list[list[int]],
+    *,
+    now: datetime,
+    counts: CheckinCounts,
+    refused: set[str],
+) -> None:
+    """Sends claimed groups. Once a workspace's token is refused, nothing more goes out with it in this
+    pass: its check-ins are released, kept due, while other workspaces' still go out."""
+    for claimed in groups:
         for start in range(0, len(claimed), MAX_CHECKINS_PER_MESSAGE):
             batch = claimed[start : start + MAX_CHECKINS_PER_MESSAGE]
-            if _send_group(sessions, gateway, batch, now=now, counts=counts) is Failure.WORKSPACE:
-                # Nothing will go out with this token: release what is claimed and stop, keeping it due.
+            failure = _send_group(sessions, gateways, batch, now=now, counts=counts, refused=refused)
+            if failure is Failure.WORKSPACE:
                 defer(sessions, claimed[start + MAX_CHECKINS_PER_MESSAGE :], error="", now=now, wait=None)
-                return
+                break
 
 
 def _due_groups(sessions: sessionmaker[Session], *, now: datetime) -> list[list[int]]:
@@ -79,8 +115,24 @@ def _due_groups(sessions: sessionmaker[Session], *, now: datetime) -> list[list[
             .where((CheckIn.next_attempt_at.is_(None)) | (CheckIn.next_attempt_at <= now))
             .order_by(CheckIn.scheduled_at, CheckIn.id)
         ).all()
+    return _by_owner_and_instant(due)
+
+
+def _grouped(sessions: sessionmaker[Session], checkin_ids: list[int]) -> list[list[int]]:
+    """Claimed check-ins, grouped by owner and instant, earliest first."""
+    with sessions() as session:
+        rows = session.execute(
+            select(CheckIn.id, Commitment.owner_id, CheckIn.scheduled_at)
+            .join(CheckIn.commitment)
+            .where(CheckIn.id.in_(checkin_ids))
+            .order_by(CheckIn.scheduled_at, CheckIn.id)
+        ).all()
+    return _by_owner_and_instant(rows)
+
+
+def _by_owner_and_instant(rows: Sequence[Row[int, int, datetime]]) -> list[list[int]]:
     groups: dict[tuple[int, datetime], list[int]] = defaultdict(list)
-    for checkin_id, owner_id, scheduled_at in due:
+    for checkin_id, owner_id, scheduled_at in rows:
         groups[(owner_id, scheduled_at)].append(checkin_id)
     return list(groups.values())
 
@@ -91,6 +143,7 @@ class _Group:
 
     owner_id: int
     owner_user_id: str
+    team_id: str
     external: bool
     views: dict[int, CheckInView]
     follow_up: dict[int, dict[str, datetime | None]]
@@ -113,6 +166,7 @@ def _read_group(sessions: sessionmaker[Session], checkin_ids: list[int], *, now:
         return _Group(
             owner_id=owner.id,
             owner_user_id=owner.user_id,
+            team_id=owner.team_id,
             external=owner.is_external,
             views={row.id: view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows},
             follow_up={row.id: after_sending(row, sent_at=now) for row in rows},
@@ -130,11 +184,12 @@ def _read_group(sessions: sessionmaker[Session], checkin_ids: list[int], *, now:
 
 def _send_group(
     sessions: sessionmaker[Session],
-    gateway: SlackGateway,
+    gateways: WorkspaceGateways,
     checkin_ids: list[int],
     *,
     now: datetime,
     counts: CheckinCounts,
+    refused: set[str],
 ) -> Failure | None:
     """The DM first (if any of them goes by DM), then one post per account in its shared channel:
     those meant for the channel, and those whose DM was just refused under `auto`."""
@@ -143,6 +198,23 @@ def _send_group(
     group = _read_group(sessions, checkin_ids, now=now)
     if group is None:
         return None
+    if group.team_id in refused:
+        defer(sessions, checkin_ids, error="", now=now, wait=None)
+        return Failure.WORKSPACE
+    failure = _send_read_group(sessions, gateways.for_team(group.team_id), group, now=now, counts=counts)
+    if failure is Failure.WORKSPACE:
+        refused.add(group.team_id)
+    return failure
+
+
+def _send_read_group(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    group: _Group,
+    *,
+    now: datetime,
+    counts: CheckinCounts,
+) -> Failure | None:
     to_channel = group.ids(delivery.CHANNEL)
     dm_ids = group.ids(delivery.DM)
     if dm_ids:

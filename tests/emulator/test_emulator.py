@@ -132,6 +132,16 @@ def test_wrong_token_is_answered_invalid_auth(emu: SlackEmulator) -> None:
     assert excinfo.value.response.status_code == 200
 
 
+def test_a_second_workspaces_bot_token_is_accepted_once_that_workspace_is_added(emu: SlackEmulator) -> None:
+    other = WebClient(token="xoxb-second-workspace", base_url=emu.api_url)
+    with pytest.raises(SlackApiError) as excinfo:
+        other.auth_test()
+    assert slack_error(excinfo) == "invalid_auth"
+    emu.add_workspace("T0SECOND", token="xoxb-second-workspace")
+    assert other.auth_test()["ok"] is True
+    assert emu.calls_to("auth.test")[-1].headers["Authorization"] == "Bearer xoxb-second-workspace"
+
+
 def test_missing_token_is_answered_not_authed(emu: SlackEmulator) -> None:
     assert form_post(emu, "auth.test", {}) == {"ok": False, "error": "not_authed"}
 

@@ -1,0 +1,35 @@
+"""Which bot token speaks to which workspace, for a clock serving more than one.
+
+A minimal mapping from team ID to bot token (`SLACK_BOT_TOKENS`), read once at start; a team without
+its own token uses the default one (`SLACK_BOT_TOKEN`). Installations stored by OAuth can replace the
+mapping without touching the callers, which only ask for a team's gateway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.slack.gateway import SlackGateway, make_client
+
+
+class WorkspaceGateways:
+    def __init__(self, default: SlackGateway, by_team: Mapping[str, SlackGateway] | None = None) -> None:
+        self.default = default
+        self._by_team = dict(by_team or {})
+
+    @classmethod
+    def from_tokens(
+        cls, *, default_token: str | None, team_tokens: Mapping[str, str], api_url: str
+    ) -> WorkspaceGateways:
+        """The clock's gateways: no retries in place (see `bot.slack.gateway.retry_handlers`)."""
+        by_team = {
+            team: SlackGateway(make_client(token=token, api_url=api_url, clock=True))
+            for team, token in team_tokens.items()
+        }
+        token = default_token or next(iter(team_tokens.values()), None)
+        return cls(SlackGateway(make_client(token=token, api_url=api_url, clock=True)), by_team)
+
+    def for_team(self, team_id: str | None) -> SlackGateway:
+        if team_id is None:
+            return self.default
+        return self._by_team.get(team_id, self.default)
