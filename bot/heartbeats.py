@@ -3,6 +3,7 @@ clocks are running against this database and which have stopped."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,9 @@ from models import ClockHeartbeat
 STALE_AFTER = timedelta(minutes=10)
 # Processes replaced by a deploy leave their row behind: shown as stale for a week, then forgotten.
 FORGOTTEN_AFTER = timedelta(days=7)
+# In OAuth mode one process runs a pass per installation in parallel threads, each ending with a beat:
+# they take turns on the process's one row (the row then shows the latest installation's pass).
+_ROW_LOCK = threading.Lock()
 
 
 def beat(
@@ -27,8 +31,9 @@ def beat(
     failed: int,
     errors: int,
 ) -> None:
-    """Only this process writes its own row, so a read then a write is safe here."""
-    with sessions.begin() as session:
+    """Only this process writes its own row (its threads one at a time), so a read then a write is
+    safe here."""
+    with _ROW_LOCK, sessions.begin() as session:
         row = session.get(ClockHeartbeat, clock.clock_id)
         if row is None:
             row = ClockHeartbeat(

@@ -86,6 +86,7 @@ class Settings:
                 "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
             )
         return None
+
     # Workspace → bot token, for a clock serving several workspaces (`bot.slack.workspaces`).
     team_tokens: dict[str, str] = field(default_factory=dict)
     database_pool_size: int | None = None

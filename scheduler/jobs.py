@@ -14,10 +14,10 @@ from bot.installs.clients import Installations
 from bot.installs.clock import run_per_installation
 from bot.installs.encryption import EncryptionKeyError
 from bot.settings import Settings
-from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.gateway import SlackGateway
+from bot.slack.workspaces import WorkspaceGateways
 from bot.startup import startup_line
 from models import Tenant
-from bot.slack.workspaces import WorkspaceGateways
 from models.db import make_engine, session_factory, upgrade
 
 log = logging.getLogger(__name__)
