@@ -76,10 +76,11 @@ def test_a_command_and_a_check_in_answered_in_the_browser(playground_url: str, d
     driver.get(playground_url)
     driver.find_element(By.ID, "composer-text").send_keys("/accountability help")
     driver.find_element(By.ID, "send").click()
-    wait.until(lambda d: "joint accountability check-ins. Commands:" in text_of("conversation"))
+    wait.until(lambda d: "joint accountability check-ins" in text_of("conversation"))
     reply = driver.find_element(By.CSS_SELECTOR, "#conversation .ephemeral")
     assert "Only visible to you" in reply.text
     assert "/accountability help" in reply.text
+    assert "For example" in reply.text
 
     # The champion (another organisation) sees only the shared channel, and the check-in in their DM.
     driver.find_element(By.ID, "as-U0CHAMP").click()
