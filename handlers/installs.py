@@ -47,6 +47,10 @@ class InstallFlow(OAuthFlow):
 
 
 def tenant_of(context: BoltContext) -> Tenant | None:
+    """The installation Bolt authorized the request for. The payload's own team is read only when Bolt
+    authorized nothing: in OAuth mode every command, click and event from people is authorized (a Slack
+    Connect customer's request carries the vendor's installation, never the customer's team), so that
+    leaves Slack's signed `app_uninstalled` / `tokens_revoked`, sent after the tokens stop working."""
     result = context.authorize_result
     team_id = (result.team_id if result else None) or context.team_id
     enterprise_id = (result.enterprise_id if result else None) or context.enterprise_id
