@@ -34,8 +34,8 @@ from bot.settings import Settings
 from bot.slack.gateway import make_client
 from bot.startup import startup_line
 from handlers import register
-from handlers.deps import Deps, utc_now
-from handlers.installs import InstallFlow, oauth_flow
+from handlers.deps import Deps, bind, utc_now
+from handlers.installs import InstallFlow, act_in_conversation_owner, oauth_flow
 from models.db import make_engine, session_factory, upgrade
 from scheduler.jobs import run_forever
 
@@ -65,6 +65,7 @@ def create_bolt_app(
             client=make_client(token=None, api_url=settings.api_url),
             signing_secret=settings.signing_secret,
             oauth_flow=flow,
+            before_authorize=bind(act_in_conversation_owner, deps),
             listener_executor=listeners or ThreadPoolExecutor(max_workers=10),
         )
         register(app, deps)

@@ -13,6 +13,7 @@ from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, Succ
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from bot.installs import lifecycle, standing
+from bot.installs.owners import conversation_owner
 from bot.installs.pages import failed_page, install_page, installed_page, manifest_scopes
 from bot.settings import Settings
 from handlers.deps import Deps, bind
@@ -49,8 +50,9 @@ class InstallFlow(OAuthFlow):
 def tenant_of(context: BoltContext) -> Tenant | None:
     """The installation Bolt authorized the request for. The payload's own team is read only when Bolt
     authorized nothing: in OAuth mode every command, click and event from people is authorized (a Slack
-    Connect customer's request carries the vendor's installation, never the customer's team), so that
-    leaves Slack's signed `app_uninstalled` / `tokens_revoked`, sent after the tokens stop working."""
+    Connect customer's click is placed in the vendor's installation by `act_in_conversation_owner`,
+    never in the customer's team), so that leaves Slack's signed `app_uninstalled` / `tokens_revoked`,
+    sent after the tokens stop working."""
     result = context.authorize_result
     team_id = (result.team_id if result else None) or context.team_id
     enterprise_id = (result.enterprise_id if result else None) or context.enterprise_id
@@ -61,6 +63,33 @@ def tenant_of(context: BoltContext) -> Tenant | None:
         enterprise_id=enterprise_id,
         is_enterprise_install=bool(context.is_enterprise_install),
     )
+
+
+# Payloads sent because a person did something; Events API payloads name their installation in
+# `authorizations`, which Bolt reads, and are left alone.
+INTERACTIVE = frozenset(
+    {"block_actions", "block_suggestion", "view_submission", "view_closed", "shortcut", "message_action"}
+)
+
+
+def act_in_conversation_owner(
+    body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse], *, deps: Deps
+) -> BoltResponse:
+    """Runs before Bolt's authorization: a Slack Connect customer's click carries their own organisation's
+    team ID, so the installation is the one owning the conversation it happened in (bot/installs/owners.py).
+    Forms opened from the vendor's workspace carry `view.app_installed_team_id`, which Bolt already
+    reads; a conversation no single installation owns leaves the payload's team to decide."""
+    view = body.get("view")
+    if body.get("type") in INTERACTIVE and not (isinstance(view, dict) and view.get("app_installed_team_id")):
+        owner = conversation_owner(deps.sessions, channel_id=context.channel_id, user_id=context.user_id)
+        if owner is not None and (owner.team_id, owner.enterprise_id) != (
+            context.team_id,
+            context.enterprise_id,
+        ):
+            context["team_id"] = owner.team_id
+            context["enterprise_id"] = owner.enterprise_id
+            context["is_enterprise_install"] = owner.is_enterprise_install
+    return next()
 
 
 def oauth_flow(settings: Settings, deps: Deps, store: Any, states: Any) -> InstallFlow:

@@ -75,7 +75,8 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID))
     enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
-    user_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    # Indexed: in OAuth mode a Slack Connect customer's DM click is placed by who they are (bot/installs/owners.py).
+    user_id: Mapped[str] = mapped_column(String(SLACK_ID), index=True)
     home_team_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
     side: Mapped[Side] = mapped_column(enum_column(Side))
     display_name: Mapped[str | None] = mapped_column(String(120))

@@ -93,7 +93,7 @@ class CheckIn(Base):
     # A send that failed for a passing reason waits until then (back-off, or Slack's Retry-After).
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID), index=True)
     # "dm" or "channel" (posted in the account's shared channel, mentioning its owner).
     place: Mapped[str | None] = mapped_column(String(8))
     message_ts: Mapped[str | None] = mapped_column(String(32))

@@ -260,7 +260,7 @@ def _check_text(text: str | None) -> None:
 
 def _user_or_error(state: EmulatorState, user_id: str | None) -> EmulatedUser:
     user = state.users.get(user_id) if user_id else None
-    if user is None or state.foreign(user.team_id):
+    if user is None or state.unreachable(user):
         raise SlackError("user_not_found")
     return user
 
@@ -284,14 +284,14 @@ def _resolve_conversation(state: EmulatorState, channel: str | None, *, accept_u
         return channel
     if channel.startswith("D"):
         user = state.user_for_dm(channel)
-        if user is None or user.is_stranger or state.foreign(user.team_id):
+        if user is None or user.is_stranger or state.unreachable(user):
             raise SlackError("channel_not_found")
         if user.deleted:
             raise SlackError("is_archived")
         return channel
     if accept_user_id and channel[0] in "UW":
         user = state.users.get(channel)
-        if user is None or user.is_stranger or state.foreign(user.team_id):
+        if user is None or user.is_stranger or state.unreachable(user):
             raise SlackError("channel_not_found")
         if user.is_bot:
             raise SlackError("cannot_dm_bot")

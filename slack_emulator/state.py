@@ -188,6 +188,19 @@ class EmulatorState:
             return False
         return team_id == self.team_id or team_id in self.workspaces
 
+    def unreachable(self, user: EmulatedUser) -> bool:
+        """A person of another workspace the app is installed in is out of this token's reach, unless
+        they share a Slack Connect channel with the caller's workspace (then Slack shows them and lets
+        the bot DM them)."""
+        if not self.foreign(user.team_id):
+            return False
+        return not any(
+            conversation.is_ext_shared
+            and (conversation.team_id or self.team_id) == self.caller_team
+            and (conversation.member_ids is None or user.id in conversation.member_ids)
+            for conversation in self.conversations.values()
+        )
+
     def clear_traffic(self) -> None:
         """Forget what requests did while keeping the workspace (users, channels, token) intact."""
         self.calls.clear()
