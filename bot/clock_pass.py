@@ -59,9 +59,12 @@ def run_due_work(
     now: datetime,
     grace: timedelta = DOWNTIME_GRACE,
     gateways: WorkspaceGateways | None = None,
+    heartbeat: bool = True,
 ) -> PassReport:
     """Every step in order; a step that fails is logged and recorded on the pass, and the steps after
-    it still run — a broken digest must not stop check-ins, nor a crashed rule the reminders."""
+    it still run — a broken digest must not stop check-ins, nor a crashed rule the reminders.
+    `heartbeat=False` leaves the process's heartbeat to a caller running several of these as one pass
+    (one per installation, `bot.installs.clock`)."""
     started = datetime.now(UTC)
     clock = ClockRun.this_process(as_of=now)
     checkins = CheckinCounts()
@@ -87,6 +90,8 @@ def run_due_work(
             counted[into] = result
     report = PassReport(**asdict(checkins), **counted, errors=errors)
     _record(sessions, report, now=now, started=started)
+    if not heartbeat:
+        return report
     beat(
         sessions,
         clock,

@@ -17,8 +17,8 @@ from models import ClockHeartbeat
 STALE_AFTER = timedelta(minutes=10)
 # Processes replaced by a deploy leave their row behind: shown as stale for a week, then forgotten.
 FORGOTTEN_AFTER = timedelta(days=7)
-# In OAuth mode one process runs a pass per installation in parallel threads, each ending with a beat:
-# they take turns on the process's one row (the row then shows the latest installation's pass).
+# In OAuth mode one process runs a pass per installation in parallel threads and beats once when all
+# have finished (`bot.installs.clock`); the lock keeps any two beats of one process from racing on its row.
 _ROW_LOCK = threading.Lock()
 
 

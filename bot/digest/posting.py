@@ -3,8 +3,8 @@
 Each digest channel gets one post covering every account that reports there (an account's own digest
 channel, else the workspace default). The weekly post is claimed by inserting its row, unique on
 (team, channel, period end), before anything is sent; Slack refusing the post releases it for the next
-pass (three attempts); a claim left by a process that died mid-post is not retried, because whether
-Slack got the message is unknown and a manager would rather miss one digest than read two.
+pass (three attempts); a claim left by a process that died mid-post is taken over by any clock once its
+ten-minute lease has run out (`_retry_abandoned`): a manager would rather read a digest twice than miss it.
 The chart and the CSV go into the thread afterwards and never undo the post.
 """
 
