@@ -1,0 +1,352 @@
+"""Request → ack latency of the real web process, beside a Bolt app that only acks, in one run.
+
+Both are served by the Procfile's `web:` command line (gunicorn, its workers and threads) on a
+loopback port; 20 clients send correctly signed requests over HTTP; the Slack emulator answers every
+Web API call after 100 ms, as Slack does. Measured per kind: slash commands (`help`, and `account add`,
+which opens a form), the check-in buttons Done (written inside the ack) and Not yet (opens the note
+form: `views.open` within the trigger's 3 seconds), the note form's submission, and `GET /healthz`.
+The product's work after the ack (redraws, forms) competes for the same cores, as in production; the
+run waits for it to finish before reading CPU and memory.
+
+Figures per database: p99 per kind against the bare app's p99 for the same kind (goal ≤ 250 ms and
+≤ 1.5×), the slowest ack (goal ≤ 1 s), requests per second served by each, worker CPU per request,
+and each web worker's peak RSS after the whole run (goal ≤ 150 MB).
+Run: python bench/acks.py [--smoke]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from datetime import time as clock_time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert  # noqa: E402
+
+from bench.databases import fresh_schema, postgres_url, sqlite_url  # noqa: E402
+from bench.figures import Figure, Result, cli  # noqa: E402
+from models import Account, CheckIn, CheckInState, Commitment, CommitmentStatus, Person, Side  # noqa: E402
+from models.db import make_engine  # noqa: E402
+from slack_emulator import SlackEmulator  # noqa: E402
+from slack_emulator.methods import METHODS  # noqa: E402
+from slack_emulator.outbound import HttpResult, SlackSender  # noqa: E402
+
+TOKEN, SECRET, TEAM, CSM = "xoxb-bench", "bench-secret", "T0BENCH", "U0CSM"
+CREATED = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+SLACK_LATENCY = 0.1
+CLIENTS = 20
+PRODUCT = "app:wsgi_from_env()"
+BARE = "bench.bare_bolt:wsgi()"
+GOAL_P99_MS, GOAL_RATIO, GOAL_MAX_MS, GOAL_RSS_MB = 250.0, 1.5, 1000.0, 150.0
+
+
+@dataclass(frozen=True)
+class Sizes:
+    done: int  # Done clicks, one open check-in each
+    not_yet: int  # Not yet clicks, then their note forms submitted
+    commands: int  # of each command
+    health: int
+
+
+FULL = Sizes(done=600, not_yet=200, commands=150, health=300)
+SMOKE = Sizes(done=20, not_yet=10, commands=10, health=20)
+
+
+def web_command(port: int, target: str) -> list[str]:
+    """The Procfile's `web:` line, its port filled in and, for the floor, its app swapped."""
+    line = next(
+        line.split(":", 1)[1]
+        for line in (ROOT / "Procfile").read_text().splitlines()
+        if line.startswith("web:")
+    )
+    words = shlex.split(line.replace("$PORT", str(port)))
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    return [
+        gunicorn if words[0] == "gunicorn" else words[0],
+        *[target if w == PRODUCT else w for w in words[1:]],
+    ]
+
+
+def seed(url: str, sizes: Sizes) -> list[tuple[int, str]]:
+    """One open check-in per click, each owned by its own person: (check-in id, owner)."""
+    fresh_schema(url)
+    engine = make_engine(url)
+    count = sizes.done + sizes.not_yet
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Account),
+            [dict(id=1, team_id=TEAM, name="Bench", name_key="bench", shared_channel_id="C0S",
+                  escalation_channel_id="C0E", csm_user_id=CSM, champion_user_id="U000000", created_by=CSM,
+                  created_at=CREATED)],
+        )  # fmt: skip
+        connection.execute(
+            insert(Person),
+            [dict(id=i + 1, team_id=TEAM, user_id=f"U{i:06d}", side=Side.CUSTOMER, tz="Europe/London")
+             for i in range(count)],
+        )  # fmt: skip
+        connection.execute(
+            insert(Commitment),
+            [dict(id=i + 1, team_id=TEAM, account_id=1, side=Side.CUSTOMER, owner_id=i + 1, action="Log bookings",
+                  rrule="FREQ=WEEKLY;BYDAY=MO", starts_on=CREATED.date(), local_time=clock_time(10),
+                  schedule_text="every Monday at 10:00", status=CommitmentStatus.ACTIVE, agreed_at=CREATED,
+                  scheduled_through=CREATED, created_by=CSM, created_at=CREATED) for i in range(count)],
+        )  # fmt: skip
+        connection.execute(
+            insert(CheckIn),
+            [dict(id=i + 1, team_id=TEAM, commitment_id=i + 1, scheduled_at=CREATED, state=CheckInState.SENT,
+                  channel_id=f"D{i:06d}", message_ts=f"1700000000.{i:06d}", send_attempts=1, reminders_sent=0,
+                  sent_at=CREATED) for i in range(count)],
+        )  # fmt: skip
+    engine.dispose()
+    return [(i + 1, f"U{i:06d}") for i in range(count)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def workers_of(master: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(pid) for pid in children]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass
+class Served:
+    latencies: dict[str, list[float]]
+    requests_per_second: float
+    cpu_ms_per_request: float
+    worker_rss_mb: list[float]
+    requests: int
+
+
+def serve_and_load(
+    target: str, url: str, emulator: SlackEmulator, targets: list[tuple[int, str]], sizes: Sizes
+) -> Served:
+    port = free_port()
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+           "SLACK_API_URL": emulator.api_url, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}  # fmt: skip
+    env.pop("SLACK_CLIENT_ID", None)
+    server = subprocess.Popen(
+        web_command(port, target), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"{target} did not start") from None
+                time.sleep(0.2)  # waiting for gunicorn to bind
+        sender = SlackSender(
+            app_url=base, signing_secret=SECRET, team_id=TEAM,
+            response_url=emulator.new_response_url, trigger_id=emulator.new_trigger_id,
+        )  # fmt: skip
+        done, not_yet = targets[: sizes.done], targets[sizes.done : sizes.done + sizes.not_yet]
+
+        def health() -> HttpResult:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=10) as reply:
+                return HttpResult(reply.status, reply.read().decode())
+
+        def click(action_id: str, target: tuple[int, str]) -> Callable[[], HttpResult]:
+            checkin_id, owner = target
+            return lambda: sender.click(
+                action_id=action_id, value=str(checkin_id), user_id=owner,
+                channel_id=f"D{int(owner[1:]):06d}", message_ts=f"1700000000.{int(owner[1:]):06d}",
+            )  # fmt: skip
+
+        def submit(target: tuple[int, str]) -> Callable[[], HttpResult]:
+            checkin_id, owner = target
+            return lambda: sender.submit_view(
+                callback_id="checkin_note_form", user_id=owner,
+                values={"note": {"type": "plain_text_input", "value": "Waiting on the export"}},
+                private_metadata=json.dumps({"checkin_id": checkin_id, "answer": "not_yet"}),
+            )  # fmt: skip
+
+        kinds: dict[str, list[Callable[[], HttpResult]]] = {
+            "GET /healthz": [health] * sizes.health,
+            "/accountability help": [lambda: sender.command("help", user_id=CSM)] * sizes.commands,
+            "/accountability account add (opens a form)": [lambda: sender.command("account add", user_id=CSM)]
+            * sizes.commands,
+            "click Done": [click("checkin_answer_done", t) for t in done],
+            "click Not yet (opens a form)": [click("checkin_answer_not_yet", t) for t in not_yet],
+            "submit the note form": [submit(t) for t in not_yet],
+        }
+        # Warm up as a running server is: each worker has connected, imported and asked auth.test once.
+        with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+            list(pool.map(lambda _: sender.command("help", user_id=CSM), range(2 * CLIENTS)))
+        workers = workers_of(server.pid)
+        cpu_before = cpu_seconds(workers)
+        latencies: dict[str, list[float]] = {}
+        busy = 0.0
+        for kind, requests in kinds.items():
+
+            def timed(request: Callable[[], HttpResult], kind: str = kind) -> float:
+                started = time.perf_counter()
+                result = request()
+                elapsed = time.perf_counter() - started
+                if result.status != 200:
+                    raise RuntimeError(f"{kind}: answered {result.status} {result.body[:200]}")
+                return elapsed
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+                latencies[kind] = list(pool.map(timed, requests))
+            busy += time.perf_counter() - started
+        answered = sum(len(v) for v in latencies.values())
+        time.sleep(3 * SLACK_LATENCY + 1)  # the work after the last acks
+        if target == PRODUCT:
+            emulator.wait_for("chat.update", count=len(done), timeout=120)
+        cpu = cpu_seconds(workers) - cpu_before
+        return Served(
+            latencies=latencies,
+            requests_per_second=answered / busy,
+            cpu_ms_per_request=cpu / answered * 1000,
+            worker_rss_mb=[peak_rss_mb(pid) for pid in workers],
+            requests=answered,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def figures_for(backend: str, product: Served, bare: Served) -> list[Figure]:
+    out = []
+    for kind, values in product.latencies.items():
+        p99 = percentile(values, 0.99) * 1000
+        floor = percentile(bare.latencies[kind], 0.99) * 1000
+        out.append(
+            Figure(
+                section="Acks",
+                name=f"{kind}: ack p99, {backend}",
+                value=p99,
+                unit="ms",
+                goal=f"≤ {GOAL_P99_MS:.0f} ms and ≤ {GOAL_RATIO}× bare Bolt",
+                met=p99 <= GOAL_P99_MS and p99 <= GOAL_RATIO * floor,
+                baseline_name="bare Bolt p99",
+                baseline=floor,
+            )
+        )
+    slowest = max(max(v) for v in product.latencies.values()) * 1000
+    out.append(
+        Figure(
+            section="Acks",
+            name=f"slowest ack of {product.requests} requests, {backend}",
+            value=slowest,
+            unit="ms",
+            goal=f"≤ {GOAL_MAX_MS:.0f} ms",
+            met=slowest <= GOAL_MAX_MS,
+            baseline_name="bare Bolt slowest",
+            baseline=max(max(v) for v in bare.latencies.values()) * 1000,
+        )
+    )
+    out.append(
+        Figure(
+            section="Acks",
+            name=f"requests per second served ({CLIENTS} clients), {backend}",
+            value=product.requests_per_second,
+            unit="/s",
+            baseline_name="bare Bolt",
+            baseline=bare.requests_per_second,
+        )
+    )
+    out.append(
+        Figure(
+            section="Acks",
+            name=f"worker CPU per request, incl. work after the ack, {backend}",
+            value=product.cpu_ms_per_request,
+            unit="ms",
+            baseline_name="bare Bolt",
+            baseline=bare.cpu_ms_per_request,
+        )
+    )
+    peak = max(product.worker_rss_mb, default=0.0)
+    out.append(
+        Figure(
+            section="Memory",
+            name=f"web worker peak RSS after {product.requests} requests, {backend}",
+            value=peak,
+            unit="MB",
+            goal=f"≤ {GOAL_RSS_MB:.0f} MB",
+            met=0 < peak <= GOAL_RSS_MB,
+            baseline_name="bare Bolt worker",
+            baseline=max(bare.worker_rss_mb, default=0.0),
+        )
+    )
+    return out
+
+
+def run(smoke: bool) -> Result:
+    sizes = SMOKE if smoke else FULL
+    result = Result()
+    with SlackEmulator(token=TOKEN, team_id=TEAM).start() as emulator:
+        for method in METHODS:
+            emulator.delay(method, SLACK_LATENCY)
+        emulator.delay("response_url", SLACK_LATENCY)
+        for backend, url in (("SQLite", sqlite_url()), ("PostgreSQL", postgres_url())):
+            emulator.reset()
+            for method in METHODS:
+                emulator.delay(method, SLACK_LATENCY)
+            emulator.delay("response_url", SLACK_LATENCY)
+            emulator.add_user(CSM, team_id=TEAM, tz="America/New_York")
+            targets = seed(url, sizes)
+            for _, owner in targets:
+                emulator.add_user(owner, team_id=TEAM, tz="Europe/London")
+            bare = serve_and_load(BARE, url, emulator, targets, sizes)
+            product = serve_and_load(PRODUCT, url, emulator, targets, sizes)
+            result.figures += figures_for(backend, product, bare)
+    result.notes.append(
+        f"Acks: {CLIENTS} concurrent clients, every Web API call answered after {SLACK_LATENCY * 1000:.0f} ms; "
+        f"per database {sizes.done} Done clicks, {sizes.not_yet} Not yet clicks and as many note forms, "
+        f"{sizes.commands} of each command, {sizes.health} health checks; the product and the bare Bolt app "
+        f"served by the Procfile's web line (`{' '.join(web_command(0, PRODUCT)[1:]).replace(':0 ', ':$PORT ')}`), each warmed up with {2 * CLIENTS} commands first."
+    )
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli(run, __doc__))
