@@ -175,15 +175,16 @@ def _fault_reply(state: EmulatorState, method: str, params: dict[str, Any] | Non
         if fault.kind == "rate_limited":
             return _rate_limited_reply(fault.retry_after)
         return _json_reply({"ok": False, "error": fault.error})
-    limit = state.rate_limits.get(method)
-    if limit is None:
+    limit_and_span = state.rate_limits.get(method)
+    if limit_and_span is None:
         return None
+    limit, span = limit_and_span
     now = time.monotonic()
     window = state.windows.setdefault(method, deque())
-    while window and now - window[0] >= RATE_LIMIT_WINDOW_SECONDS:
+    while window and now - window[0] >= span:
         window.popleft()
     if len(window) >= limit:
-        wait = window[0] + RATE_LIMIT_WINDOW_SECONDS - now if window else RATE_LIMIT_WINDOW_SECONDS
+        wait = window[0] + span - now if window else span
         return _rate_limited_reply(max(1, math.ceil(wait)))
     window.append(now)
     return None
@@ -940,15 +941,27 @@ class SlackEmulator:
             chance = self._state.random_faults.get(method)
             return (chance.injected, chance.injected_after_effect) if chance is not None else (0, 0)
 
-    def set_rate_limit(self, method: str, *, per_minute: int | None) -> None:
+    def set_rate_limit(
+        self, method: str, *, per_minute: int | None, window_seconds: float = RATE_LIMIT_WINDOW_SECONDS
+    ) -> None:
+        """At most `per_minute` calls a minute, counted over a sliding window of `window_seconds`: the
+        default minute lets a whole minute's calls through in one burst; a second allows a burst of
+        `per_minute / 60`, closer to how Slack smooths a sustained rate."""
         if per_minute is not None and per_minute < 0:
             raise ValueError("per_minute must not be negative")
+        if not 0 < window_seconds <= RATE_LIMIT_WINDOW_SECONDS:
+            raise ValueError("window_seconds must be more than 0 and at most 60")
         with self._state.cond:
             if per_minute is None:
                 self._state.rate_limits.pop(method, None)
                 self._state.windows.pop(method, None)
             else:
-                self._state.rate_limits[method] = per_minute
+                self._state.rate_limits[method] = (
+                    max(1, round(per_minute * window_seconds / RATE_LIMIT_WINDOW_SECONDS))
+                    if per_minute
+                    else 0,
+                    window_seconds,
+                )
 
     def delay(self, method: str, seconds: float) -> None:
         if seconds < 0:
@@ -967,6 +980,17 @@ class SlackEmulator:
             if channel in self._state.users:
                 channel = self._state.dm_channel_id(channel)
             return copy.deepcopy(self._state.messages.get(channel, []))
+
+    def posted_metadata(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(conversation, ts, metadata) of every stored message that carries metadata: what a bench
+        counts deliveries by, without copying every message's blocks."""
+        with self._state.cond:
+            return [
+                (channel, str(message.get("ts")), copy.deepcopy(message["metadata"]))
+                for channel, messages in self._state.messages.items()
+                for message in messages
+                if message.get("metadata")
+            ]
 
     def dm_channel(self, user_id: str) -> str:
         return self._state.dm_channel_id(user_id)

@@ -144,7 +144,8 @@ class EmulatorState:
         self.calls: list[Call] = []
         self.faults: dict[str, deque[Fault]] = {}
         self.random_faults: dict[str, RandomFaults] = {}
-        self.rate_limits: dict[str, int] = {}
+        # Per method: (calls allowed, over a sliding window of this many seconds).
+        self.rate_limits: dict[str, tuple[int, float]] = {}
         self.windows: dict[str, deque[float]] = {}
         self.delays: dict[str, float] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}

@@ -872,6 +872,20 @@ def test_window_rate_limit_returns_429_with_retry_after(emu: SlackEmulator, clie
     assert client.chat_postMessage(channel="C1", text="4")["ok"] is True
 
 
+def test_a_one_second_window_allows_a_burst_of_a_sixtieth_of_the_minutes_calls(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    emu.set_rate_limit("chat.postMessage", per_minute=180, window_seconds=1)
+    for i in range(3):
+        client.chat_postMessage(channel="C1", text=str(i))
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel="C1", text="over")
+    assert excinfo.value.response.status_code == 429
+    assert excinfo.value.response.headers["Retry-After"] == "1"
+    time.sleep(1.05)  # the window slides past the burst
+    assert client.chat_postMessage(channel="C1", text="later")["ok"] is True
+
+
 def test_delay_slows_only_that_method(emu: SlackEmulator, client: WebClient) -> None:
     emu.delay("users.info", 0.3)
     started = time.monotonic()
