@@ -16,8 +16,11 @@ Run: python bench/acks.py [--smoke]
 
 from __future__ import annotations
 
+import cProfile
+import io
 import json
 import os
+import pstats
 import shlex
 import socket
 import subprocess
@@ -30,14 +33,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as clock_time
 from pathlib import Path
+from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
+from app import create_web_app  # noqa: E402
 from bench.databases import fresh_schema, postgres_url, sqlite_url  # noqa: E402
 from bench.figures import Figure, Result, cli  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from models import Account, CheckIn, CheckInState, Commitment, CommitmentStatus, Person, Side  # noqa: E402
 from models.db import make_engine  # noqa: E402
 from slack_emulator import SlackEmulator  # noqa: E402
@@ -320,6 +327,90 @@ def figures_for(backend: str, product: Served, bare: Served) -> list[Figure]:
     return out
 
 
+class InProcessSender(SlackSender):
+    """Signs requests as Slack does but hands them to the WSGI app in this thread, so a profiler sees
+    the ack path itself (the work after the ack runs on Bolt's listener threads, not profiled here)."""
+
+    def __init__(self, app: Any, **kwargs: Any) -> None:
+        super().__init__(app_url="http://in-process", **kwargs)
+        self.app = app
+
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> HttpResult:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        raw = body.encode()
+        environ: dict[str, Any] = {}
+        setup_testing_defaults(environ)
+        environ.update(
+            {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": "/slack/events",
+                "CONTENT_TYPE": content_type,
+                "CONTENT_LENGTH": str(len(raw)),
+                "wsgi.input": io.BytesIO(raw),
+                "HTTP_X_SLACK_REQUEST_TIMESTAMP": ts,
+                "HTTP_X_SLACK_SIGNATURE": signature
+                or self.verifier.generate_signature(timestamp=ts, body=body),
+            }
+        )
+        status: list[str] = []
+        chunks = self.app(environ, lambda s, _h, _e=None: status.append(s))
+        return HttpResult(int(status[0].split()[0]), b"".join(chunks).decode())
+
+
+def profile_done_clicks(clicks: int) -> list[str]:
+    """cProfile over Done clicks handled in this process (SQLite, Slack answering in 100 ms): the
+    functions holding the most time on the ack path, as sentences for the document."""
+    url = sqlite_url()
+    targets = seed(url, Sizes(done=clicks, not_yet=0, commands=0, health=0))
+    with SlackEmulator(token=TOKEN, team_id=TEAM).start() as emulator:
+        for method in METHODS:
+            emulator.delay(method, SLACK_LATENCY)
+        for _, owner in targets:
+            emulator.add_user(owner, team_id=TEAM, tz="Europe/London")
+        settings = Settings(
+            bot_token=TOKEN, signing_secret=SECRET, api_url=emulator.api_url, database_url=url
+        )
+        web_app = create_web_app(settings)
+        sender = InProcessSender(
+            web_app, signing_secret=SECRET, team_id=TEAM, response_url=emulator.new_response_url
+        )
+        sender.command("help", user_id=CSM)  # the first request asks auth.test: not what a click costs
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for checkin_id, owner in targets:
+            sender.click(action_id="checkin_answer_done", value=str(checkin_id), user_id=owner,
+                         channel_id=f"D{int(owner[1:]):06d}", message_ts=f"1700000000.{int(owner[1:]):06d}")  # fmt: skip
+        profiler.disable()
+        elapsed = (time.perf_counter() - started) / clicks * 1000
+        web_app.listeners.wait_quiet(timeout=60)
+    stats = pstats.Stats(profiler)
+    rows = []
+    for (filename, line, name), (_, calls, own, total, _) in stats.stats.items():  # type: ignore[attr-defined]
+        rows.append((total, own, calls, filename, line, name))
+    ours = [r for r in rows if str(ROOT) in r[3] and "/.venv/" not in r[3] and "/bench/" not in r[3]]
+    notes = [f"Profile of {clicks} Done clicks in one process (cProfile, SQLite): {elapsed:.1f} ms per ack."]
+    for total, own, calls, filename, line, name in sorted(ours, reverse=True)[:6]:
+        where = f"{Path(filename).relative_to(ROOT)}:{line} {name}"
+        notes.append(
+            f"  {where}: {total / clicks * 1000:.2f} ms per click inclusive, {own / clicks * 1000:.2f} ms own "
+            f"({calls // clicks} calls per click)"
+        )
+    library = sorted((r for r in rows if "/.venv/" in r[3]), key=lambda r: r[1], reverse=True)[:4]
+    for _total, own, _calls, filename, line, name in library:
+        package = filename.split("site-packages/", 1)[-1]
+        notes.append(f"  library, own time: {package}:{line} {name}: {own / clicks * 1000:.2f} ms per click")
+    return notes
+
+
 def run(smoke: bool) -> Result:
     sizes = SMOKE if smoke else FULL
     result = Result()
@@ -339,6 +430,7 @@ def run(smoke: bool) -> Result:
             bare = serve_and_load(BARE, url, emulator, targets, sizes)
             product = serve_and_load(PRODUCT, url, emulator, targets, sizes)
             result.figures += figures_for(backend, product, bare)
+    result.notes += profile_done_clicks(20 if smoke else 300)
     result.notes.append(
         f"Acks: {CLIENTS} concurrent clients, every Web API call answered after {SLACK_LATENCY * 1000:.0f} ms; "
         f"per database {sizes.done} Done clicks, {sizes.not_yet} Not yet clicks and as many note forms, "

@@ -53,6 +53,7 @@ def already_in_thread(
 def share_pending(
     sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, batch: int = BATCH
 ) -> int:
+    _release_abandoned(sessions, now=now)
     with sessions() as session:
         pending = list(
             session.execute(
@@ -74,6 +75,19 @@ def share_pending(
             continue
         shared += 1
     return shared
+
+
+def _release_abandoned(sessions: sessionmaker[Session], *, now: datetime) -> None:
+    """A copy claimed by a clock that died before Slack answered is claimed again once its lease has run
+    out: the entry might then appear twice in the thread, which beats it never appearing. Read first,
+    so an idle pass takes no write lock."""
+    stale = DiaryShare.message_ts.is_(None), DiaryShare.claimed_at < now - STALE_CLAIM
+    with sessions() as session:
+        if session.scalar(select(DiaryShare.entry_id).where(*stale).limit(1)) is None:
+            return
+    with sessions.begin() as session:
+        session.execute(delete(DiaryShare).where(*stale))
+    log.warning("diary copies claimed by a clock that stopped mid-post are shared again")
 
 
 def _thread(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock_pass import run_due_work
 from bot.diary import entries as diary
 from bot.slack.gateway import SlackGateway
-from models import Account, DiaryEntry
+from models import Account, DiaryEntry, DiaryShare, DiaryThread
 from slack_emulator import SlackEmulator
 from tests.conftest import ADMIN, CSM, ENGINEER, OUTSIDER_VENDOR, RunningApp
 from tests.flows import ADD_ACME, buttons, run
@@ -150,6 +150,35 @@ def test_entries_appear_in_one_shared_thread_per_week_once_and_private_notes_sta
     assert not any("vendor-only remark" in r for r in replies)
     threads = {str(p["thread_ts"]) for p in posts if "thread_ts" in p}
     assert len(threads) == 3
+
+
+def test_an_entry_whose_copy_a_dead_clock_claimed_is_shared_once_its_lease_runs_out(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    run(web, emulator, ADD_ACME)
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 7, 12, tzinfo=UTC))  # the creation entry shared
+    with sessions.begin() as session:
+        account = session.query(Account).filter_by(name="Acme").one()
+        entry = diary.record(
+            session, account=account, kind="note", text="Kick-off held", at=datetime(2026, 12, 8, 10, tzinfo=UTC),
+            actor_user_id=CSM,
+        )
+        assert entry is not None
+        thread = session.scalars(select(DiaryThread).where(DiaryThread.account_id == account.id)).first()
+        assert thread is not None
+        # A clock claimed the copy, then was killed before Slack answered.
+        session.add(DiaryShare(entry_id=entry.id, team_id=account.team_id, thread_id=thread.id,
+                               claimed_at=datetime(2026, 12, 8, 10, 1, tzinfo=UTC)))  # fmt: skip
+
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 8, 10, 5, tzinfo=UTC))
+    assert not any("Kick-off held" in str(p["text"]) for p in shared_posts(emulator))  # still within its lease
+
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 8, 10, 12, tzinfo=UTC))
+    run_due_work(sessions, gateway, now=datetime(2026, 12, 8, 10, 13, tzinfo=UTC))
+    copies = [p for p in shared_posts(emulator) if "Kick-off held" in str(p["text"])]
+    assert len(copies) == 1 and "thread_ts" in copies[0]
+    with sessions() as session:
+        assert session.get_one(DiaryShare, entry.id).message_ts is not None
 
 
 def test_a_correction_is_a_new_entry_pointing_at_the_old_one(
