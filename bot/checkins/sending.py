@@ -9,11 +9,12 @@ can't be DMed sends the same check-ins to the shared channel in the same pass.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -83,7 +84,7 @@ def send_due(
     gateways = gateways or WorkspaceGateways(gateway)
     reconcile_abandoned_claims(sessions, gateway, now=now, counts=counts, clock=clock, gateways=gateways)
     close_undeliverable(sessions, now=now, counts=counts)
-    refused: set[str] = set()  # workspaces whose token Slack refused in this pass
+    refused = _Tokens()  # workspaces whose token Slack refused in this pass
     if shares_work(sessions):
         with _Senders(SENDERS, into=counts) as senders:
             while claimed := claim_batch(sessions, now=now, clock=clock):
@@ -157,7 +158,7 @@ def _send_claimed(
     *,
     now: datetime,
     counts: CheckinCounts,
-    refused: set[str],
+    refused: _Tokens,
 ) -> None:
     """Sends claimed groups. Once a workspace's token is refused, nothing more goes out with it in this
     pass: its check-ins are released, kept due, while other workspaces' still go out."""
@@ -254,7 +255,7 @@ def _send_group(
     *,
     now: datetime,
     counts: CheckinCounts,
-    refused: set[str],
+    refused: _Tokens,
 ) -> Failure | None:
     """The DM first (if any of them goes by DM), then one post per account in its shared channel:
     those meant for the channel, and those whose DM was just refused under `auto`."""
@@ -263,13 +264,47 @@ def _send_group(
     group = _read_group(sessions, checkin_ids, now=now)
     if group is None:
         return None
-    if group.team_id in refused:
-        defer(sessions, checkin_ids, error="", now=now, wait=None)
-        return Failure.WORKSPACE
-    failure = _send_read_group(sessions, gateways.for_team(group.team_id), group, now=now, counts=counts)
-    if failure is Failure.WORKSPACE:
-        refused.add(group.team_id)
+    with refused.first_send(group.team_id) as usable:
+        if not usable:
+            defer(sessions, checkin_ids, error="", now=now, wait=None)
+            return Failure.WORKSPACE
+        failure = _send_read_group(sessions, gateways.for_team(group.team_id), group, now=now, counts=counts)
+        refused.learn(group.team_id, refused=failure is Failure.WORKSPACE)
     return failure
+
+
+class _Tokens:
+    """What this pass learnt of each workspace's token. Until one send with it has come back, a
+    workspace's sends go one at a time, so a refused token is tried once, not once per sender."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._first: dict[str, threading.Lock] = {}
+        self._refused: set[str] = set()
+        self._accepted: set[str] = set()
+
+    @contextlib.contextmanager
+    def first_send(self, team_id: str) -> Iterator[bool]:
+        """Yields whether the token may be used; holds the workspace's other senders until this one
+        has been learnt from, while the token is not yet known to work."""
+        with self._lock:
+            known = team_id in self._accepted
+            gate = self._first.setdefault(team_id, threading.Lock())
+        if known:
+            yield True
+            return
+        with gate:
+            with self._lock:
+                usable = team_id not in self._refused
+            yield usable
+
+    def learn(self, team_id: str, *, refused: bool) -> None:
+        with self._lock:
+            (self._refused if refused else self._accepted).add(team_id)
+
+    def __contains__(self, team_id: str) -> bool:
+        with self._lock:
+            return team_id in self._refused
 
 
 def _send_read_group(
