@@ -118,6 +118,7 @@ class SlackGateway:
     def __init__(self, client: WebClient) -> None:
         self.client = client
         self._own_user_id: str | None = None
+        self._dm_channels: dict[str, str] = {}
         # The clock's clients pace chat.postMessage per workspace (`bot.slack.pacing`).
         self.pacer: Pacer | None = next(
             (h.pacer for h in client.retry_handlers if isinstance(h, PacedRateLimitRetryHandler)), None
@@ -218,9 +219,12 @@ class SlackGateway:
         self._call("views.publish", user_id=user_id, view=view)
 
     def open_dm(self, user_id: str) -> str:
-        """The DM channel ID; file uploads need a channel ID, not a user ID."""
-        data = self._call("conversations.open", form={"users": user_id})
-        return str(data["channel"]["id"])
+        """The DM channel ID; file uploads need a channel ID, not a user ID. Asked once per person:
+        the app's DM with someone keeps its ID, and `conversations.open` is Tier 3."""
+        if user_id not in self._dm_channels:
+            data = self._call("conversations.open", form={"users": user_id})
+            self._dm_channels[user_id] = str(data["channel"]["id"])
+        return self._dm_channels[user_id]
 
     def upload_file(
         self,
