@@ -956,6 +956,7 @@ def test_a_channel_takes_about_one_post_a_second_after_a_short_burst(
 
 def test_the_ceiling_is_counted_per_workspace_a_busy_one_does_not_limit_another(emu: SlackEmulator) -> None:
     emu.add_workspace("T0OTHER", token="xoxb-other")
+    emu.add_user("U9", team_id="T0OTHER", name="ola")
     emu.set_rate_limit("chat.postMessage", per_minute=2)
     ours = WebClient(token=TOKEN, base_url=emu.api_url, retry_handlers=[])
     theirs = WebClient(token="xoxb-other", base_url=emu.api_url, retry_handlers=[])
@@ -964,4 +965,4 @@ def test_the_ceiling_is_counted_per_workspace_a_busy_one_does_not_limit_another(
     with pytest.raises(SlackApiError) as excinfo:
         ours.chat_postMessage(channel="U1", text="3")
     assert excinfo.value.response.status_code == 429
-    assert theirs.chat_postMessage(channel="U1", text="from the other workspace")["ok"] is True
+    assert theirs.chat_postMessage(channel="U9", text="from the other workspace")["ok"] is True
