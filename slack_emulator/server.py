@@ -164,7 +164,9 @@ def _bearer_token(headers: Headers) -> str | None:
 # -- request handling (all under the state lock) ----------------------------------------------
 
 
-def _fault_reply(state: EmulatorState, method: str, params: dict[str, Any] | None = None) -> _Reply | None:
+def _fault_reply(
+    state: EmulatorState, method: str, params: dict[str, Any] | None = None, team: str | None = None
+) -> _Reply | None:
     queue = state.faults.get(method)
     channel = (params or {}).get("channel")
     fault = next((f for f in queue if f.channel is None or f.channel == channel), None) if queue else None
@@ -175,18 +177,36 @@ def _fault_reply(state: EmulatorState, method: str, params: dict[str, Any] | Non
         if fault.kind == "rate_limited":
             return _rate_limited_reply(fault.retry_after)
         return _json_reply({"ok": False, "error": fault.error})
-    limit_and_span = state.rate_limits.get(method)
-    if limit_and_span is None:
-        return None
-    limit, span = limit_and_span
+    return _over_limit(state, method, params or {}, team or state.team_id)
+
+
+def _over_limit(state: EmulatorState, method: str, params: dict[str, Any], team: str) -> _Reply | None:
+    """Slack's limits, per workspace (the team of the caller's token): a ceiling per method over a
+    sliding window, and for some methods about one call a second per channel with short bursts."""
     now = time.monotonic()
-    window = state.windows.setdefault(method, deque())
-    while window and now - window[0] >= span:
-        window.popleft()
-    if len(window) >= limit:
-        wait = window[0] + span - now if window else span
-        return _rate_limited_reply(max(1, math.ceil(wait)))
-    window.append(now)
+    channel = params.get("channel")
+    per_channel = state.channel_limits.get(method)
+    bucket_key = (method, team, str(channel))
+    bucket: tuple[float, float] | None = None
+    if per_channel is not None and isinstance(channel, str) and channel:
+        rate, burst = per_channel
+        tokens, last = state.channel_buckets.get(bucket_key, (burst, now))
+        tokens = min(burst, tokens + (now - last) * rate)
+        if tokens < 1:
+            return _rate_limited_reply(max(1, math.ceil((1 - tokens) / rate)))
+        bucket = (tokens - 1, now)
+    limit_and_span = state.rate_limits.get(method)
+    if limit_and_span is not None:
+        limit, span = limit_and_span
+        window = state.windows.setdefault((method, team), deque())
+        while window and now - window[0] >= span:
+            window.popleft()
+        if len(window) >= limit:
+            wait = window[0] + span - now if window else span
+            return _rate_limited_reply(max(1, math.ceil(wait)))
+        window.append(now)
+    if bucket is not None:
+        state.channel_buckets[bucket_key] = bucket
     return None
 
 
@@ -217,7 +237,9 @@ def _handle_api(state: EmulatorState, method: str, request: _Request) -> _Reply:
         chance = state.random_faults.get(method)
         roll = chance.rng.random() if chance is not None else 1.0
         after = chance is not None and roll < chance.rate and chance.rng.random() < chance.after_effect
-        reply = None if after else _fault_reply(state, method, params)
+        token = _bearer_token(request.headers) or param_token
+        team = state.tokens.get(token, state.team_id) if token else state.team_id
+        reply = None if after else _fault_reply(state, method, params, team)
         if reply is None and chance is not None and roll < chance.rate and not after:
             chance.injected += 1
             status = chance.rng.choice(chance.statuses)
@@ -946,15 +968,17 @@ class SlackEmulator:
     ) -> None:
         """At most `per_minute` calls a minute, counted over a sliding window of `window_seconds`: the
         default minute lets a whole minute's calls through in one burst; a second allows a burst of
-        `per_minute / 60`, closer to how Slack smooths a sustained rate."""
+        `per_minute / 60`, closer to how Slack smooths a sustained rate. Counted per workspace (the
+        team of the caller's token), as Slack does."""
         if per_minute is not None and per_minute < 0:
             raise ValueError("per_minute must not be negative")
         if not 0 < window_seconds <= RATE_LIMIT_WINDOW_SECONDS:
             raise ValueError("window_seconds must be more than 0 and at most 60")
         with self._state.cond:
+            for key in [key for key in self._state.windows if key[0] == method]:
+                del self._state.windows[key]
             if per_minute is None:
                 self._state.rate_limits.pop(method, None)
-                self._state.windows.pop(method, None)
             else:
                 self._state.rate_limits[method] = (
                     max(1, round(per_minute * window_seconds / RATE_LIMIT_WINDOW_SECONDS))
@@ -962,6 +986,20 @@ class SlackEmulator:
                     else 0,
                     window_seconds,
                 )
+
+    def set_channel_rate_limit(self, method: str, *, per_second: float | None, burst: float = 1.0) -> None:
+        """At most `per_second` calls a second into one channel of one workspace, after a burst of
+        `burst`: Slack's ~1 a second per channel for chat.postMessage is on from the start (burst 10);
+        None lifts it."""
+        if per_second is not None and (per_second <= 0 or burst < 1):
+            raise ValueError("per_second must be positive and burst at least 1")
+        with self._state.cond:
+            for key in [key for key in self._state.channel_buckets if key[0] == method]:
+                del self._state.channel_buckets[key]
+            if per_second is None:
+                self._state.channel_limits.pop(method, None)
+            else:
+                self._state.channel_limits[method] = (per_second, burst)
 
     def delay(self, method: str, seconds: float) -> None:
         if seconds < 0:

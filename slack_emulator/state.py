@@ -20,6 +20,10 @@ from .records import Call, EmulatedUser
 FaultKind = Literal["http_error", "rate_limited", "error"]
 
 
+# Slack: chat.postMessage about one message a second per channel, short bursts allowed.
+DEFAULT_CHANNEL_LIMITS: dict[str, tuple[float, float]] = {"chat.postMessage": (1.0, 10.0)}
+
+
 @dataclass(frozen=True)
 class Page:
     """What a page handler answers a browser with."""
@@ -145,8 +149,12 @@ class EmulatorState:
         self.faults: dict[str, deque[Fault]] = {}
         self.random_faults: dict[str, RandomFaults] = {}
         # Per method: (calls allowed, over a sliding window of this many seconds).
+        # Workspace-wide ceilings per method: (calls per window, window seconds), counted per team.
         self.rate_limits: dict[str, tuple[int, float]] = {}
-        self.windows: dict[str, deque[float]] = {}
+        self.windows: dict[tuple[str, str], deque[float]] = {}
+        # Per-channel limits per method: (calls per second, burst), a token bucket per team and channel.
+        self.channel_limits: dict[str, tuple[float, float]] = dict(DEFAULT_CHANNEL_LIMITS)
+        self.channel_buckets: dict[tuple[str, str, str], tuple[float, float]] = {}
         self.delays: dict[str, float] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -209,6 +217,8 @@ class EmulatorState:
         self.random_faults.clear()
         self.rate_limits.clear()
         self.windows.clear()
+        self.channel_limits = dict(DEFAULT_CHANNEL_LIMITS)
+        self.channel_buckets.clear()
         self.delays.clear()
         self.messages.clear()
         self.views.clear()

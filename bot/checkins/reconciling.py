@@ -94,9 +94,11 @@ def settle_ambiguous(
     error: str,
     now: datetime,
     counts: CheckinCounts,
-) -> None:
+    defer_rest: bool = True,
+) -> list[int] | None:
     """Slack answered 5xx or the connection dropped: the message may be there. The history says; if
-    even that can't be read, the claim stays and the abandoned-claim reconciliation settles it later."""
+    even that can't be read, the claim stays and the abandoned-claim reconciliation settles it later
+    (None). The check-ins not found are returned, still claimed unless `defer_rest` defers them."""
     try:
         found = history(gateway, where)
     except SlackDeliveryError as exc:
@@ -107,12 +109,14 @@ def settle_ambiguous(
             exc.method,
             exc.error,
         )
-        return
+        return None
     for checkin_id in checkin_ids:
         if checkin_id in found and record_found(
             sessions, checkin_id, message=found[checkin_id], now=now, place=where[0]
         ):
             counts.sent += 1
     undelivered = [checkin_id for checkin_id in checkin_ids if checkin_id not in found]
-    defer(sessions, undelivered, error=error, now=now, wait=None)
-    counts.deferred += len(undelivered)
+    if defer_rest:
+        defer(sessions, undelivered, error=error, now=now, wait=None)
+        counts.deferred += len(undelivered)
+    return undelivered

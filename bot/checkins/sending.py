@@ -9,10 +9,14 @@ can't be DMed sends the same check-ins to the shared channel in the same pass.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +47,15 @@ from models import CheckIn, CheckInState, Commitment
 log = logging.getLogger(__name__)
 
 CHECKIN_EVENT = "accountability_checkin"
+# Groups sent at once: Slack answers a call in ~100 ms, so a handful in flight keeps a workspace at its
+# ceiling (its `Pacer` spaces them); the rest wait for a free sender.
+SENDERS = 12
+# Tries of one post within a pass when Slack answers 5xx (or the connection drops) and its history shows
+# the message did not land; the last failure defers it to a later pass as before.
+AMBIGUOUS_ATTEMPTS = 3
+AMBIGUOUS_PAUSE_SECONDS = 0.5
+# Groups claimed ahead of the senders: more would sit claimed under a lease while others could send them.
+QUEUED_PER_SENDER = 2
 
 
 def checkin_metadata(checkin_ids: list[int]) -> dict[str, Any]:
@@ -71,18 +84,71 @@ def send_due(
     gateways = gateways or WorkspaceGateways(gateway)
     reconcile_abandoned_claims(sessions, gateway, now=now, counts=counts, clock=clock, gateways=gateways)
     close_undeliverable(sessions, now=now, counts=counts)
-    refused: set[str] = set()  # workspaces whose token Slack refused in this pass
+    refused = _Tokens()  # workspaces whose token Slack refused in this pass
     if shares_work(sessions):
-        while claimed := claim_batch(sessions, now=now, clock=clock):
-            _send_claimed(
-                sessions, gateways, _grouped(sessions, claimed), now=now, counts=counts, refused=refused
-            )
+        with _Senders(SENDERS, into=counts) as senders:
+            while claimed := claim_batch(sessions, now=now, clock=clock):
+                for group in _grouped(sessions, claimed):
+                    senders.submit(
+                        lambda group, mine: _send_claimed(
+                            sessions, gateways, [group], now=now, counts=mine, refused=refused
+                        ),
+                        group,
+                    )
         return
+    # SQLite: one writer at a time, so one sender; its pacing still keeps it under Slack's limits.
     groups = [
         [checkin_id for checkin_id in checkin_ids if claim(sessions, checkin_id, now=now, clock=clock)]
         for checkin_ids in _due_groups(sessions, now=now)
     ]
     _send_claimed(sessions, gateways, groups, now=now, counts=counts, refused=refused)
+
+
+class _Senders:
+    """Claimed groups sent by a bounded pool of threads (slack_sdk's WebClient is synchronous). Each
+    group is claimed before it is queued and recorded by the thread that sends it; the queue is short
+    so claims don't wait long under their lease, and a clock sharing the work takes the next batch.
+    Per-workspace and per-channel limits are the workspace gateway's `Pacer`: a 429 pauses only that
+    workspace's threads. A group that raises leaves its claim to the reconciliation, the others go on,
+    and the error is raised once all are done."""
+
+    def __init__(self, workers: int, *, into: CheckinCounts) -> None:
+        self._into = into
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="checkin-sender")
+        self._room = threading.BoundedSemaphore(workers * QUEUED_PER_SENDER)
+        self._lock = threading.Lock()
+        self._errors: list[BaseException] = []
+        self._counts: list[CheckinCounts] = []
+
+    def submit(self, send: Callable[[list[int], CheckinCounts], None], group: list[int]) -> None:
+        """Each group counts in its own `CheckinCounts`: threads never add to one counter at once."""
+        mine = CheckinCounts()
+        self._counts.append(mine)
+        self._room.acquire()
+        self._pool.submit(self._run, send, group, mine)
+
+    def _run(
+        self, send: Callable[[list[int], CheckinCounts], None], group: list[int], mine: CheckinCounts
+    ) -> None:
+        try:
+            send(group, mine)
+        except BaseException as exc:
+            log.exception("sending check-ins %s failed", group)
+            with self._lock:
+                self._errors.append(exc)
+        finally:
+            self._room.release()
+
+    def __enter__(self) -> _Senders:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+        for mine in self._counts:
+            for field in fields(CheckinCounts):
+                setattr(self._into, field.name, getattr(self._into, field.name) + getattr(mine, field.name))
+        if self._errors:
+            raise self._errors[0]
 
 
 def _send_claimed(
@@ -92,7 +158,7 @@ def _send_claimed(
     *,
     now: datetime,
     counts: CheckinCounts,
-    refused: set[str],
+    refused: _Tokens,
 ) -> None:
     """Sends claimed groups. Once a workspace's token is refused, nothing more goes out with it in this
     pass: its check-ins are released, kept due, while other workspaces' still go out."""
@@ -189,7 +255,7 @@ def _send_group(
     *,
     now: datetime,
     counts: CheckinCounts,
-    refused: set[str],
+    refused: _Tokens,
 ) -> Failure | None:
     """The DM first (if any of them goes by DM), then one post per account in its shared channel:
     those meant for the channel, and those whose DM was just refused under `auto`."""
@@ -198,13 +264,47 @@ def _send_group(
     group = _read_group(sessions, checkin_ids, now=now)
     if group is None:
         return None
-    if group.team_id in refused:
-        defer(sessions, checkin_ids, error="", now=now, wait=None)
-        return Failure.WORKSPACE
-    failure = _send_read_group(sessions, gateways.for_team(group.team_id), group, now=now, counts=counts)
-    if failure is Failure.WORKSPACE:
-        refused.add(group.team_id)
+    with refused.first_send(group.team_id) as usable:
+        if not usable:
+            defer(sessions, checkin_ids, error="", now=now, wait=None)
+            return Failure.WORKSPACE
+        failure = _send_read_group(sessions, gateways.for_team(group.team_id), group, now=now, counts=counts)
+        refused.learn(group.team_id, refused=failure is Failure.WORKSPACE)
     return failure
+
+
+class _Tokens:
+    """What this pass learnt of each workspace's token. Until one send with it has come back, a
+    workspace's sends go one at a time, so a refused token is tried once, not once per sender."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._first: dict[str, threading.Lock] = {}
+        self._refused: set[str] = set()
+        self._accepted: set[str] = set()
+
+    @contextlib.contextmanager
+    def first_send(self, team_id: str) -> Iterator[bool]:
+        """Yields whether the token may be used; holds the workspace's other senders until this one
+        has been learnt from, while the token is not yet known to work."""
+        with self._lock:
+            known = team_id in self._accepted
+            gate = self._first.setdefault(team_id, threading.Lock())
+        if known:
+            yield True
+            return
+        with gate:
+            with self._lock:
+                usable = team_id not in self._refused
+            yield usable
+
+    def learn(self, team_id: str, *, refused: bool) -> None:
+        with self._lock:
+            (self._refused if refused else self._accepted).add(team_id)
+
+    def __contains__(self, team_id: str) -> bool:
+        with self._lock:
+            return team_id in self._refused
 
 
 def _send_read_group(
@@ -250,11 +350,19 @@ def _send_dm(
     """What failed, if anything, and the check-ins to post in the shared channel instead."""
     views = [group.views[i] for i in checkin_ids]
     try:
-        posted = gateway.send_dm(
-            group.owner_user_id,
-            text=message_text(views),
-            blocks=message_blocks(views),
-            metadata=checkin_metadata(checkin_ids),
+        posted = _post(
+            sessions,
+            gateway,
+            checkin_ids,
+            where=("dm", group.owner_user_id),
+            now=now,
+            counts=counts,
+            post=lambda: gateway.send_dm(
+                group.owner_user_id,
+                text=message_text(views),
+                blocks=message_blocks(views),
+                metadata=checkin_metadata(checkin_ids),
+            ),
         )
     except SlackDeliveryError as exc:
         if not ambiguous(exc.error) and cannot_dm(exc.error, external=group.external):
@@ -272,9 +380,45 @@ def _send_dm(
             now=now,
             counts=counts,
         ), []
+    if posted is None:
+        return None, []
     _sent(sessions, group, checkin_ids, posted=posted, place=delivery.DM, now=now, counts=counts)
     delivery.dm_worked(sessions, person_id=group.owner_id)
     return None, []
+
+
+def _post(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    checkin_ids: list[int],
+    *,
+    where: Where,
+    now: datetime,
+    counts: CheckinCounts,
+    post: Callable[[], PostedMessage],
+) -> PostedMessage | None:
+    """The post, sent again in this pass after a 5xx or a dropped connection once Slack's history
+    shows it did not land (still claimed, so no other pass sends it meanwhile): a passing failure
+    costs seconds, not a pass. None when the history settled it (found and recorded, or unreadable
+    and left to the reconciliation); the last attempt's error is raised for the caller to record."""
+    for attempt in range(1, AMBIGUOUS_ATTEMPTS + 1):
+        try:
+            return post()
+        except SlackDeliveryError as exc:
+            if not ambiguous(exc.error) or attempt == AMBIGUOUS_ATTEMPTS:
+                raise
+            rest = settle_ambiguous(
+                sessions, gateway, checkin_ids, where=where, error=exc.error, now=now, counts=counts,
+                defer_rest=False,
+            )  # fmt: skip
+            if rest is None:
+                return None
+            if set(rest) != set(checkin_ids):
+                defer(sessions, rest, error=exc.error, now=now, wait=None)
+                counts.deferred += len(rest)
+                return None
+            time.sleep(AMBIGUOUS_PAUSE_SECONDS * attempt)
+    raise AssertionError("unreachable")
 
 
 def _dm_refused(
@@ -320,11 +464,19 @@ def _send_to_channel(
     views = [replace(group.views[i], place=delivery.CHANNEL) for i in checkin_ids]
     heading_to_channel(sessions, checkin_ids, channel=channel)
     try:
-        posted = gateway.post_message(
-            channel,
-            text=message_text(views),
-            blocks=message_blocks(views),
-            metadata=checkin_metadata(checkin_ids),
+        posted = _post(
+            sessions,
+            gateway,
+            checkin_ids,
+            where=("channel", channel),
+            now=now,
+            counts=counts,
+            post=lambda: gateway.post_message(
+                channel,
+                text=message_text(views),
+                blocks=message_blocks(views),
+                metadata=checkin_metadata(checkin_ids),
+            ),
         )
     except SlackDeliveryError as exc:
         log.warning(
@@ -333,6 +485,8 @@ def _send_to_channel(
         return _not_sent(
             sessions, gateway, group, checkin_ids, where=("channel", channel), exc=exc, now=now, counts=counts
         )
+    if posted is None:
+        return None
     _sent(sessions, group, checkin_ids, posted=posted, place=delivery.CHANNEL, now=now, counts=counts)
     return None
 

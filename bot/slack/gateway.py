@@ -21,6 +21,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.slack.pacing import PacedRateLimitRetryHandler, Pacer, posts_per_minute
+
 # A person gets at most a few check-in DMs a day; ten pages of 200 cover any stale claim.
 HISTORY_PAGES = 10
 # Enough members to judge a channel by; beyond it a channel is judged by what conversations.info says.
@@ -90,13 +92,12 @@ class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
 
 
 def retry_handlers(*, clock: bool = False) -> list[RetryHandler]:
-    """The web process retries in place: a person is waiting for the answer. The clock retries
-    nothing blindly: one rate-limited person must not hold up everyone else's check-ins (it gets the
-    429 back and comes back to that message on a later pass), and after a 5xx or a dropped
-    connection Slack may already have posted the DM, so the clock reads its DM history before
-    sending again rather than risk a second copy."""
+    """The web process retries in place: a person is waiting for the answer. The clock waits out a
+    429 for the whole workspace (`bot.slack.pacing`) while its other workspaces go on, and retries no
+    5xx blindly: after a 5xx or a dropped connection Slack may already have posted the DM, so the
+    clock reads its DM history before sending again rather than risk a second copy."""
     if clock:
-        return []
+        return [PacedRateLimitRetryHandler(Pacer(posts_per_minute()))]
     return [
         RateLimitErrorRetryHandler(max_retry_count=3),
         AnyServerErrorRetryHandler(max_retry_count=2),
@@ -117,9 +118,16 @@ class SlackGateway:
     def __init__(self, client: WebClient) -> None:
         self.client = client
         self._own_user_id: str | None = None
+        self._dm_channels: dict[str, str] = {}
+        # The clock's clients pace chat.postMessage per workspace (`bot.slack.pacing`).
+        self.pacer: Pacer | None = next(
+            (h.pacer for h in client.retry_handlers if isinstance(h, PacedRateLimitRetryHandler)), None
+        )
 
     def _call(self, method: str, *, form: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
         """JSON bodies by default; `form` for the read methods Slack only takes form-encoded."""
+        if self.pacer is not None and method == "chat.postMessage":
+            self.pacer.acquire(kwargs.get("channel"))
         try:
             if form is not None:
                 response = self.client.api_call(method, params=form)
@@ -211,9 +219,12 @@ class SlackGateway:
         self._call("views.publish", user_id=user_id, view=view)
 
     def open_dm(self, user_id: str) -> str:
-        """The DM channel ID; file uploads need a channel ID, not a user ID."""
-        data = self._call("conversations.open", form={"users": user_id})
-        return str(data["channel"]["id"])
+        """The DM channel ID; file uploads need a channel ID, not a user ID. Asked once per person:
+        the app's DM with someone keeps its ID, and `conversations.open` is Tier 3."""
+        if user_id not in self._dm_channels:
+            data = self._call("conversations.open", form={"users": user_id})
+            self._dm_channels[user_id] = str(data["channel"]["id"])
+        return self._dm_channels[user_id]
 
     def upload_file(
         self,

@@ -383,6 +383,9 @@ def test_message_timestamps_are_unique_and_increasing(client: WebClient) -> None
 
 
 def test_concurrent_posts_are_all_stored_with_distinct_timestamps(emu: SlackEmulator) -> None:
+    # Storage under concurrency, not Slack's one-a-second per channel (tested on its own below).
+    emu.set_channel_rate_limit("chat.postMessage", per_second=None)
+
     def post_ten(worker: int) -> None:
         sender = WebClient(token=TOKEN, base_url=emu.api_url, retry_handlers=[])
         for i in range(10):
@@ -933,3 +936,33 @@ def test_module_runs_in_the_foreground_and_prints_its_api_url() -> None:
         process.terminate()
         process.wait(timeout=10)
     assert process.returncode == 0
+
+
+def test_a_channel_takes_about_one_post_a_second_after_a_short_burst(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    emu.set_channel_rate_limit("chat.postMessage", per_second=1, burst=3)
+    for i in range(3):
+        client.chat_postMessage(channel="C1", text=str(i))
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel="C1", text="over")
+    assert excinfo.value.response.status_code == 429
+    assert excinfo.value.response.headers["Retry-After"] == "1"
+    assert client.chat_postMessage(channel="U1", text="another channel")["ok"] is True
+    time.sleep(1.05)  # one more post's worth has come back
+    assert client.chat_postMessage(channel="C1", text="later")["ok"] is True
+    assert [m["text"] for m in emu.messages("C1")] == ["0", "1", "2", "later"]
+
+
+def test_the_ceiling_is_counted_per_workspace_a_busy_one_does_not_limit_another(emu: SlackEmulator) -> None:
+    emu.add_workspace("T0OTHER", token="xoxb-other")
+    emu.add_user("U9", team_id="T0OTHER", name="ola")
+    emu.set_rate_limit("chat.postMessage", per_minute=2)
+    ours = WebClient(token=TOKEN, base_url=emu.api_url, retry_handlers=[])
+    theirs = WebClient(token="xoxb-other", base_url=emu.api_url, retry_handlers=[])
+    ours.chat_postMessage(channel="U1", text="1")
+    ours.chat_postMessage(channel="U2", text="2")
+    with pytest.raises(SlackApiError) as excinfo:
+        ours.chat_postMessage(channel="U1", text="3")
+    assert excinfo.value.response.status_code == 429
+    assert theirs.chat_postMessage(channel="U9", text="from the other workspace")["ok"] is True
