@@ -286,3 +286,27 @@ def test_a_request_naming_a_row_of_the_other_workspace_changes_and_shows_nothing
         shown = [result.body] + [json.dumps(c.params) for c in workspaces.emulator.calls[start:]]
         assert not any(beta in s for s in shown for beta in BETA_TEXT), shown
         assert_only_own(workspaces, ALPHA, start, before_beta)
+
+
+def test_the_same_requests_for_alphas_own_rows_do_change_alpha(workspaces: Workspaces) -> None:
+    """The control: the values above are ones the handlers accept, so a refusal of Beta's rows is the
+    installation scope at work, not a malformed request."""
+    agree(workspaces, ALPHA)
+    workspaces.clock_pass(NOW)
+    with workspaces.sessions.begin() as session:
+        checkin = session.scalars(select(CheckIn.id).where(CheckIn.team_id == ALPHA)).one()
+        account = session.scalars(select(Account.id).where(Account.team_id == ALPHA)).one()
+        escalation = Escalation(
+            team_id=ALPHA, account_id=account, commitment_id=workspaces.commitment[ALPHA], side=Side.CUSTOMER,
+            kind="customer_slip", episode_key="own:customer_slip", level=1, state=EscalationState.OPEN,
+            opened_at=NOW, summary="slipped", post_pending=False,
+        )  # fmt: skip
+        session.add(escalation)
+        session.flush()
+        escalation_id = escalation.id
+    own = Rows(account, workspaces.commitment[ALPHA], checkin, 0, escalation_id, 0, 0, 0, 0)
+    for request_id, user_id in (("checkin_answer_done", ALPHA_CHAMPION), (ACK, ALPHA_CSM)):
+        before = workspaces.snapshot(ALPHA)
+        assert REQUESTS[request_id](workspaces, own, user_id).status == 200
+        workspaces.app.quiet()
+        assert workspaces.snapshot(ALPHA) != before, request_id
