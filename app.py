@@ -158,7 +158,9 @@ class WebApp:
                 [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
             )
             return [payload]
-        return self.slack(environ, start_response)
+        # Each request in a context of its own: the installation it acts for (set by a middleware for the
+        # rest of the request, see handlers.installs) never outlives it on this thread.
+        return contextvars.copy_context().run(self.slack, environ, start_response)
 
 
 MAX_BODY = 1024 * 1024

@@ -17,7 +17,8 @@ from bot.installs.owners import conversation_owner
 from bot.installs.pages import failed_page, install_page, installed_page, manifest_scopes
 from bot.settings import Settings
 from handlers.deps import Deps, bind
-from models import Tenant, acting_for
+from models import Tenant
+from models.tenancy import enter
 
 
 def html_headers() -> dict[str, str | Sequence[str]]:
@@ -144,8 +145,11 @@ def act_for_installation(
     if event_type not in ("app_uninstalled", "tokens_revoked") and standing.is_stopped(deps.sessions, tenant):
         logger.info("a request for %s, which uninstalled the app: acknowledged, not acted on", tenant)
         return BoltResponse(status=200, body="")
-    with acting_for(tenant):
-        return next()
+    # Bolt's `next()` only marks the middleware passed: the listeners run after this returns, so the
+    # scope is entered for the rest of the request (its context is the request's own, see app.WebApp),
+    # not for a `with` block that would end before any listener ran.
+    enter(tenant)
+    return next()
 
 
 def on_app_uninstalled(context: BoltContext, *, deps: Deps) -> None:

@@ -66,6 +66,12 @@ def acting_for(tenant: Tenant | None) -> Iterator[None]:
         _acting_for.reset(token)
 
 
+def enter(tenant: Tenant | None) -> None:
+    """Scope the rest of the current context to `tenant`: for a request whose listeners run after the
+    middleware that knows the installation has returned; the caller owns the context (a copied one)."""
+    _acting_for.set(tenant)
+
+
 # Service bookkeeping, not a workspace's data: deliveries seen and the installations themselves.
 UNSCOPED_TABLES = frozenset({"processed_events", "workspace_installs"})
 
