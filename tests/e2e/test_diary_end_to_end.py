@@ -160,7 +160,11 @@ def test_an_entry_whose_copy_a_dead_clock_claimed_is_shared_once_its_lease_runs_
     with sessions.begin() as session:
         account = session.query(Account).filter_by(name="Acme").one()
         entry = diary.record(
-            session, account=account, kind="note", text="Kick-off held", at=datetime(2026, 12, 8, 10, tzinfo=UTC),
+            session,
+            account=account,
+            kind="note",
+            text="Kick-off held",
+            at=datetime(2026, 12, 8, 10, tzinfo=UTC),
             actor_user_id=CSM,
         )
         assert entry is not None
@@ -171,7 +175,9 @@ def test_an_entry_whose_copy_a_dead_clock_claimed_is_shared_once_its_lease_runs_
                                claimed_at=datetime(2026, 12, 8, 10, 1, tzinfo=UTC)))  # fmt: skip
 
     run_due_work(sessions, gateway, now=datetime(2026, 12, 8, 10, 5, tzinfo=UTC))
-    assert not any("Kick-off held" in str(p["text"]) for p in shared_posts(emulator))  # still within its lease
+    assert not any(
+        "Kick-off held" in str(p["text"]) for p in shared_posts(emulator)
+    )  # still within its lease
 
     run_due_work(sessions, gateway, now=datetime(2026, 12, 8, 10, 12, tzinfo=UTC))
     run_due_work(sessions, gateway, now=datetime(2026, 12, 8, 10, 13, tzinfo=UTC))
