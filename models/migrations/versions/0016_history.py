@@ -44,8 +44,11 @@ def upgrade() -> None:
         sqlite_where=sa.text("message_ts IS NULL"),
     )
 
+    op.create_index("ix_people_away_until", "people", ["away_until"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index("ix_people_away_until", table_name="people")
     op.drop_index("ix_diary_shares_unposted", table_name="diary_shares")
     op.drop_index("ix_diary_to_share_occurred", table_name="diary_to_share")
     op.drop_table("diary_to_share")
