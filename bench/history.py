@@ -470,6 +470,18 @@ def run(smoke: bool) -> Result:
                     f"the slowest {slowest}."
                 )
     result.notes.append(
+        "What an idle pass read that was not due: the shared-diary step joined every diary entry ever "
+        "written against every copy ever posted to find the few not yet shared (the pass's costliest "
+        "read, growing with history), and asked whether any copy was abandoned by scanning every copy; "
+        "it now reads a short list of entries still to share (diary_to_share, written with the entry and "
+        "cleared once its copy is posted) and a partial index over copies still in flight. Time off "
+        "reads people by an index on away_until, and the weekly-review step joins each account's "
+        "champion instead of sending an IN list of every champion. What still grows with the portfolio "
+        "(not with history): the weekly-review and digest steps load every account each pass to work "
+        "out whose local review or digest time has come; a stored next-due instant per account would "
+        "make them read only what is due."
+    )
+    result.notes.append(
         f"History: {WEEKS} answered weekly check-ins per commitment, each with its diary entry copied to the "
         f"weekly thread; idle pass = median of {sizes.passes}. Seeding: {'; '.join(seeding)}."
     )
