@@ -260,6 +260,7 @@ class PassCosts:
     idle: float  # seconds, median
     busy: float  # seconds, the pass sending 100
     statements: int  # in one idle pass
+    costliest: list[tuple[float, str]]  # (ms, what) of one idle pass's slowest statements
 
 
 def pass_costs(url: str, emulator: SlackEmulator, sizes: Sizes, *, due: int) -> PassCosts:
@@ -277,6 +278,9 @@ def pass_costs(url: str, emulator: SlackEmulator, sizes: Sizes, *, due: int) -> 
     statements = count_statements(
         engine, lambda: run_due_work(sessions, gateway, now=IDLE_AT + timedelta(minutes=20))
     )
+    costliest = statement_profile(
+        engine, lambda: run_due_work(sessions, gateway, now=IDLE_AT + timedelta(minutes=21))
+    )
     due_now(url, due, DUE_AT - timedelta(minutes=1))
     started = time.perf_counter()
     report = run_due_work(sessions, gateway, now=DUE_AT)
@@ -284,7 +288,7 @@ def pass_costs(url: str, emulator: SlackEmulator, sizes: Sizes, *, due: int) -> 
     if report.sent != due:
         raise RuntimeError(f"the busy pass sent {report.sent} of {due}: {report}")
     engine.dispose()
-    return PassCosts(idle=statistics.median(timings), busy=busy, statements=statements)
+    return PassCosts(idle=statistics.median(timings), busy=busy, statements=statements, costliest=costliest)
 
 
 def count_statements(engine: Engine, work: Any) -> int:
@@ -299,6 +303,37 @@ def count_statements(engine: Engine, work: Any) -> int:
     finally:
         event.remove(engine, "before_cursor_execute", count)
     return len(seen)
+
+
+def statement_profile(engine: Engine, work: Any, top: int = 3) -> list[tuple[float, str]]:
+    """The slowest statements of `work`, timed at the driver: what a pass reads that costs."""
+    started: dict[int, float] = {}
+    seen: list[tuple[float, str]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        started[id(cursor)] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        elapsed = (time.perf_counter() - started.pop(id(cursor), time.perf_counter())) * 1000
+        seen.append((elapsed, _what(statement)))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    return sorted(seen, reverse=True)[:top]
+
+
+def _what(statement: str) -> str:
+    """A statement in a few words: its verb, its table and its condition, cut short."""
+    words = " ".join(statement.split())
+    verb = words.split(" ", 1)[0]
+    table = words.split(" FROM ", 1)[1].split(" ", 1)[0] if " FROM " in words else words.split(" ")[2]
+    where = words.split(" WHERE ", 1)[1][:80] if " WHERE " in words else ""
+    return f"{verb} {table}" + (f" WHERE {where}…" if where else "")
 
 
 def digest_figures(url: str, sizes: Sizes) -> list[Figure]:
@@ -428,6 +463,24 @@ def run(smoke: bool) -> Result:
                     baseline=small.statements,
                 ),
             ]
+            for n, cost in costs.items():
+                slowest = "; ".join(f"{ms:.1f} ms {what}" for ms, what in cost.costliest)
+                result.notes.append(
+                    f"Idle pass at {n:,} commitments on {backend}: {cost.statements} statements, "
+                    f"the slowest {slowest}."
+                )
+    result.notes.append(
+        "What an idle pass read that was not due: the shared-diary step joined every diary entry ever "
+        "written against every copy ever posted to find the few not yet shared (the pass's costliest "
+        "read, growing with history), and asked whether any copy was abandoned by scanning every copy; "
+        "it now reads a short list of entries still to share (diary_to_share, written with the entry and "
+        "cleared once its copy is posted) and a partial index over copies still in flight. Time off "
+        "reads people by an index on away_until, and the weekly-review step joins each account's "
+        "champion instead of sending an IN list of every champion. What still grows with the portfolio "
+        "(not with history): the weekly-review and digest steps load every account each pass to work "
+        "out whose local review or digest time has come; a stored next-due instant per account would "
+        "make them read only what is due."
+    )
     result.notes.append(
         f"History: {WEEKS} answered weekly check-ins per commitment, each with its diary entry copied to the "
         f"weekly thread; idle pass = median of {sizes.passes}. Seeding: {'; '.join(seeding)}."

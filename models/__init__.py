@@ -3,7 +3,7 @@
 from models.account import Account, Person
 from models.base import Answer, Base, CheckInState, CommitmentStatus, EscalationState, Side
 from models.commitment import CheckIn, Commitment
-from models.diary import DiaryEntry, DiaryShare, DiaryThread
+from models.diary import DiaryEntry, DiaryShare, DiaryThread, DiaryToShare
 from models.digest import Digest, WorkspaceSettings
 from models.escalation import Agreement, Autopsy, AutopsyParticipant, Escalation
 from models.handover import Handover
@@ -29,6 +29,7 @@ __all__ = [
     "DiaryEntry",
     "DiaryShare",
     "DiaryThread",
+    "DiaryToShare",
     "Digest",
     "Escalation",
     "EscalationState",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -70,7 +70,8 @@ class Person(Base):
     """
 
     __tablename__ = "people"
-    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+    # away_until: each pass asks who is away or back, and without it reads every person.
+    __table_args__ = (UniqueConstraint("team_id", "user_id"), Index("ix_people_away_until", "away_until"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID))

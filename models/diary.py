@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import SLACK_ID
@@ -62,9 +63,33 @@ class DiaryShare(Base):
     """One diary entry's copy in the shared thread; the entry itself stays untouched (append-only)."""
 
     __tablename__ = "diary_shares"
+    # Copies still being posted, oldest claim first: an idle pass asks whether any claim was abandoned,
+    # and without this it would read every copy ever posted.
+    __table_args__ = (
+        Index(
+            "ix_diary_shares_unposted",
+            "claimed_at",
+            postgresql_where=sql_text("message_ts IS NULL"),
+            sqlite_where=sql_text("message_ts IS NULL"),
+        ),
+    )
 
     entry_id: Mapped[int] = mapped_column(ForeignKey("diary_entries.id"), primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID))
     thread_id: Mapped[int] = mapped_column(ForeignKey("diary_threads.id"))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DiaryToShare(Base):
+    """A diary entry not yet copied into the shared thread: written with the entry (unless private),
+    removed once its copy is posted. The clock reads this short list instead of every entry ever
+    written beside every copy ever posted, so a pass costs what is waiting to be shared, not the
+    account's whole history. The entry itself stays untouched (append-only)."""
+
+    __tablename__ = "diary_to_share"
+    __table_args__ = (Index("ix_diary_to_share_occurred", "occurred_at", "entry_id"),)
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("diary_entries.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

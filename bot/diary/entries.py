@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.slack.mrkdwn import escape
-from models import Account, CheckIn, Commitment, DiaryEntry, Side
+from models import Account, CheckIn, Commitment, DiaryEntry, DiaryToShare, Side
 
 
 def record(
@@ -56,6 +56,9 @@ def record(
     try:
         with session.begin_nested():
             session.add(entry)
+            if not private:
+                session.flush()
+                session.add(DiaryToShare(entry_id=entry.id, account_id=account.id, occurred_at=at))
     except IntegrityError:
         # A concurrent writer recorded the same fact between our check and our insert.
         return None

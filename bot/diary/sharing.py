@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.diary.pages import entry_line
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
-from models import Account, DiaryEntry, DiaryShare, DiaryThread
+from models import Account, DiaryEntry, DiaryShare, DiaryThread, DiaryToShare
 from models.db import insert_once
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def already_in_thread(
     session: Session, *, entry: DiaryEntry, thread: DiaryThread, message_ts: str, now: datetime
 ) -> None:
     """The entry is a person's own reply in the week's thread: the thread shows it already."""
-    insert_once(
+    inserted = insert_once(
         session,
         DiaryShare,
         {
@@ -48,6 +48,8 @@ def already_in_thread(
         },
         unique=["entry_id"],
     )
+    if inserted is not None:  # else a clock's copy is in flight: it clears the entry once posted
+        session.execute(delete(DiaryToShare).where(DiaryToShare.entry_id == entry.id))
 
 
 def share_pending(
@@ -57,10 +59,10 @@ def share_pending(
     with sessions() as session:
         pending = list(
             session.execute(
-                select(DiaryEntry.id, DiaryEntry.account_id, DiaryEntry.occurred_at)
-                .outerjoin(DiaryShare, DiaryShare.entry_id == DiaryEntry.id)
-                .where(DiaryShare.entry_id.is_(None), DiaryEntry.private.is_(False))
-                .order_by(DiaryEntry.occurred_at, DiaryEntry.id)
+                select(DiaryToShare.entry_id, DiaryToShare.account_id, DiaryToShare.occurred_at)
+                .outerjoin(DiaryShare, DiaryShare.entry_id == DiaryToShare.entry_id)
+                .where(DiaryShare.entry_id.is_(None))
+                .order_by(DiaryToShare.occurred_at, DiaryToShare.entry_id)
                 .limit(batch)
             ).all()
         )
@@ -170,4 +172,5 @@ def _share(
         session.execute(
             update(DiaryShare).where(DiaryShare.entry_id == entry_id).values(message_ts=posted.ts)
         )
+        session.execute(delete(DiaryToShare).where(DiaryToShare.entry_id == entry_id))
     return True

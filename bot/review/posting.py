@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import and_, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins.schedule import zone
@@ -72,23 +72,21 @@ def post_due_reviews(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
 
 def due_reviews(session: Session, *, now: datetime) -> list[DueReview]:
     """Accounts whose review fell earlier today on their champion's wall clock (UTC when the champion's
-    zone is unknown), for accounts that existed before it fell. Two reads, whatever the number of accounts."""
-    accounts = list(
-        session.scalars(select(Account).where(Account.review_enabled.is_(True)).order_by(Account.id))
-    )
-    if not accounts:
-        return []
-    zones = {
-        (team_id, user_id): tz
-        for team_id, user_id, tz in session.execute(
-            select(Person.team_id, Person.user_id, Person.tz).where(
-                Person.user_id.in_({a.champion_user_id for a in accounts})
-            )
+    zone is unknown), for accounts that existed before it fell. One read, whatever the number of accounts."""
+    # One read, joined on the champion rather than an IN list of every champion, which costs more to
+    # send and plan than the rows it returns.
+    rows = session.execute(
+        select(Account, Person.tz)
+        .outerjoin(
+            Person,
+            and_(Person.team_id == Account.team_id, Person.user_id == Account.champion_user_id),
         )
-    }
+        .where(Account.review_enabled.is_(True))
+        .order_by(Account.id)
+    ).all()
     due = []
-    for account in accounts:
-        tz = zone(zones.get((account.team_id, account.champion_user_id)))
+    for account, champion_tz in rows:
+        tz = zone(champion_tz)
         instant = review_due(account, tz=tz, now=now)
         if instant is None or account.created_at >= instant:
             continue

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock_pass import run_due_work
 from bot.diary import entries as diary
 from bot.slack.gateway import SlackGateway
-from models import Account, DiaryEntry, DiaryShare, DiaryThread
+from models import Account, DiaryEntry, DiaryShare, DiaryThread, DiaryToShare
 from slack_emulator import SlackEmulator
 from tests.conftest import ADMIN, CSM, ENGINEER, OUTSIDER_VENDOR, RunningApp
 from tests.flows import ADD_ACME, buttons, run
@@ -150,6 +150,25 @@ def test_entries_appear_in_one_shared_thread_per_week_once_and_private_notes_sta
     assert not any("vendor-only remark" in r for r in replies)
     threads = {str(p["thread_ts"]) for p in posts if "thread_ts" in p}
     assert len(threads) == 3
+
+
+def test_the_clock_reads_only_entries_still_to_share_and_private_notes_are_never_listed(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    run(web, emulator, ADD_ACME)
+    write_entries(sessions, "Acme", 4, private_every=2)  # entries 00 and 02 are private
+    with sessions() as session:
+        listed = {e.text for e in session.scalars(
+            select(DiaryEntry).join(DiaryToShare, DiaryToShare.entry_id == DiaryEntry.id)
+        )}  # fmt: skip
+    assert {"entry 01 of Acme", "entry 03 of Acme"} <= listed
+    assert not listed & {"entry 00 of Acme", "entry 02 of Acme"}
+
+    run_due_work(sessions, gateway, now=datetime(2026, 11, 2, 12, tzinfo=UTC))
+    with sessions() as session:
+        assert session.scalars(select(DiaryToShare)).all() == []  # each copy posted clears its entry
+    replies = [str(p["text"]) for p in shared_posts(emulator) if "thread_ts" in p]
+    assert sum("of Acme" in r for r in replies) == 2
 
 
 def test_an_entry_whose_copy_a_dead_clock_claimed_is_shared_once_its_lease_runs_out(
