@@ -91,5 +91,8 @@ class DiaryToShare(Base):
     __table_args__ = (Index("ix_diary_to_share_occurred", "occurred_at", "entry_id"),)
 
     entry_id: Mapped[int] = mapped_column(ForeignKey("diary_entries.id"), primary_key=True)
+    # The installation's, so each installation's clock pass reads only its own list (models/tenancy.py).
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

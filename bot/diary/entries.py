@@ -58,7 +58,15 @@ def record(
             session.add(entry)
             if not private:
                 session.flush()
-                session.add(DiaryToShare(entry_id=entry.id, account_id=account.id, occurred_at=at))
+                session.add(
+                    DiaryToShare(
+                        entry_id=entry.id,
+                        team_id=account.team_id,
+                        enterprise_id=account.enterprise_id,
+                        account_id=account.id,
+                        occurred_at=at,
+                    )
+                )
     except IntegrityError:
         # A concurrent writer recorded the same fact between our check and our insert.
         return None

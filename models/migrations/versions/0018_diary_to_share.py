@@ -1,6 +1,6 @@
 """what the clock reads to share the diary: the entries still to share, not every entry ever written
 
-Revision ID: 0016_history
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-04 20:20:00.000000
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import models.types
 
-revision = "0016_history"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
@@ -22,6 +22,8 @@ def upgrade() -> None:
     op.create_table(
         "diary_to_share",
         sa.Column("entry_id", sa.Integer(), sa.ForeignKey("diary_entries.id"), primary_key=True),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("enterprise_id", sa.String(length=32), nullable=True),
         sa.Column("account_id", sa.Integer(), sa.ForeignKey("accounts.id"), nullable=False),
         sa.Column("occurred_at", models.types.UTCDateTime(timezone=True), nullable=False),
     )
@@ -29,8 +31,8 @@ def upgrade() -> None:
     # Every public entry whose copy is not posted yet (never claimed, or claimed and still in flight).
     op.execute(
         """
-        INSERT INTO diary_to_share (entry_id, account_id, occurred_at)
-        SELECT e.id, e.account_id, e.occurred_at
+        INSERT INTO diary_to_share (entry_id, team_id, enterprise_id, account_id, occurred_at)
+        SELECT e.id, e.team_id, e.enterprise_id, e.account_id, e.occurred_at
         FROM diary_entries e LEFT JOIN diary_shares s ON s.entry_id = e.id
         WHERE e.private = false AND (s.entry_id IS NULL OR s.message_ts IS NULL)
         """
