@@ -76,6 +76,7 @@ def configure(emulator: SlackEmulator, per_minute: int) -> None:
         emulator.delay(method, LATENCY)
         emulator.fail_randomly(method, rate=FAILURES, after_effect=AFTER_EFFECT, seed=len(method))
     emulator.set_rate_limit("chat.postMessage", per_minute=per_minute, window_seconds=1)
+    emulator.set_channel_rate_limit("chat.postMessage", per_second=1, burst=10)
 
 
 def seed(url: str, people: list[str], due: datetime) -> None:

@@ -11,8 +11,9 @@ DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///accountability.db"
 # The Procfile's `--threads ${WEB_THREADS:-8}`: each thread of a web worker may hold one connection.
 DEFAULT_WEB_THREADS = 8
-# A clock process runs one pass at a time and sends its claimed batch one message after another.
-CLOCK_CONCURRENCY = 1
+# A clock process runs one pass at a time and sends its claimed batches on a pool of this many threads
+# (`bot.checkins.sending.SENDERS`), each of which may hold a connection while it records a send.
+CLOCK_CONCURRENCY = 12
 # PostgreSQL cancels a statement running longer than this (a stuck lock or a runaway query), so a
 # web thread answers and a clock pass moves on instead of hanging on it.
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
@@ -95,8 +96,8 @@ class Settings:
 
     def pool_size(self, role: Literal["web", "clock"]) -> int:
         """DATABASE_POOL_SIZE if set; otherwise one connection per thread that may use the database:
-        a web worker's threads, or the clock's single pass, plus one for the request or step that
-        nests a second session."""
+        a web worker's threads, or the clock's sending threads, plus one for the request or step
+        that nests a second session."""
         if self.database_pool_size is not None:
             return self.database_pool_size
         return (self.web_threads if role == "web" else CLOCK_CONCURRENCY) + 1

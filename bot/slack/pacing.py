@@ -27,6 +27,11 @@ DEFAULT_POSTS_PER_MINUTE = 600.0
 # Kept a little under the ceiling: calls started on time can still arrive bunched.
 HEADROOM = 0.98
 CHANNEL_GAP_SECONDS = 1.0
+# Slack lets short bursts through before its limits bite: this many posts to one channel, and a second's
+# worth of the workspace's ceiling, go at once; after that, calls are spaced (a generic cell rate
+# algorithm: each key remembers when its next call would be due at the steady rate).
+CHANNEL_BURST = 5
+WORKSPACE_BURST_SECONDS = 1.0
 # Times one call waits out a 429 before its check-in is deferred to a later pass.
 RATE_LIMIT_RETRIES = 5
 # A longer Retry-After is not waited out in place: the check-in is deferred to a pass after it.
@@ -54,6 +59,7 @@ class Pacer:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.interval = 60.0 / (per_minute * HEADROOM) if per_minute else 0.0
+        self.burst = max(1, int(WORKSPACE_BURST_SECONDS / self.interval)) if self.interval else 1
         self.channel_gap = channel_gap
         self._now = now
         self._sleep = sleep
@@ -67,11 +73,13 @@ class Pacer:
         while True:
             with self._lock:
                 now = self._now()
-                start = max(now, self._paused_until, self._next_slot)
+                due = max(self._next_slot, now)
+                start = max(now, self._paused_until, due - (self.burst - 1) * self.interval)
                 if channel is not None:
-                    start = max(start, self._channel_next.get(channel, 0.0))
-                    self._channel_next[channel] = start + self.channel_gap
-                self._next_slot = start + self.interval
+                    channel_due = max(self._channel_next.get(channel, now), now)
+                    start = max(start, channel_due - (CHANNEL_BURST - 1) * self.channel_gap)
+                    self._channel_next[channel] = max(channel_due, start) + self.channel_gap
+                self._next_slot = max(due, start) + self.interval
             if start > now:
                 self._sleep(start - now)
             with self._lock:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from bot.checkins.sending import SENDERS
 from bot.settings import DEFAULT_STATEMENT_TIMEOUT_MS, Settings
 
 
-def test_pool_defaults_to_one_connection_per_web_thread_and_two_for_a_clock() -> None:
+def test_pool_defaults_to_one_connection_per_web_thread_and_per_clock_sending_thread() -> None:
     settings = Settings.from_env({"WEB_THREADS": "12"})
     assert settings.pool_size("web") == 13
-    assert settings.pool_size("clock") == 2
+    assert settings.pool_size("clock") == SENDERS + 1
     assert Settings.from_env({}).pool_size("web") == 9  # the Procfile's eight threads, plus one
 
 
