@@ -10,6 +10,7 @@ go on. Hand-written because slack_sdk's `RateLimitErrorRetryHandler` sleeps only
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -19,6 +20,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+
+log = logging.getLogger(__name__)
 
 # The workspace-wide ceiling the clock paces itself by, per minute. Slack does not publish it; a 429
 # still pauses the workspace, so a ceiling set too high costs throughput, never a message.
@@ -42,7 +45,16 @@ def posts_per_minute() -> float | None:
     raw = os.environ.get(POSTS_PER_MINUTE_ENV, "").strip()
     if not raw:
         return DEFAULT_POSTS_PER_MINUTE
-    value = float(raw)
+    try:
+        value = float(raw)
+    except ValueError:
+        log.warning(
+            "%s=%r is not a number of posts per minute; pacing by %d",
+            POSTS_PER_MINUTE_ENV,
+            raw,
+            DEFAULT_POSTS_PER_MINUTE,
+        )
+        return DEFAULT_POSTS_PER_MINUTE
     return value if value > 0 else None
 
 
