@@ -21,7 +21,6 @@ import io
 import json
 import os
 import pstats
-import shlex
 import socket
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from sqlalchemy import insert  # noqa: E402
 from app import create_web_app  # noqa: E402
 from bench.databases import fresh_schema, postgres_url, sqlite_url  # noqa: E402
 from bench.figures import Figure, Result, cli  # noqa: E402
+from bench.processes import peak_rss_mb, procfile_words  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from models import Account, CheckIn, CheckInState, Commitment, CommitmentStatus, Person, Side  # noqa: E402
 from models.db import make_engine  # noqa: E402
@@ -74,17 +74,7 @@ SMOKE = Sizes(done=20, not_yet=10, commands=10, health=20)
 
 def web_command(port: int, target: str) -> list[str]:
     """The Procfile's `web:` line, its port filled in and, for the floor, its app swapped."""
-    line = next(
-        line.split(":", 1)[1]
-        for line in (ROOT / "Procfile").read_text().splitlines()
-        if line.startswith("web:")
-    )
-    words = shlex.split(line.replace("$PORT", str(port)))
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    return [
-        gunicorn if words[0] == "gunicorn" else words[0],
-        *[target if w == PRODUCT else w for w in words[1:]],
-    ]
+    return [target if w == PRODUCT else w.replace("$PORT", str(port)) for w in procfile_words("web")]
 
 
 def seed(url: str, sizes: Sizes) -> list[tuple[int, str]]:
@@ -150,13 +140,6 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
     return total
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 @dataclass

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import resource
-import shlex
 import subprocess
 import sys
 import threading
@@ -39,6 +38,7 @@ from sqlalchemy import insert  # noqa: E402
 
 from bench.databases import fresh_schema, postgres_url  # noqa: E402
 from bench.figures import Figure, Result, cli  # noqa: E402
+from bench.processes import peak_rss_mb, procfile_words  # noqa: E402
 from bot.checkins.sending import CHECKIN_EVENT  # noqa: E402
 from bot.slack.pacing import POSTS_PER_MINUTE_ENV  # noqa: E402
 from models import Account, CheckIn, CheckInState, Commitment, CommitmentStatus, Person, Side  # noqa: E402
@@ -117,16 +117,6 @@ def delivered(emulator: SlackEmulator) -> Counter[str]:
     return seen
 
 
-def clock_command() -> list[str]:
-    line = next(
-        line.split(":", 1)[1]
-        for line in (ROOT / "Procfile").read_text().splitlines()
-        if line.startswith("clock:")
-    )
-    words = shlex.split(line)
-    return [sys.executable if words[0] == "python" else words[0], *words[1:]]
-
-
 @dataclass
 class Outcome:
     seconds: float  # from the first Slack call to the last delivery seen (process start-up not counted)
@@ -134,16 +124,6 @@ class Outcome:
     doubled: int
     lost: int
     peak_rss_mb: float
-
-
-def peak_rss(pid: int, peak: float) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return max(peak, int(line.split()[1]) / 1024)
-    except OSError:
-        pass
-    return peak
 
 
 def run_product(url: str, case: Case, *, allowed: float) -> Outcome:
@@ -163,7 +143,11 @@ def run_product(url: str, case: Case, *, allowed: float) -> Outcome:
         started = time.monotonic()
         clocks = [
             subprocess.Popen(
-                clock_command(), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                procfile_words("clock"),
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             for _ in range(case.clocks)
         ]
@@ -174,14 +158,14 @@ def run_product(url: str, case: Case, *, allowed: float) -> Outcome:
                 current = delivered(emulator)
                 if sum(current.values()) != sum(seen.values()):
                     last, seen = time.monotonic(), current
-                peak = max(peak_rss(c.pid, peak) for c in clocks)
+                peak = max(max(peak, peak_rss_mb(c.pid)) for c in clocks)
                 if len(seen) == case.checkins:
                     time.sleep(2)  # anything still in flight that would double a check-in
                     seen = delivered(emulator)
                     break
         finally:
             for clock in clocks:
-                peak = peak_rss(clock.pid, peak)
+                peak = max(peak, peak_rss_mb(clock.pid))
                 clock.terminate()
             for clock in clocks:
                 clock.wait(timeout=30)
