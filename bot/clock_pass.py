@@ -125,7 +125,7 @@ def _steps(
             None,
             lambda: send_due(sessions, gateway, now=now, counts=checkins, clock=clock, gateways=gateways),
         ),
-        ("reminders", "reminded", lambda: send_reminders(sessions, gateway, now=now)),
+        ("reminders", "reminded", lambda: send_reminders(sessions, gateway, now=now, clock=clock)),
         ("closing", "closed", lambda: close_unanswered(sessions, gateway, now=now)),
         ("answer changes", None, lambda: close_answer_changes(sessions, gateway, now=now)),
         ("proposals", None, lambda: follow_up(sessions, gateway, now=now)),

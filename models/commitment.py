@@ -80,6 +80,7 @@ class CheckIn(Base):
         # scans however many answered check-ins a year leaves behind.
         Index("ix_checkins_answer_change_open", "answer_change_closed", "state", "answered_at"),
         Index("ix_checkins_unevaluated", "evaluated", "state"),
+        Index("ix_checkins_reminder_lease", "reminder_lease_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,6 +106,10 @@ class CheckIn(Base):
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     # When the next reminder is due, and when an unanswered check-in closes as no response.
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A reminder claimed and not yet settled: which clock holds it, and until when on its pass's clock.
+    # Cleared once Slack's answer is recorded; one still set after its lease belongs to a dead clock.
+    reminder_claimed_by: Mapped[str | None] = mapped_column(String(100))
+    reminder_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     snoozes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Closed check-ins wait for the escalation rules to look at them once.

@@ -1,33 +1,48 @@
 """A courteous reminder to a champion whose joint plan has waited for an answer.
 
 One per plan version, claimed in the database before it is sent, so several clock passes never
-remind twice; a reminder Slack refuses is recorded in the diary as not delivered.
+remind twice; a reminder Slack refuses is recorded in the diary as not delivered. The diary entry is
+what settles the claim: a claim older than a clock's lease with no entry belongs to a clock that died
+in between, and a later pass reads the champion's DMs (the reminder carries its plan's tag in its
+metadata) to record it as sent, or sends it.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, exists, literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins.schedule import zone
 from bot.checkins.working_days import working_morning_after
+from bot.clock_run import LEASE
 from bot.diary import entries as diary
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.mrkdwn import escape
-from models import Account, Agreement, Person
+from models import Account, Agreement, DiaryEntry, Person
 from models.db import rows_changed
 
 log = logging.getLogger(__name__)
 
 REMIND_AFTER_WORKING_DAYS = 2
+PLAN_REMINDER_EVENT = "accountability_plan_reminder"
+PLAN_REMINDER_TAGS = "agreements"
+
+
+def _dedupe_key(agreement_id: int) -> str:
+    return f"agreement:{agreement_id}:reminder"
+
+
+def _metadata(agreement_id: int) -> dict[str, Any]:
+    return {"event_type": PLAN_REMINDER_EVENT, "event_payload": {PLAN_REMINDER_TAGS: [str(agreement_id)]}}
 
 
 def remind_pending(sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime) -> int:
     """One courteous DM to a champion whose plan has waited two working days for an answer."""
-    sent = 0
+    sent = _take_over_abandoned(sessions, gateway, now=now)
     for agreement, account in _due_reminders(sessions, now=now):
         if _claim_reminder(sessions, agreement.id, now=now):
             _send_reminder(sessions, gateway, agreement, account, now=now)
@@ -69,6 +84,54 @@ def _due_reminders(sessions: sessionmaker[Session], *, now: datetime) -> list[tu
     return due
 
 
+def _take_over_abandoned(sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime) -> int:
+    """Reminders claimed a lease ago or more with nothing recorded: one clock wins each (the claim's
+    instant moves to this pass), then the champion's DMs say whether Slack got it. Returns how many
+    this pass sent."""
+    recorded = exists().where(
+        DiaryEntry.dedupe_key
+        == literal("agreement:", String) + cast(Agreement.id, String) + literal(":reminder", String)
+    )
+    with sessions() as session:
+        stale = list(
+            session.execute(
+                select(Agreement, Account)
+                .join(Account, Account.id == Agreement.account_id)
+                .where(Agreement.reminded_at < now - LEASE, Agreement.response.is_(None), ~recorded)
+            )
+        )
+    sent = 0
+    for agreement, account in stale:
+        with sessions.begin() as session:
+            won = rows_changed(
+                session,
+                update(Agreement)
+                .where(Agreement.id == agreement.id, Agreement.reminded_at == agreement.reminded_at)
+                .values(reminded_at=now),
+            )
+        if won != 1:
+            continue
+        try:
+            found = gateway.tagged_dms(
+                account.champion_user_id, event_type=PLAN_REMINDER_EVENT, key=PLAN_REMINDER_TAGS
+            )
+        except SlackDeliveryError as exc:
+            # Claimed again under this pass's instant: a pass after the lease reads the DMs again.
+            log.warning(
+                "could not read the DMs to settle plan reminder %s: %s %s",
+                agreement.id,
+                exc.method,
+                exc.error,
+            )
+            continue
+        if str(agreement.id) in found:
+            _record(sessions, agreement, account, now=now, entry=_sent_entry(agreement, account))
+        else:
+            _send_reminder(sessions, gateway, agreement, account, now=now)
+            sent += 1
+    return sent
+
+
 def _claim_reminder(sessions: sessionmaker[Session], agreement_id: int, *, now: datetime) -> bool:
     """Claimed before sending, so two clock passes never remind twice."""
     with sessions.begin() as session:
@@ -98,14 +161,24 @@ def _send_reminder(
         f"for your answer in <#{account.shared_channel_id}>. If something in it doesn't look right, "
         "“Let's discuss” is a perfectly good answer."
     )
-    entry = f"Reminder sent to <@{account.champion_user_id}> about version {agreement.version} of the plan."
+    entry = _sent_entry(agreement, account)
     try:
-        gateway.post_message(account.champion_user_id, text=text)
+        gateway.post_message(account.champion_user_id, text=text, metadata=_metadata(agreement.id))
     except SlackDeliveryError as exc:
         log.warning(
             "plan reminder for agreement %s not sent: %s failed: %s", agreement.id, exc.method, exc.error
         )
         entry = f"The reminder about version {agreement.version} of the plan could not be delivered ({exc.error})."
+    _record(sessions, agreement, account, now=now, entry=entry)
+
+
+def _sent_entry(agreement: Agreement, account: Account) -> str:
+    return f"Reminder sent to <@{account.champion_user_id}> about version {agreement.version} of the plan."
+
+
+def _record(
+    sessions: sessionmaker[Session], agreement: Agreement, account: Account, *, now: datetime, entry: str
+) -> None:
     with sessions.begin() as session:
         diary.record(
             session,
@@ -113,5 +186,5 @@ def _send_reminder(
             kind="agreement_reminder",
             text=entry,
             at=now,
-            dedupe_key=f"agreement:{agreement.id}:reminder",
+            dedupe_key=_dedupe_key(agreement.id),
         )

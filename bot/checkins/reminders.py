@@ -3,6 +3,11 @@
 Courtesy is the rule: one reminder on the next working morning (up to the account's count, at most 3),
 one reminder message per person an hour whatever the number of commitments, and after the last one the
 check-in closes at the end of that working day. Reminders that fell while the bot was down go out once.
+
+A reminder is claimed in the database before it is sent, with the clock's name and a lease, and the
+claim is cleared when Slack's answer is recorded. A claim still held after its lease belongs to a clock
+that died: the next pass takes it over and reads the owner's DMs, where each reminder carries its tag
+in the message metadata — there, it was delivered and is recorded; not there, it is owed and goes out.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import logging
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,11 +31,12 @@ from bot.checkins.message import (
 )
 from bot.checkins.schedule import zone
 from bot.checkins.working_days import end_of_working_day, working_morning_after
+from bot.clock_run import ClockRun
 from bot.dependencies.blocking import charged_side
 from bot.diary import entries as diary
 from bot.people.away import holiday_country_of
 from bot.slack.errors import Failure, classify, why_not_delivered
-from bot.slack.gateway import SlackDeliveryError, SlackGateway
+from bot.slack.gateway import PostedMessage, SlackDeliveryError, SlackGateway
 from bot.slack.mrkdwn import escape
 from models import CheckIn, CheckInState, Commitment, Person
 from models.db import locked_or_skipped, rows_changed
@@ -40,6 +47,20 @@ MAX_REMINDERS = 3
 REMINDER_SPACING = timedelta(hours=1)
 # A reminder Slack did not take for a passing reason is tried again this much later.
 RETRY_AFTER = timedelta(minutes=5)
+# The metadata a reminder DM carries: one tag per check-in and reminder number ("17:2").
+REMINDER_EVENT = "accountability_reminder"
+REMINDER_TAGS = "reminders"
+
+# (check-in ID, the channel and ts of the message it was last in) for each check-in a reminder carries.
+Claimed = list[tuple[int, str | None, str | None]]
+
+
+def reminder_tag(checkin_id: int, number: int) -> str:
+    return f"{checkin_id}:{number}"
+
+
+def reminder_metadata(tags: list[str]) -> dict[str, Any]:
+    return {"event_type": REMINDER_EVENT, "event_payload": {REMINDER_TAGS: tags}}
 
 
 def reminder_count(checkin: CheckIn) -> int:
@@ -70,7 +91,11 @@ def _open_rows(session: Session, *conditions: object) -> list[CheckIn]:
     )
 
 
-def send_reminders(sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime) -> int:
+def send_reminders(
+    sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, clock: ClockRun | None = None
+) -> int:
+    clock = clock or ClockRun.this_process(as_of=now)
+    _take_over_abandoned(sessions, gateway, now=now, clock=clock)
     with sessions() as session:
         due = _open_rows(session, CheckIn.remind_at <= now)
         by_owner: dict[int, list[CheckIn]] = defaultdict(list)
@@ -78,7 +103,7 @@ def send_reminders(sessions: sessionmaker[Session], gateway: SlackGateway, *, no
             by_owner[checkin.commitment.owner_id].append(checkin)
     sent = 0
     for owner_id, checkins in by_owner.items():
-        if _remind_owner(sessions, gateway, owner_id=owner_id, checkins=checkins, now=now):
+        if _remind_owner(sessions, gateway, owner_id=owner_id, checkins=checkins, now=now, clock=clock):
             sent += 1
     return sent
 
@@ -90,6 +115,7 @@ def _remind_owner(
     owner_id: int,
     checkins: list[CheckIn],
     now: datetime,
+    clock: ClockRun,
 ) -> bool:
     with sessions.begin() as session:
         # Another clock claiming this person's reminders right now has them: pass over, don't queue.
@@ -105,7 +131,8 @@ def _remind_owner(
         )
         if capped != 1:
             return False
-        claimed: list[tuple[int, str | None, str | None]] = []
+        claimed: Claimed = []
+        numbers: dict[int, int] = {}
         for checkin in checkins:
             tz = zone(checkin.commitment.owner.tz)
             holidays = holiday_country_of(checkin.commitment.owner, checkin.commitment.account)
@@ -117,6 +144,7 @@ def _remind_owner(
                     CheckIn.id == checkin.id,
                     CheckIn.state == CheckInState.SENT,
                     CheckIn.remind_at == checkin.remind_at,
+                    CheckIn.reminder_lease_until.is_(None),
                 )
                 .values(
                     reminders_sent=checkin.reminders_sent + 1,
@@ -124,10 +152,13 @@ def _remind_owner(
                     if last
                     else working_morning_after(now, 1, tz=tz, holiday_country=holidays),
                     closes_at=end_of_working_day(now, tz=tz, holiday_country=holidays) if last else None,
+                    reminder_claimed_by=clock.clock_id,
+                    reminder_lease_until=clock.lease_until(),
                 ),
             )
             if moved == 1:
                 claimed.append((checkin.id, checkin.channel_id, checkin.message_ts))
+                numbers[checkin.id] = checkin.reminders_sent + 1
         if not claimed:
             return False
         rows = [load(session, checkin_id) for checkin_id, _, _ in claimed]
@@ -140,7 +171,14 @@ def _remind_owner(
     # More than a message holds goes out as several messages, all within this one hourly slot.
     for start in range(0, len(in_dm), MAX_CHECKINS_PER_MESSAGE):
         batch = in_dm[start : start + MAX_CHECKINS_PER_MESSAGE]
-        _send_reminder(sessions, gateway, claimed=batch, views=[by_id[c[0]] for c in batch], now=now)
+        _send_reminder(
+            sessions,
+            gateway,
+            claimed=batch,
+            views=[by_id[c[0]] for c in batch],
+            tags=[reminder_tag(c[0], numbers[c[0]]) for c in batch],
+            now=now,
+        )
     _remind_in_threads(sessions, gateway, claimed=in_channel, views=by_id, now=now)
     return True
 
@@ -149,7 +187,7 @@ def _remind_in_threads(
     sessions: sessionmaker[Session],
     gateway: SlackGateway,
     *,
-    claimed: list[tuple[int, str | None, str | None]],
+    claimed: Claimed,
     views: dict[int, CheckInView],
     now: datetime,
 ) -> None:
@@ -166,50 +204,145 @@ def _remind_in_threads(
             log.warning("reminder in %s (thread %s) failed: %s %s", channel, ts, exc.method, exc.error)
             _not_reminded(sessions, ids, error=exc.error, now=now)
             continue
-        _record(sessions, ids, kind="reminder_sent", now=now, text="Reminder sent for this check-in.")
+        _settle_sent(sessions, ids, moved_to=None, now=now)
 
 
 def _not_reminded(sessions: sessionmaker[Session], ids: list[int], *, error: str, now: datetime) -> None:
     if classify(error) is Failure.TRANSIENT:
         # Owed, not spent: a check-in must not close as a miss without the reminder it was due.
-        _release(sessions, ids, now=now)
+        _release(sessions, ids, retry_at=now + RETRY_AFTER)
         return
-    _record(
-        sessions,
-        ids,
-        kind="reminder_failed",
-        now=now,
-        text=f"A reminder could not be delivered: {why_not_delivered(error)}. The check-in stays open.",
-    )
+    with sessions.begin() as session:
+        _clear_claims(session, ids)
+        _record(
+            session,
+            ids,
+            kind="reminder_failed",
+            now=now,
+            text=f"A reminder could not be delivered: {why_not_delivered(error)}. The check-in stays open.",
+        )
 
 
 def _send_reminder(
     sessions: sessionmaker[Session],
     gateway: SlackGateway,
     *,
-    claimed: list[tuple[int, str | None, str | None]],
+    claimed: Claimed,
     views: list[CheckInView],
+    tags: list[str],
     now: datetime,
 ) -> None:
     ids = [checkin_id for checkin_id, _, _ in claimed]
+    owner = views[0].owner_user_id
     try:
         posted = gateway.send_dm(
-            views[0].owner_user_id,
+            owner,
             text=message_text(views, reminder=True),
             blocks=message_blocks(views, reminder=True),
+            metadata=reminder_metadata(tags),
         )
     except SlackDeliveryError as exc:
-        log.warning("reminder to %s failed: %s %s", views[0].owner_user_id, exc.method, exc.error)
-        _not_reminded(sessions, ids, error=exc.error, now=now)
-        return
-    with sessions.begin() as session:
-        session.execute(
-            update(CheckIn).where(CheckIn.id.in_(ids)).values(channel_id=posted.channel, message_ts=posted.ts)
-        )
-    _record(sessions, ids, kind="reminder_sent", now=now, text="Reminder sent for this check-in.")
+        log.warning("reminder to %s failed: %s %s", owner, exc.method, exc.error)
+        found = _delivered_anyway(gateway, owner, tags) if classify(exc.error) is Failure.TRANSIENT else None
+        if found is None:
+            _not_reminded(sessions, ids, error=exc.error, now=now)
+            return
+        posted = found
+    _settle_sent(sessions, ids, moved_to=posted, now=now)
     _redraw_old_messages(
         sessions, gateway, claimed=claimed, moved_views={v.checkin_id: v for v in views}, now=now
     )
+
+
+def _delivered_anyway(gateway: SlackGateway, owner: str, tags: list[str]) -> PostedMessage | None:
+    """A 5xx or a dropped connection may come after Slack posted: the owner's DMs say, so a reminder
+    that did arrive is not sent twice. Unreadable, it counts as not delivered (owed, sent again)."""
+    try:
+        found = gateway.tagged_dms(owner, event_type=REMINDER_EVENT, key=REMINDER_TAGS)
+    except SlackDeliveryError as exc:
+        log.warning(
+            "could not read the DMs with %s to settle a reminder: %s %s", owner, exc.method, exc.error
+        )
+        return None
+    return next((found[tag] for tag in tags if tag in found), None)
+
+
+def _settle_sent(
+    sessions: sessionmaker[Session], ids: list[int], *, moved_to: PostedMessage | None, now: datetime
+) -> None:
+    """Slack's answer, the claim's end and the diary entry in one transaction: a clock dying after it
+    leaves nothing to take over, and before it leaves the claim for the history to settle."""
+    with sessions.begin() as session:
+        if moved_to is not None:
+            session.execute(
+                update(CheckIn)
+                .where(CheckIn.id.in_(ids))
+                .values(channel_id=moved_to.channel, message_ts=moved_to.ts)
+            )
+        _clear_claims(session, ids)
+        _record(session, ids, kind="reminder_sent", now=now, text="Reminder sent for this check-in.")
+
+
+def _clear_claims(session: Session, ids: list[int]) -> None:
+    session.execute(
+        update(CheckIn).where(CheckIn.id.in_(ids)).values(reminder_claimed_by=None, reminder_lease_until=None)
+    )
+
+
+def _take_over_abandoned(
+    sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, clock: ClockRun
+) -> None:
+    """Reminders claimed by a clock that died before recording Slack's answer. One clock wins each
+    claim; the owner's DMs say whether the reminder arrived. A reminder in a shared channel's thread
+    carries no tag the channel's history shows, so it is sent again: at worst the owner reads it twice,
+    never a check-in closed as a miss without its reminder."""
+    with sessions() as session:
+        stale = session.execute(
+            select(CheckIn.id, CheckIn.reminders_sent, CheckIn.place, Person.user_id)
+            .join(CheckIn.commitment)
+            .join(Commitment.owner)
+            .where(CheckIn.state == CheckInState.SENT, CheckIn.reminder_lease_until < now)
+            .order_by(CheckIn.id)
+        ).all()
+    if not stale:
+        return
+    with sessions.begin() as session:
+        taken = set(
+            session.scalars(
+                update(CheckIn)
+                .where(
+                    CheckIn.id.in_([row.id for row in stale]),
+                    CheckIn.state == CheckInState.SENT,
+                    CheckIn.reminder_lease_until < now,
+                )
+                .values(reminder_claimed_by=clock.clock_id, reminder_lease_until=clock.lease_until())
+                .returning(CheckIn.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    by_owner: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for row in stale:
+        if row.id not in taken:
+            continue
+        if row.place == "channel":
+            _release(sessions, [row.id], retry_at=now)
+        else:
+            by_owner[row.user_id].append((row.id, row.reminders_sent))
+    for owner, claims in by_owner.items():
+        try:
+            found = gateway.tagged_dms(owner, event_type=REMINDER_EVENT, key=REMINDER_TAGS)
+        except SlackDeliveryError as exc:
+            # Kept claimed under this clock's lease: a later pass reads the history again.
+            log.warning(
+                "could not read the DMs with %s to settle reminders: %s %s", owner, exc.method, exc.error
+            )
+            continue
+        for checkin_id, number in claims:
+            posted = found.get(reminder_tag(checkin_id, number))
+            if posted is None:
+                _release(sessions, [checkin_id], retry_at=now)
+            else:
+                _settle_sent(sessions, [checkin_id], moved_to=posted, now=now)
 
 
 def _redraw_old_messages(
@@ -239,9 +372,10 @@ def _as_moved(view: CheckInView) -> CheckInView:
     return replace(view, moved=True)
 
 
-def _release(sessions: sessionmaker[Session], checkin_ids: list[int], *, now: datetime) -> None:
-    """Undo a reminder's claim after a passing failure, so a later pass sends it: the count goes
-    back, nothing closes, and the owner's hourly slot is freed."""
+def _release(sessions: sessionmaker[Session], checkin_ids: list[int], *, retry_at: datetime) -> None:
+    """Undo a reminder's claim (a passing failure, or a dead clock's claim that never reached Slack),
+    so a pass from `retry_at` sends it: the count goes back, nothing closes, and the owner's hourly slot
+    is freed."""
     with sessions.begin() as session:
         owners = set(
             session.scalars(
@@ -253,34 +387,36 @@ def _release(sessions: sessionmaker[Session], checkin_ids: list[int], *, now: da
             .where(
                 CheckIn.id.in_(checkin_ids), CheckIn.state == CheckInState.SENT, CheckIn.reminders_sent > 0
             )
-            .values(reminders_sent=CheckIn.reminders_sent - 1, remind_at=now + RETRY_AFTER, closes_at=None)
+            .values(reminders_sent=CheckIn.reminders_sent - 1, remind_at=retry_at, closes_at=None)
         )
+        _clear_claims(session, checkin_ids)
         session.execute(update(Person).where(Person.id.in_(owners)).values(last_reminded_at=None))
 
 
-def _record(
-    sessions: sessionmaker[Session], checkin_ids: list[int], *, kind: str, now: datetime, text: str
-) -> None:
-    with sessions.begin() as session:
-        for checkin_id in checkin_ids:
-            checkin = load(session, checkin_id)
-            if checkin is None:
-                continue
-            commitment = checkin.commitment
-            diary.record_checkin(
-                session,
-                checkin,
-                kind=kind,
-                text=f"{text} (“{escape(commitment.action)}”, <@{commitment.owner.user_id}>)",
-                at=now,
-                dedupe_key=f"checkin:{checkin_id}:{kind}:{checkin.reminders_sent}",
-            )
+def _record(session: Session, checkin_ids: list[int], *, kind: str, now: datetime, text: str) -> None:
+    for checkin_id in checkin_ids:
+        checkin = load(session, checkin_id)
+        if checkin is None:
+            continue
+        commitment = checkin.commitment
+        diary.record_checkin(
+            session,
+            checkin,
+            kind=kind,
+            text=f"{text} (“{escape(commitment.action)}”, <@{commitment.owner.user_id}>)",
+            at=now,
+            dedupe_key=f"checkin:{checkin_id}:{kind}:{checkin.reminders_sent}",
+        )
 
 
 def close_unanswered(sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime) -> int:
     """After the last reminder's working day ends, the check-in is closed as no response — a miss."""
     with sessions() as session:
-        due = [c.id for c in _open_rows(session, CheckIn.closes_at <= now)]
+        # A last reminder still in flight (or its dead clock's claim) is settled before anything closes.
+        due = [
+            c.id
+            for c in _open_rows(session, CheckIn.closes_at <= now, CheckIn.reminder_lease_until.is_(None))
+        ]
     closed: list[int] = []
     for checkin_id in due:
         with sessions.begin() as session:
@@ -289,7 +425,12 @@ def close_unanswered(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
             moved = rows_changed(
                 session,
                 update(CheckIn)
-                .where(CheckIn.id == checkin_id, CheckIn.state == CheckInState.SENT, CheckIn.closes_at <= now)
+                .where(
+                    CheckIn.id == checkin_id,
+                    CheckIn.state == CheckInState.SENT,
+                    CheckIn.closes_at <= now,
+                    CheckIn.reminder_lease_until.is_(None),
+                )
                 .values(state=CheckInState.NO_RESPONSE, remind_at=None),
             )
             if moved != 1:

@@ -6,6 +6,7 @@ this module only turns what is left over into a `SlackDeliveryError` the domain 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,23 +165,41 @@ class SlackGateway:
         """The bot's recent check-in posts in a conversation (a DM or a shared channel), by the
         check-in IDs their metadata carries."""
         found: dict[int, PostedMessage] = {}
+        for message, _event_type, payload in self._messages_with_metadata(channel):
+            for checkin_id in payload.get("checkin_ids") or []:
+                if str(checkin_id).isdigit():
+                    found[int(checkin_id)] = PostedMessage(channel=channel, ts=str(message["ts"]))
+        return found
+
+    def tagged_dms(self, user_id: str, *, event_type: str, key: str) -> dict[str, PostedMessage]:
+        """The bot's recent DMs to this person of one metadata event type, by each tag their payload
+        lists under `key` (the newest message for a tag): how a clock that took over a dead one's
+        claim learns whether Slack got the message before the clock died."""
+        channel = self.open_dm(user_id)
+        found: dict[str, PostedMessage] = {}
+        for message, kind, payload in self._messages_with_metadata(channel):
+            if kind != event_type:
+                continue
+            for tag in payload.get(key) or []:
+                found.setdefault(str(tag), PostedMessage(channel=channel, ts=str(message["ts"])))
+        return found
+
+    def _messages_with_metadata(self, channel: str) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]:
+        """Newest first: each message, its metadata's event type and payload."""
         cursor: str | None = None
         for _page in range(HISTORY_PAGES):
-            # Not bounded by `oldest`: check-in IDs are unique, so the newest pages are enough and
-            # no clock (a clock run for a past instant included) has to agree with Slack's time.
+            # Not bounded by `oldest`: the tags are unique, so the newest pages are enough and no
+            # clock (a clock run for a past instant included) has to agree with Slack's time.
             form: dict[str, Any] = {"channel": channel, "include_all_metadata": "true", "limit": "200"}
             if cursor:
                 form["cursor"] = cursor
             data = self._call("conversations.history", form=form)
             for message in data.get("messages") or []:
-                payload = (message.get("metadata") or {}).get("event_payload") or {}
-                for checkin_id in payload.get("checkin_ids") or []:
-                    if str(checkin_id).isdigit():
-                        found[int(checkin_id)] = PostedMessage(channel=channel, ts=str(message["ts"]))
+                metadata = message.get("metadata") or {}
+                yield message, str(metadata.get("event_type") or ""), metadata.get("event_payload") or {}
             cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 break
-        return found
 
     def post_message(
         self,
