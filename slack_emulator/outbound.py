@@ -49,8 +49,12 @@ class SlackSender:
         response_url: Any,
         user_team: Callable[[str], str] | None = None,
         trigger_id: Callable[[], str] | None = None,
+        enterprise_id: str | None = None,
     ) -> None:
         self.app_url = app_url.rstrip("/")
+        # An org-wide install on an Enterprise Grid organisation: payloads name the organisation and
+        # say `is_enterprise_install`, as Slack's do for such an app.
+        self.enterprise_id = enterprise_id
         self.verifier = SignatureVerifier(signing_secret)
         self.team_id = team_id
         self.new_response_url = response_url
@@ -100,6 +104,15 @@ class SlackSender:
                 "api_app_id": "A0APP",
                 "response_url": self.new_response_url(),
                 "trigger_id": self.new_trigger_id(),
+                **(
+                    {
+                        "enterprise_id": self.enterprise_id,
+                        "enterprise_name": f"{self.enterprise_id} Grid",
+                        "is_enterprise_install": "true",
+                    }
+                    if self.enterprise_id
+                    else {}
+                ),
             }
         )
 
@@ -140,6 +153,9 @@ class SlackSender:
                 }
             ],
         }
+        if self.enterprise_id:
+            payload["enterprise"] = {"id": self.enterprise_id, "name": f"{self.enterprise_id} Grid"}
+            payload["is_enterprise_install"] = True
         if container_type == "message":
             payload["container"] = {"type": "message", "message_ts": message_ts, "channel_id": channel_id}
             payload["channel"] = {"id": channel_id, "name": "directmessage"}
