@@ -30,8 +30,9 @@ class ClockConfigError(RuntimeError):
 
 
 def installation_passes(settings: Settings, *, at: datetime | None = None) -> dict[str, PassReport]:
-    """OAuth mode's `tick`: one pass per live installation, keyed by its team (or org) id."""
-    engine = make_engine(settings.database_url)
+    """OAuth mode's `tick`: one pass per live installation, keyed by its team (or org) id. The engine is
+    the clock's, as `run_forever` makes it: pool sized for the senders, statement timeout set."""
+    engine = make_engine(settings.database_url, **settings.engine_options("clock"))
     try:
         upgrade(engine)
         return per_installation(settings, engine)(at or datetime.now(UTC))

@@ -153,7 +153,10 @@ def kill_while_holding_claims(sessions: sessionmaker[Session], process: subproce
             return held
         process.send_signal(signal.SIGCONT)
         time.sleep(0.02)  # letting the child claim its next batch, not controlling time
-    raise AssertionError("the clock finished before it could be killed holding claims")
+    _, stderr = process.communicate(timeout=10)
+    raise AssertionError(
+        f"the clock finished (exit {process.returncode}) before it could be killed holding claims: {stderr[-2000:]}"
+    )
 
 
 def _checkin_ids(call: Call) -> list[int]:
