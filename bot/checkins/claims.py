@@ -28,6 +28,9 @@ RETRY_CEILING = timedelta(hours=1)
 # People per claimed batch: small enough that a killed clock strands little until its lease runs
 # out, large enough that claiming costs little next to sending.
 CLAIM_BATCH = 25
+# Looks for due people after a batch another clock emptied between snapshot and lock; each look takes a
+# fresh snapshot, so the emptied people are not found again.
+RACED_BATCH_TRIES = 20
 # A claim made before leases existed is abandoned this long after it was made.
 ABANDONED_CLAIM = timedelta(minutes=10)
 
@@ -73,8 +76,23 @@ def claim_batch(
     sessions: sessionmaker[Session], *, now: datetime, clock: ClockRun, size: int = CLAIM_BATCH
 ) -> list[int]:
     """The due check-ins of up to `size` people no other clock is claiming right now, claimed for this
-    clock. Check-ins this pass already claimed once (`claimed_at` is its instant) wait for the next pass,
-    so a send deferred with no wait cannot keep a pass going round."""
+    clock; empty only when no one's check-ins are left to claim. Check-ins this pass already claimed
+    once (`claimed_at` is its instant) wait for the next pass, so a send deferred with no wait cannot
+    keep a pass going round."""
+    for _attempt in range(RACED_BATCH_TRIES):
+        owners, claimed = _claim_once(sessions, now=now, clock=clock, size=size)
+        if claimed or not owners:
+            return claimed
+        # Raced: another clock claimed these people's check-ins after this query's snapshot was taken
+        # and before its locks were (under READ COMMITTED, SKIP LOCKED re-checks only the locked people
+        # rows, not the subquery that found them due). A fresh look finds the people still due.
+    return []
+
+
+def _claim_once(
+    sessions: sessionmaker[Session], *, now: datetime, clock: ClockRun, size: int
+) -> tuple[list[int], list[int]]:
+    """(the people locked, the check-ins claimed with them)."""
     due = (*_due(now), or_(CheckIn.claimed_at.is_(None), CheckIn.claimed_at < now))
     with sessions.begin() as session:
         owners = list(
@@ -93,9 +111,9 @@ def claim_batch(
             )
         )
         if not owners:
-            return []
+            return [], []
         theirs = select(Commitment.id).where(Commitment.owner_id.in_(owners))
-        return list(
+        claimed = list(
             session.scalars(
                 update(CheckIn)
                 .where(*due, CheckIn.commitment_id.in_(theirs))
@@ -104,6 +122,7 @@ def claim_batch(
                 .execution_options(synchronize_session=False)
             )
         )
+    return owners, claimed
 
 
 def lease_expired(now: datetime) -> Any:

@@ -8,9 +8,10 @@ import os
 import urllib.error
 import urllib.request
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Engine, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins.claims import claim_batch
@@ -19,7 +20,7 @@ from bot.clock_run import LEASE, ClockRun
 from bot.heartbeats import STALE_AFTER
 from bot.slack.gateway import SlackGateway
 from bot.slack.workspaces import WorkspaceGateways
-from models import CheckIn, CheckInState, ClockHeartbeat, ClockPass, Person
+from models import CheckIn, CheckInState, ClockHeartbeat, ClockPass, Commitment, Person
 from models.db import locked_or_skipped, make_engine
 from slack_emulator import SlackEmulator
 from tests.conftest import Clock, RunningApp
@@ -63,6 +64,47 @@ def test_a_clock_claims_whole_people_and_skips_those_another_clock_is_claiming(
     # Once that lock is gone the first person's two check-ins are claimed together by the next batch.
     later = claim_batch(sessions, now=PASS_AT, clock=ClockRun(host="there", pid=2, as_of=PASS_AT))
     assert len(later) == 2
+
+
+def test_a_batch_another_clock_claimed_between_look_and_lock_does_not_end_the_claiming(
+    sessions: sessionmaker[Session], engine: Engine, database_url: str
+) -> None:
+    """Under READ COMMITTED the people found due on a snapshot are locked after another clock may have
+    claimed their check-ins and let go: the claim then takes nothing from them, and must look again
+    rather than tell the pass nothing is left."""
+    needs_postgresql(database_url)
+    owners = seed_two_workspaces(sessions, SlackEmulator(), people=4, per_person=1)
+    first_two = sorted(owners)[:2]
+    raced: list[str] = []
+
+    def other_clock_wins(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("UPDATE checkins") and not raced:
+            raced.append(statement)
+            with engine.begin() as other:  # its own connection, as another clock process
+                other.execute(
+                    update(CheckIn)
+                    .where(
+                        CheckIn.commitment_id.in_(
+                            select(Commitment.id).join(Commitment.owner).where(Person.user_id.in_(first_two))
+                        )
+                    )
+                    .values(state=CheckInState.SENDING, claimed_by="there:2", claimed_at=PASS_AT)
+                )
+
+    event.listen(engine, "before_cursor_execute", other_clock_wins)
+    try:
+        claimed = claim_batch(
+            sessions, now=PASS_AT, clock=ClockRun(host="here", pid=1, as_of=PASS_AT), size=2
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", other_clock_wins)
+    assert raced  # the other clock did claim the first two people first
+    with sessions() as session:
+        owner_of = {
+            row.id: row.commitment.owner.user_id
+            for row in session.scalars(select(CheckIn).where(CheckIn.id.in_(claimed)))
+        }
+    assert sorted(owner_of.values()) == sorted(owners)[2:]
 
 
 def test_a_unit_another_clock_is_claiming_is_passed_over_without_waiting(

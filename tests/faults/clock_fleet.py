@@ -1,6 +1,7 @@
 """Three clock processes sharing one PostgreSQL database, one of them SIGKILLed mid-pass.
 
-The check-ins of two workspaces fall due at one instant; each workspace has its own bot token. Three
+The check-ins of two workspaces fall due at one instant; each workspace installed the app through OAuth,
+so its bot token is read (encrypted) from the installation store, as in production. Three
 `python -m scheduler tick --at` processes share the work out (SKIP LOCKED batches); one is frozen
 while it holds claimed check-ins and killed, the other two finish. A later pass — its `--at` past the
 dead clock's lease — takes over the stranded claims, reads Slack's history to learn which of them
@@ -24,12 +25,27 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins.sending import CHECKIN_EVENT
 from bot.clock_run import LEASE
-from models import Account, CheckIn, CheckInState, ClockHeartbeat, Commitment, CommitmentStatus, Person, Side
+from bot.installs.encryption import TokenCipher
+from bot.installs.lifecycle import installed
+from bot.installs.store import installation_store
+from models import (
+    Account,
+    CheckIn,
+    CheckInState,
+    ClockHeartbeat,
+    Commitment,
+    CommitmentStatus,
+    Person,
+    Side,
+    Tenant,
+)
 from slack_emulator import Call, SlackEmulator
 from tests.faults import FaultResult
 
@@ -40,6 +56,24 @@ PASS_AT = DUE + timedelta(minutes=1)
 # Each workspace's team ID and its own bot token.
 WORKSPACES = {"T0FLEETA": "xoxb-fleet-a", "T0FLEETB": "xoxb-fleet-b"}
 DEFAULT_TOKEN = "xoxb-fleet-default"
+# The distributed app's OAuth settings; the encryption key is the one the stored tokens are sealed with.
+CLIENT_ID, CLIENT_SECRET, STATE_SECRET = "4444.5555", "fleet-client-secret", "fleet-state-secret"
+KEY = Fernet.generate_key().decode()
+
+
+def install_both(sessions: sessionmaker[Session]) -> None:
+    """Each workspace as Bolt's OAuth flow leaves it: its bot token encrypted in the installation store
+    and its installation live."""
+    store = installation_store(sessions.kw["bind"], client_id=CLIENT_ID, cipher=TokenCipher(KEY))
+    for team, token in WORKSPACES.items():
+        store.save(
+            Installation(
+                app_id="A0ACCOUNTABILITY", team_id=team, bot_token=token, bot_id=f"B{team}",
+                bot_user_id=f"U{team}BOT", bot_scopes="chat:write,im:write,users:read", user_id="U0CSM",
+                installed_at=CREATED.timestamp(),
+            )
+        )  # fmt: skip
+        installed(sessions, Tenant(team_id=team), team_name=team, now=CREATED)
 
 
 def seed_two_workspaces(
@@ -112,8 +146,10 @@ def fleet_env(database_url: str, emulator: SlackEmulator) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
-        "SLACK_BOT_TOKENS": ",".join(f"{team}={token}" for team, token in WORKSPACES.items()),
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_STATE_SECRET": STATE_SECRET,
+        "ACCOUNTABILITY_ENCRYPTION_KEY": KEY,
         "SLACK_API_URL": emulator.api_url,
         "PYTHONUNBUFFERED": "1",
     }
@@ -190,6 +226,7 @@ def three_clocks_one_killed(
         for team, token in WORKSPACES.items():
             emulator.add_workspace(team, token=token)
         owners = seed_two_workspaces(sessions, emulator, people=people, per_person=per_person)
+        install_both(sessions)
         env = fleet_env(database_url, emulator)
         clocks = [
             subprocess.Popen(
