@@ -167,6 +167,7 @@ def test_vacation_status_no_longer_means_away_once_the_words_change(
 ) -> None:
     set_up_account_and_commitment(web, emulator)
     web.slack.command('settings away-words "conference"', user_id=ADMIN)
+    assert "“conference”" in reply_text(emulator, 4)  # recorded before the clock reads the words
     expires = int(datetime(2026, 12, 2, 18, 0, tzinfo=UTC).timestamp())
     emulator.add_user(
         CHAMPION,
