@@ -21,6 +21,12 @@ class Commitment(Base):
     """
 
     __tablename__ = "commitments"
+    __table_args__ = (
+        # The clock looks every minute for pauses that have ended and for vendor due dates that have
+        # passed: led by the status, these stay small range scans however many commitments there are.
+        Index("ix_commitments_status_paused_until", "status", "paused_until"),
+        Index("ix_commitments_side_status_due_on", "side", "status", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID))

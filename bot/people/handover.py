@@ -412,6 +412,7 @@ def hand_over(
     if champion and account.champion_user_id != to.user_id:
         previous_champion = account.champion_user_id
         account.champion_user_id = to.user_id
+        account.next_review_at = None  # the review falls on the new champion's wall clock
         stop_customer_checkins(session, account)
         result.champion = result.customer_changed = True
         diary.record(
