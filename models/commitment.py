@@ -22,9 +22,11 @@ class Commitment(Base):
 
     __tablename__ = "commitments"
     __table_args__ = (
-        # The clock looks every minute for pauses that have ended and for vendor due dates that have
-        # passed: led by the status, these stay small range scans however many commitments there are.
-        Index("ix_commitments_status_paused_until", "status", "paused_until"),
+        # The clock looks every minute for pauses that have ended (a resumed commitment's end is
+        # cleared) and for vendor due dates that have passed: small range scans however many
+        # commitments there are. Neither leads with the status, which SQLite would otherwise prefer
+        # for the scheduling query over the index on next_checkin_at.
+        Index("ix_commitments_paused_until", "paused_until"),
         Index("ix_commitments_side_status_due_on", "side", "status", "due_on"),
     )
 

@@ -31,9 +31,7 @@ def upgrade() -> None:
     # Existing accounts start at None, which means "look": the clock's first pass works out each
     # account's next review and digest from its settings and its champion's zone (zoneinfo, in Python)
     # and stores them; from then on it reads only the accounts whose instant has come.
-    op.create_index(
-        "ix_commitments_status_paused_until", "commitments", ["status", "paused_until"], unique=False
-    )
+    op.create_index("ix_commitments_paused_until", "commitments", ["paused_until"], unique=False)
     op.create_index(
         "ix_commitments_side_status_due_on", "commitments", ["side", "status", "due_on"], unique=False
     )
@@ -41,7 +39,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_commitments_side_status_due_on", table_name="commitments")
-    op.drop_index("ix_commitments_status_paused_until", table_name="commitments")
+    op.drop_index("ix_commitments_paused_until", table_name="commitments")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_accounts_next_digest_at"))
         batch_op.drop_index(batch_op.f("ix_accounts_next_review_at"))
