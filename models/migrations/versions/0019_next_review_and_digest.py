@@ -1,4 +1,7 @@
-"""what the clock reads for weekly reviews, digests, pauses and vendor due dates: only what is due
+"""what an idle clock pass reads: only what is due, however many accounts, commitments and weeks
+
+Each account's next weekly review and digest instant, and indexes for ended pauses, passed vendor due
+dates, escalation posts to retry, plans awaiting an answer, and review and digest claims left behind.
 
 Revision ID: 0019
 Revises: 0018
@@ -35,9 +38,28 @@ def upgrade() -> None:
     op.create_index(
         "ix_commitments_side_status_due_on", "commitments", ["side", "status", "due_on"], unique=False
     )
+    op.create_index("ix_escalations_post_pending", "escalations", ["post_pending"], unique=False)
+    op.create_index("ix_escalations_unposted", "escalations", ["message_ts", "post_claimed_at"], unique=False)
+    op.create_index(
+        "ix_agreements_awaiting",
+        "agreements",
+        ["account_id"],
+        unique=False,
+        sqlite_where=sa.text("response IS NULL AND reminded_at IS NULL"),
+        postgresql_where=sa.text("response IS NULL AND reminded_at IS NULL"),
+    )
+    op.create_index(
+        "ix_weekly_reviews_state_claimed_at", "weekly_reviews", ["state", "claimed_at"], unique=False
+    )
+    op.create_index("ix_digests_state_claimed_at", "digests", ["state", "claimed_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_digests_state_claimed_at", table_name="digests")
+    op.drop_index("ix_weekly_reviews_state_claimed_at", table_name="weekly_reviews")
+    op.drop_index("ix_agreements_awaiting", table_name="agreements")
+    op.drop_index("ix_escalations_unposted", table_name="escalations")
+    op.drop_index("ix_escalations_post_pending", table_name="escalations")
     op.drop_index("ix_commitments_side_status_due_on", table_name="commitments")
     op.drop_index("ix_commitments_paused_until", table_name="commitments")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
