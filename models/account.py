@@ -56,6 +56,14 @@ class Account(Base):
     review_weekday: Mapped[int | None] = mapped_column(Integer)
     review_time: Mapped[time | None] = mapped_column(Time)
     review_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # No weekly review falls due before this instant, and no weekly digest of the account's channel:
+    # the clock reads only the accounts whose instant has come (`bot.review.posting`,
+    # `bot.digest.posting`) instead of working out every account's local time on every pass. Lower
+    # bounds only: None means "look", and anything that could bring a review or digest earlier (its
+    # day or time, the champion or the champion's zone, the digest channel or the workspace's digest
+    # schedule) resets them to None.
+    next_review_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    next_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_by: Mapped[str] = mapped_column(String(SLACK_ID))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -21,6 +21,14 @@ class Commitment(Base):
     """
 
     __tablename__ = "commitments"
+    __table_args__ = (
+        # The clock looks every minute for pauses that have ended (a resumed commitment's end is
+        # cleared) and for vendor due dates that have passed: small range scans however many
+        # commitments there are. Neither leads with the status, which SQLite would otherwise prefer
+        # for the scheduling query over the index on next_checkin_at.
+        Index("ix_commitments_paused_until", "paused_until"),
+        Index("ix_commitments_side_status_due_on", "side", "status", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID))

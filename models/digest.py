@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import Boolean, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import SLACK_ID
@@ -40,7 +40,11 @@ class Digest(Base):
     """
 
     __tablename__ = "digests"
-    __table_args__ = (UniqueConstraint("team_id", "channel_id", "kind", "period_end"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "kind", "period_end"),
+        # Claims left by a clock that died mid-post, looked for every pass among a row per channel a week.
+        Index("ix_digests_state_claimed_at", "state", "claimed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID))

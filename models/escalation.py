@@ -26,6 +26,10 @@ class Escalation(Base):
             sqlite_where=text("state != 'resolved'"),
             postgresql_where=text("state != 'resolved'"),
         ),
+        # The clock looks every minute for posts Slack refused and first posts a dead clock left:
+        # read through these rather than across every escalation ever raised.
+        Index("ix_escalations_post_pending", "post_pending"),
+        Index("ix_escalations_unposted", "message_ts", "post_claimed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,7 +67,17 @@ class Agreement(Base):
     """A version of the joint plan put to the customer, and their answer ("Is that fair?")."""
 
     __tablename__ = "agreements"
-    __table_args__ = (UniqueConstraint("account_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "version"),
+        # The plans still waiting for the champion's answer, which the clock reminds of: a few, however
+        # many versions every account has agreed to over the years.
+        Index(
+            "ix_agreements_awaiting",
+            "account_id",
+            sqlite_where=text("response IS NULL AND reminded_at IS NULL"),
+            postgresql_where=text("response IS NULL AND reminded_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import SLACK_ID
@@ -20,7 +20,11 @@ class WeeklyReview(Base):
     """
 
     __tablename__ = "weekly_reviews"
-    __table_args__ = (UniqueConstraint("account_id", "week_start"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "week_start"),
+        # Claims left by a clock that died mid-post, looked for every pass among a row per account a week.
+        Index("ix_weekly_reviews_state_claimed_at", "state", "claimed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID))

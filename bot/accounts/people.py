@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.accounts.access import Actor
 from bot.accounts.installation import Installation
 from bot.errors import Refusal
+from bot.review.schedule import champion_zone_changed
 from bot.slack.gateway import SlackDeliveryError, SlackGateway, SlackProfile
 from models import Commitment, Person, Side
 
@@ -82,6 +83,9 @@ def upsert_person(
             session.execute(
                 update(Commitment).where(Commitment.owner_id == person.id).values(next_checkin_at=None)
             )
+        if person.tz != tz:
+            # So do the weekly reviews of the accounts they champion (UTC until their zone is known).
+            champion_zone_changed(session, team_id=team_id, user_id=user_id)
         person.tz = tz
         person.is_external = not Installation(team_id, enterprise_id).employs(profile)
         person.profile_checked_at = now

@@ -20,6 +20,7 @@ from bot.checkins import delivery
 from bot.checkins.undelivered import problems_of
 from bot.diary import entries as diary
 from bot.errors import Refusal
+from bot.review.schedule import champion_zone_changed
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.mrkdwn import escape
 from models import Account, Commitment, Person
@@ -136,6 +137,7 @@ def _set_zone(session: Session, person: Person, tz: str, *, slack_tz: str | None
         session.execute(
             update(Commitment).where(Commitment.owner_id == person.id).values(next_checkin_at=None)
         )
+        champion_zone_changed(session, team_id=person.team_id, user_id=person.user_id)
     return f"time zone {tz}"
 
 

@@ -172,6 +172,11 @@ def edit_account(session: Session, command: AccountEdit, *, actor: Actor, now: d
     if any(change.startswith("champion:") for change in changed):
         # A new champion has not agreed to anything yet: the customer's check-ins wait for their answer.
         stop_customer_checkins(session, account)
+        # The review falls on the new champion's wall clock.
+        account.next_review_at = None
+    if any(change.startswith("digest:") for change in changed):
+        # Another channel may still be owed this week's digest: the clock looks again.
+        account.next_digest_at = None
     if changed:
         diary.record(
             session,

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.access import Actor, manage_refusal, may_manage
@@ -83,10 +83,24 @@ def _targets(session: Session, accounts: list[Account]) -> tuple[list[Target], l
 
 
 def post_due_digests(sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime) -> int:
-    """The clock's step: post each channel's weekly digest once its hour has come. Returns posts made."""
+    """The clock's step: post each channel's weekly digest once its hour has come. Returns posts made.
+
+    Only workspaces with an account whose stored bound has come (`Account.next_digest_at`) are read,
+    and their accounts only while a digest can still be due; once it is dealt with, the bounds move
+    to the next digest instant."""
     _retry_abandoned(sessions, now=now)
     with sessions() as session:
-        targets, _ = _targets(session, list(session.scalars(select(Account))))
+        # Deduplicated here: SELECT DISTINCT makes SQLite walk an index on the team instead.
+        teams = sorted(set(session.scalars(select(Account.team_id).where(_bound_come(now)))))
+        if not teams:
+            return 0
+        schedules = load_schedules(session, teams)
+        # A week's digest past its late limit is never posted: those workspaces' accounts need no reading.
+        reporting = [team for team in teams if now - schedules[team].latest_due(now) <= LATE_LIMIT]
+        accounts = (
+            list(session.scalars(select(Account).where(Account.team_id.in_(reporting)))) if reporting else []
+        )
+        targets, _ = _targets(session, accounts)
         due = [(t, t.schedule.latest_due(now)) for t in targets]
         due = [(t, end) for t, end in due if now - end <= LATE_LIMIT and t.first_created < end]
         settled = _settled(session, [end for _, end in due])
@@ -100,7 +114,50 @@ def post_due_digests(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
             continue
         if _publish(sessions, gateway, digest_id, target, heading="Weekly accountability digest", now=now):
             posted += 1
+    _move_bounds(sessions, teams=teams, due=due, now=now)
     return posted
+
+
+def _bound_come(now: datetime) -> ColumnElement[bool]:
+    """Accounts whose digest bound has come, or that have none yet. Not ordered by the query, so SQLite
+    reads them through the index on the bound."""
+    return or_(Account.next_digest_at.is_(None), Account.next_digest_at <= now)
+
+
+def _move_bounds(
+    sessions: sessionmaker[Session], *, teams: list[str], due: list[tuple[Target, datetime]], now: datetime
+) -> None:
+    """Each workspace looked at whose digests are dealt with (posted, given up on, or not due) gets its
+    next digest instant as its accounts' bound. One with a digest still due — being posted, or refused
+    and to be tried again — keeps it, so later passes go on looking until it is posted or too late.
+
+    The schedule is read again here, so a change made while the digest was being posted is counted
+    (the change resets the bounds to None; this recomputes from it)."""
+    with sessions.begin() as session:
+        ends = sorted({end for _, end in due})
+        finished = (
+            {
+                (team_id, channel_id, end)
+                for team_id, channel_id, end, state, attempts in session.execute(
+                    select(
+                        Digest.team_id, Digest.channel_id, Digest.period_end, Digest.state, Digest.attempts
+                    ).where(Digest.kind == WEEKLY, Digest.period_end.in_(ends))
+                )
+                if state == "posted" or (state == "failed" and attempts >= MAX_ATTEMPTS)
+            }
+            if ends
+            else set()
+        )
+        waiting = {t.team_id for t, end in due if (t.team_id, t.channel_id, end) not in finished}
+        schedules = load_schedules(session, teams)
+        for team in teams:
+            if team in waiting:
+                continue
+            session.execute(
+                update(Account)
+                .where(Account.team_id == team, _bound_come(now))
+                .values(next_digest_at=schedules[team].next_due(now))
+            )
 
 
 def _retry_abandoned(sessions: sessionmaker[Session], *, now: datetime) -> None:

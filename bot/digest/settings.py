@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.accounts.access import Actor
 from bot.checkins.schedule import local_instant
 from bot.errors import Refusal
-from models import WorkspaceSettings
+from models import Account, WorkspaceSettings
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DEFAULT_WEEKDAY = 0
@@ -64,6 +64,16 @@ class DigestSchedule:
         instant = local_instant(day, self.at, self.zone)
         if instant > now:
             instant = local_instant(day - PERIOD, self.at, self.zone)
+        return instant
+
+    def next_due(self, now: datetime) -> datetime:
+        """The first scheduled instant after `now`, in UTC: what the clock stores as the bound of the
+        workspace's accounts (`Account.next_digest_at`) once the digest due now is dealt with."""
+        day = self.latest_due(now).astimezone(self.zone).date()
+        instant = local_instant(day + PERIOD, self.at, self.zone)
+        while instant <= now:  # only where a daylight-saving gap moved the wall-clock time
+            day += PERIOD
+            instant = local_instant(day + PERIOD, self.at, self.zone)
         return instant
 
     def period_before(self, end: datetime) -> tuple[datetime, datetime]:
@@ -141,5 +151,8 @@ def change_digest_settings(session: Session, command: DigestSettings, *, actor: 
         row.digest_chart = command.chart
     row.updated_by = actor.user_id
     row.updated_at = now
+    # The day, time, zone or default channel may have moved: the clock works out every account's next
+    # digest again (`bot.digest.posting`).
+    session.execute(update(Account).where(Account.team_id == actor.team_id).values(next_digest_at=None))
     session.flush()
     return f"Digest settings updated: {schedule_of(row).text()}"

@@ -198,17 +198,17 @@ def _departure_words(
 
 def ask_pending(sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime) -> int:
     """Send each open hand-over's question not sent yet (the listener's attempt failed or never ran)."""
+    # Sorted here rather than by the query, so SQLite reads the open hand-overs through their partial
+    # index instead of walking every hand-over ever opened in ID order.
     with sessions() as session:
-        pending = list(
+        pending = sorted(
             session.scalars(
-                select(Handover.id)
-                .where(
+                select(Handover.id).where(
                     Handover.closed_at.is_(None),
                     Handover.message_ts.is_(None),
                     Handover.ask_user_id.is_not(None),
                     or_(Handover.ask_claimed_at.is_(None), Handover.ask_claimed_at < now - ASK_LEASE),
                 )
-                .order_by(Handover.id)
             )
         )
     return sum(ask(sessions, gateway, handover_id, now=now) for handover_id in pending)
@@ -412,6 +412,7 @@ def hand_over(
     if champion and account.champion_user_id != to.user_id:
         previous_champion = account.champion_user_id
         account.champion_user_id = to.user_id
+        account.next_review_at = None  # the review falls on the new champion's wall clock
         stop_customer_checkins(session, account)
         result.champion = result.customer_changed = True
         diary.record(

@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy import and_, or_, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins.schedule import zone
 from bot.review.figures import review_figures
 from bot.review.message import review_blocks, review_text
-from bot.review.schedule import review_due, week_of
+from bot.review.schedule import next_review, review_due, week_of
 from bot.slack.errors import Failure, classify, plain
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.mrkdwn import escape
@@ -53,10 +53,16 @@ class DueReview:
 
 
 def post_due_reviews(sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime) -> int:
-    """The clock's step: each account whose review time has come today gets its review. Returns posts made."""
+    """The clock's step: each account whose review time has come today gets its review. Returns posts made.
+
+    Only the accounts whose stored bound has come are read (`Account.next_review_at`); once their
+    review is dealt with, the bound moves to the next one."""
     _retry_abandoned(sessions, now=now)
     with sessions() as session:
-        due = due_reviews(session, now=now)
+        looked = _looked_at(session, now=now)
+        if not looked:
+            return 0
+        due = [item for account, tz in looked if (item := _due(account, tz, now=now)) is not None]
         settled = _settled(session, due, now=now)
     posted = 0
     for item in due:
@@ -67,40 +73,81 @@ def post_due_reviews(sessions: sessionmaker[Session], gateway: SlackGateway, *, 
             continue
         if _publish(sessions, gateway, review_id, now=now):
             posted += 1
+    _move_bounds(sessions, now=now)
     return posted
 
 
-def due_reviews(session: Session, *, now: datetime) -> list[DueReview]:
-    """Accounts whose review fell earlier today on their champion's wall clock (UTC when the champion's
-    zone is unknown), for accounts that existed before it fell. One read, whatever the number of accounts."""
-    # One read, joined on the champion rather than an IN list of every champion, which costs more to
-    # send and plan than the rows it returns.
+def _looked_at(session: Session, *, now: datetime) -> list[tuple[Account, str | None]]:
+    """The accounts whose bound has come (or that have none yet), each with its champion's zone.
+
+    Not ordered by the query: asked to order by ID, SQLite walks every account in ID order instead of
+    reading the few whose bound has come through the index. Joined on the champion rather than an IN
+    list of every champion, which costs more to send and plan than the rows it returns."""
     rows = session.execute(
         select(Account, Person.tz)
         .outerjoin(
             Person,
             and_(Person.team_id == Account.team_id, Person.user_id == Account.champion_user_id),
         )
-        .where(Account.review_enabled.is_(True))
-        .order_by(Account.id)
+        .where(or_(Account.next_review_at.is_(None), Account.next_review_at <= now))
     ).all()
-    due = []
-    for account, champion_tz in rows:
-        tz = zone(champion_tz)
-        instant = review_due(account, tz=tz, now=now)
-        if instant is None or account.created_at >= instant:
-            continue
-        due.append(
-            DueReview(
-                account_id=account.id,
-                team_id=account.team_id,
-                enterprise_id=account.enterprise_id,
-                channel_id=account.shared_channel_id,
-                due_at=instant,
-                week_start=week_of(instant, tz),
+    return sorted(((account, tz) for account, tz in rows), key=lambda row: row[0].id)
+
+
+def due_reviews(session: Session, *, now: datetime) -> list[DueReview]:
+    """Accounts whose review fell earlier today on their champion's wall clock (UTC when the champion's
+    zone is unknown), for accounts that existed before it fell. One read, of the accounts whose bound
+    has come, whatever the number of accounts."""
+    return [
+        item
+        for account, tz in _looked_at(session, now=now)
+        if (item := _due(account, tz, now=now)) is not None
+    ]
+
+
+def _due(account: Account, champion_tz: str | None, *, now: datetime) -> DueReview | None:
+    tz = zone(champion_tz)
+    instant = review_due(account, tz=tz, now=now)
+    if instant is None or account.created_at >= instant:
+        return None
+    return DueReview(
+        account_id=account.id,
+        team_id=account.team_id,
+        enterprise_id=account.enterprise_id,
+        channel_id=account.shared_channel_id,
+        due_at=instant,
+        week_start=week_of(instant, tz),
+    )
+
+
+def _move_bounds(sessions: sessionmaker[Session], *, now: datetime) -> None:
+    """Each account looked at whose review is dealt with (posted, or not due today) gets the instant
+    of its next review as its bound. One still due — not claimed yet, being posted, or waiting out its
+    back-off — keeps its bound, so later passes go on looking at it for the rest of its local day.
+
+    Read again here rather than reusing the pass's first read, so a setting changed while the review
+    was being posted is counted (the change resets the bound to None; this recomputes from it)."""
+    with sessions.begin() as session:
+        looked = _looked_at(session, now=now)
+        due = {account.id: _due(account, tz, now=now) for account, tz in looked}
+        keys = [item.key for item in due.values() if item is not None]
+        posted = (
+            set(
+                session.execute(
+                    select(WeeklyReview.account_id, WeeklyReview.week_start).where(
+                        tuple_(WeeklyReview.account_id, WeeklyReview.week_start).in_(keys),
+                        WeeklyReview.state == POSTED,
+                    )
+                ).all()
             )
+            if keys
+            else set()
         )
-    return due
+        for account, champion_tz in looked:
+            item = due[account.id]
+            if item is not None and item.key not in posted:
+                continue
+            account.next_review_at = next_review(account, tz=zone(champion_tz), after=now)
 
 
 def _retry_abandoned(sessions: sessionmaker[Session], *, now: datetime) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from bot.checkins.schedule import local_instant
 from models import Account
@@ -12,10 +15,14 @@ from models import Account
 # Friday afternoon, so both sides go into the new week confident (the account's `review:` changes it).
 DEFAULT_REVIEW_WEEKDAY = 4
 DEFAULT_REVIEW_TIME = time(15, 0)
+# The bound of an account whose review is off: it is looked at again once someone turns it back on.
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def set_review(account: Account, value: str) -> None:
     """`value` as `grammar.review_value` gives it: "off" or "<weekday> <HH:MM>"."""
+    # Whatever the change, the clock works out the next review again (`next_review`).
+    account.next_review_at = None
     if value == "off":
         account.review_enabled = False
         return
@@ -57,6 +64,31 @@ def review_due(account: Account, *, tz: ZoneInfo, now: datetime) -> datetime | N
         return None
     instant = local_instant(today, review_time(account), tz)
     return instant if instant <= now else None
+
+
+def next_review(account: Account, *, tz: ZoneInfo, after: datetime) -> datetime:
+    """The instant (UTC) of the first review after `after`: what the clock stores as the account's
+    bound (`Account.next_review_at`) once the review due now, if any, is dealt with. NEVER when off."""
+    if not account.review_enabled:
+        return NEVER
+    today = after.astimezone(tz).date()
+    for days in range(8):  # today's instant may have passed: a week on is the same weekday
+        day = today + timedelta(days=days)
+        if day.weekday() == review_weekday(account):
+            instant = local_instant(day, review_time(account), tz)
+            if instant > after:
+                return instant
+    raise AssertionError("a weekday recurs within eight days")
+
+
+def champion_zone_changed(session: Session, *, team_id: str, user_id: str) -> None:
+    """The reviews of the accounts this person champions fall on their wall clock: when it moves, the
+    clock works out each one's next review again."""
+    session.execute(
+        update(Account)
+        .where(Account.team_id == team_id, Account.champion_user_id == user_id)
+        .values(next_review_at=None)
+    )
 
 
 def week_of(instant: datetime, tz: ZoneInfo) -> date:
