@@ -1,7 +1,7 @@
 """a reminder's claim carries its clock and a lease, so a clock killed mid-reminder loses nothing
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-04 22:10:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import models.types
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
