@@ -50,7 +50,7 @@ def on_answer(
         now = deps.clock()
         recorded(lambda: record_click(deps.sessions, click=click, user_id=user_id, now=now), what=click.what)
     except Refusal as refusal:
-        if not ack.response:
+        if ack.response is None:  # a refused write; a form that failed to open was acked already
             ack()
         # A closed modal has no channel: the person's DM then.
         if channel_id:
