@@ -15,7 +15,7 @@ import re
 import socketserver
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -23,6 +23,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,10 +54,12 @@ def create_bolt_app(
     settings: Settings,
     deps: Deps,
     *,
-    listeners: ThreadPoolExecutor | None = None,
+    listeners: Executor | None = None,
+    after_ack: Executor | None = None,
     flow: InstallFlow | None = None,
 ) -> App:
-    """`listeners` runs what Bolt does after the ack; passing it lets the owner wait for that work.
+    """`listeners` runs each listener (its ack, and what it does after), `after_ack` the lazy listeners;
+    passing them lets the owner wait for that work.
     `flow` (OAuth mode, see `with_oauth`) serves installs and authorizes each request from the store."""
     if flow is not None:
         if not settings.signing_secret:
@@ -66,55 +69,104 @@ def create_bolt_app(
             signing_secret=settings.signing_secret,
             oauth_flow=flow,
             before_authorize=bind(act_in_conversation_owner, deps),
-            listener_executor=listeners or ThreadPoolExecutor(max_workers=10),
+            listener_executor=listeners or ThreadPoolExecutor(max_workers=LISTENER_THREADS),
         )
-        register(app, deps)
-        return app
-    if not settings.bot_token or not settings.signing_secret:
-        raise SettingsError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must both be set to serve Slack.")
-    # No auth.test at start: the web process comes up (and answers /healthz) while Slack is away.
-    # Bolt's single-workspace authorization asks auth.test on the first request and keeps the answer,
-    # which is where listeners get the bot's user ID and the vendor's workspace.
-    app = App(
-        client=make_client(token=settings.bot_token, api_url=settings.api_url),
-        signing_secret=settings.signing_secret,
-        listener_executor=listeners or ThreadPoolExecutor(max_workers=10),
-        token_verification_enabled=False,
-    )
+    else:
+        if not settings.bot_token or not settings.signing_secret:
+            raise SettingsError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must both be set to serve Slack.")
+        # No auth.test at start: the web process comes up (and answers /healthz) while Slack is away.
+        # Bolt's single-workspace authorization asks auth.test on the first request and keeps the answer,
+        # which is where listeners get the bot's user ID and the vendor's workspace.
+        app = App(
+            client=make_client(token=settings.bot_token, api_url=settings.api_url),
+            signing_secret=settings.signing_secret,
+            listener_executor=listeners or ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+            token_verification_enabled=False,
+        )
+    if after_ack is not None:
+        # Bolt starts lazy listeners on the listener pool; here they wait their turn with the rest of
+        # the work after the ack instead.
+        app.listener_runner.lazy_listener_runner = ThreadLazyListenerRunner(
+            logger=app.logger, executor=after_ack
+        )
     register(app, deps)
     return app
 
 
-class ListenerExecutor(ThreadPoolExecutor):
-    """Bolt's pool for the work listeners do after their ack, counting what is still running so a
-    caller (a test about to clear the database, say) can wait until the app is quiet."""
+# Bolt runs each listener on this pool while the request's thread waits for its ack: sized well past
+# gunicorn's threads per worker (each holds at most one waiting request), so an ack never queues behind
+# another listener's form opening or Slack calls still running after its own ack.
+LISTENER_THREADS = 32
+# The Slack calls listeners leave for after their ack (redraws, replies, lazy listeners) run a few at a
+# time: they wait on Slack, not the CPU, and Slack's rate limits would not take many more; meanwhile the
+# acks keep the CPU, the GIL and the database connections.
+AFTER_ACK_THREADS = 4
 
-    def __init__(self) -> None:
-        super().__init__(max_workers=10, thread_name_prefix="listener")
-        self._running = 0
-        self._quiet = threading.Condition()
+
+class ListenerExecutor(ThreadPoolExecutor):
+    """A pool for listener work, counting what is still running so a caller (a test about to clear
+    the database, say) can wait until the app is quiet. Pools built with the same `counter` wait for
+    each other: work handed from one to the other is never between counts."""
+
+    def __init__(
+        self,
+        *,
+        max_workers: int = LISTENER_THREADS,
+        name: str = "listener",
+        counter: RunningCount | None = None,
+    ) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=name)
+        self.running = counter or RunningCount()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        with self._quiet:
-            self._running += 1
+        self.running.started()
         try:
             # The listener runs in the submitter's context: the installation it acts for goes with it.
             future = super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
         except BaseException:
-            self._finished(None)
+            self.running.finished()
             raise
-        future.add_done_callback(self._finished)
+        future.add_done_callback(lambda _future: self.running.finished())
         return future
 
-    def _finished(self, _future: Future[Any] | None) -> None:
+    def wait_quiet(self, timeout: float = 10.0) -> bool:
+        """True once no listener is running (False if `timeout` seconds pass first)."""
+        return self.running.wait_quiet(timeout)
+
+
+class RunningCount:
+    def __init__(self) -> None:
+        self._running = 0
+        self._quiet = threading.Condition()
+
+    def started(self) -> None:
+        with self._quiet:
+            self._running += 1
+
+    def finished(self) -> None:
         with self._quiet:
             self._running -= 1
             self._quiet.notify_all()
 
-    def wait_quiet(self, timeout: float = 10.0) -> bool:
-        """True once no listener is running (False if `timeout` seconds pass first)."""
+    def wait_quiet(self, timeout: float) -> bool:
         with self._quiet:
             return self._quiet.wait_for(lambda: self._running == 0, timeout=timeout)
+
+
+def after_ack_on(pool: Executor) -> Callable[..., None]:
+    """`Deps.after_ack` for the web process: the work goes to `pool`, and a failure there — with no
+    listener left to carry it to Bolt's error handler — is logged with what failed."""
+
+    def after_ack(work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        def logged() -> None:
+            try:
+                work(*args, **kwargs)
+            except Exception:
+                log.exception("work after the ack failed: %s", getattr(work, "__name__", repr(work)))
+
+        pool.submit(logged)
+
+    return after_ack
 
 
 @dataclass
@@ -131,12 +183,15 @@ class WebApp:
     clock: Callable[..., Any] = utc_now
     signing_secret: str = ""
     listeners: ListenerExecutor = field(default_factory=ListenerExecutor)
+    after_ack: ListenerExecutor | None = None
     # OAuth mode: /healthz also says which workspaces are live and which stopped.
     installations: bool = False
 
     def close(self) -> None:
         """Wait for the listeners still running after their ack, so none writes after shutdown."""
-        self.listeners.shutdown(wait=True)
+        self.listeners.shutdown(wait=True)  # first: a listener may still hand work to `after_ack`
+        if self.after_ack is not None:
+            self.after_ack.shutdown(wait=True)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "POST" and self.signing_secret:
@@ -278,13 +333,16 @@ def create_web_app(settings: Settings, *, engine: Engine | None = None, deps: De
     deps, flow = with_oauth(settings, engine, deps)
     upgrade(engine)
     listeners = ListenerExecutor()
-    bolt = create_bolt_app(settings, deps, listeners=listeners, flow=flow)
+    later = ListenerExecutor(max_workers=AFTER_ACK_THREADS, name="after-ack", counter=listeners.running)
+    deps = dataclasses.replace(deps, after_ack=after_ack_on(later))
+    bolt = create_bolt_app(settings, deps, listeners=listeners, after_ack=later, flow=flow)
     return WebApp(
         slack=SlackRequestHandler(bolt),
         sessions=deps.sessions,
         clock=deps.clock,
         signing_secret=settings.signing_secret or "",
         listeners=listeners,
+        after_ack=later,
         installations=flow is not None,
     )
 

@@ -18,6 +18,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def run_now(work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+    """Outside the web process (a handler called directly, Socket Mode) the work after the ack runs
+    in place, as the rest of the listener does."""
+    work(*args, **kwargs)
+
+
 @dataclass(frozen=True)
 class Deps:
     sessions: sessionmaker[Session]
@@ -26,6 +32,10 @@ class Deps:
     # OAuth mode's installation store (slack_sdk's, encrypted); None in single-workspace mode. With it,
     # every request is scoped to its installation.
     store: Any = None
+    # Where a listener leaves its Slack calls once it has acked, called like `Executor.submit`. The web
+    # process hands them to a small pool of their own (`app.AFTER_ACK_THREADS`), so they never hold a
+    # thread another request's ack is waiting for, nor take its CPU and database connections.
+    after_ack: Callable[..., None] = field(default=run_now)
 
 
 def bind(func: Callable[..., Any], deps: Deps) -> Callable[..., Any]:

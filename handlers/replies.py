@@ -56,8 +56,9 @@ def answer_dm(
 
 
 def open_form(gateway: SlackGateway, *, trigger_id: str, view: dict[str, Any]) -> None:
-    """Opened inside the ack (a trigger id dies after three seconds); when Slack won't open it, the
-    failure is logged and the person is answered with a `Refusal` like any other."""
+    """Opened inside the ack, or at once after it on the listener's own thread (a trigger id dies after
+    three seconds); when Slack won't open it, the failure is logged and the person is answered with a
+    `Refusal` like any other."""
     try:
         gateway.open_view(trigger_id=trigger_id, view=view)
     except SlackDeliveryError as exc:

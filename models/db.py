@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, Engine, create_engine, event, select
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +35,7 @@ def make_engine(
         # Web threads and clock processes share the file: wait for a lock instead of failing at once.
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        OneWriterAtATime().watch(engine)
         return engine
     if pool_size is not None:
         # As many again may open for a burst; beyond that a caller waits for a free connection.
@@ -49,6 +51,53 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+class OneWriterAtATime:
+    """SQLite has one writer at a time. Left to SQLite, the threads of a web worker that want to write
+    at once each wait in its busy handler, which sleeps in growing steps (up to 100 ms) and so wakes
+    late, long after the lock was free: a tail of seconds under load. Here a writing transaction first
+    takes a lock in this process, which hands over the moment it is released; SQLite's wait is then
+    left for the other processes' writers only.
+
+    The lock is taken at a transaction's first write (pysqlite begins the SQLite transaction there)
+    and released when it commits or rolls back; a thread already holding it (a nested session) goes on.
+    """
+
+    WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None  # the thread holding it
+
+    def watch(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine, "commit", self._ended)
+        event.listen(engine, "rollback", self._ended)
+        # A connection given back to the pool without either (it should not happen) frees it too.
+        event.listen(engine.pool, "checkin", self._returned)
+
+    def _before_execute(self, connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if self in connection.info or not statement.lstrip()[:7].upper().startswith(self.WRITES):
+            return
+        if self._owner == threading.get_ident():
+            connection.info[self] = False  # a nested session of the writer: the outer one releases
+            return
+        self._lock.acquire()
+        self._owner = threading.get_ident()
+        connection.info[self] = True
+
+    def _returned(self, _dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            self._release(record.info)
+
+    def _ended(self, connection: Connection) -> None:
+        self._release(connection.info)
+
+    def _release(self, info: dict[Any, Any]) -> None:
+        if info.pop(self, None):
+            self._owner = None
+            self._lock.release()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
-from app import ThreadingWSGIServer, create_web_app, serve_in_thread
+from app import ThreadingWSGIServer, WebApp, create_web_app, serve_in_thread
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, make_client
 from handlers.deps import Deps
@@ -144,6 +144,12 @@ class RunningApp:
     url: str
     server: ThreadingWSGIServer
     slack: SlackSender
+
+    def quiet(self) -> bool:
+        """True once every listener, and the work each left for after its ack, is done."""
+        app = self.server.get_app()
+        assert isinstance(app, WebApp)
+        return app.listeners.wait_quiet()
 
 
 @pytest.fixture

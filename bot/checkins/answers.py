@@ -152,7 +152,7 @@ def redrawn(sessions: sessionmaker[Session], checkin_id: int, *, now: datetime) 
         return Answered(views=views, channel_id=checkin.channel_id, message_ts=checkin.message_ts)
 
 
-def answer_checkin(
+def write_answer(
     sessions: sessionmaker[Session],
     *,
     checkin_id: int,
@@ -161,8 +161,9 @@ def answer_checkin(
     now: datetime,
     note: str | None = None,
     blocked_by: int | None = None,
-) -> Answered:
-    """`blocked_by`: with Blocked, the other side's commitment on the account that held it up."""
+) -> None:
+    """The answer on record, in one transaction; what the message shows is read after (`redrawn`).
+    `blocked_by`: with Blocked, the other side's commitment on the account that held it up."""
     with sessions.begin() as session:
         checkin = _checked(session, checkin_id, user_id)
         if blocked_by is not None:
@@ -221,12 +222,32 @@ def answer_checkin(
             actor_user_id=user_id,
             dedupe_key=f"checkin:{checkin.id}:answer",
         )
+
+
+def answer_checkin(
+    sessions: sessionmaker[Session],
+    *,
+    checkin_id: int,
+    user_id: str,
+    answer: Answer,
+    now: datetime,
+    note: str | None = None,
+    blocked_by: int | None = None,
+) -> Answered:
+    """`write_answer`, then what the check-in's message shows now."""
+    write_answer(
+        sessions,
+        checkin_id=checkin_id,
+        user_id=user_id,
+        answer=answer,
+        now=now,
+        note=note,
+        blocked_by=blocked_by,
+    )
     return redrawn(sessions, checkin_id, now=now)
 
 
-def snooze_checkin(
-    sessions: sessionmaker[Session], *, checkin_id: int, user_id: str, now: datetime
-) -> Answered:
+def write_snooze(sessions: sessionmaker[Session], *, checkin_id: int, user_id: str, now: datetime) -> None:
     """Ask again on the next working morning; twice at most, so a snooze never becomes a silent no."""
     with sessions.begin() as session:
         checkin = _checked(session, checkin_id, user_id)
@@ -262,6 +283,13 @@ def snooze_checkin(
             actor_user_id=user_id,
             dedupe_key=f"checkin:{checkin.id}:snooze:{checkin.snoozes}",
         )
+
+
+def snooze_checkin(
+    sessions: sessionmaker[Session], *, checkin_id: int, user_id: str, now: datetime
+) -> Answered:
+    """`write_snooze`, then what the check-in's message shows now."""
+    write_snooze(sessions, checkin_id=checkin_id, user_id=user_id, now=now)
     return redrawn(sessions, checkin_id, now=now)
 
 
@@ -290,10 +318,10 @@ def open_for(sessions: sessionmaker[Session], *, checkin_id: int, user_id: str) 
         return replace(view_of(checkin), blockers=blocker_options(session, checkin))
 
 
-def record_click(sessions: sessionmaker[Session], *, click: Click, user_id: str, now: datetime) -> Answered:
-    """The buttons that need no note: Snooze asks again later, the others are the answer itself."""
+def record_click(sessions: sessionmaker[Session], *, click: Click, user_id: str, now: datetime) -> None:
+    """The buttons that need no note: Snooze asks again later, the others are the answer itself.
+    Only the write, for the ack: what the message shows is read after it (`redrawn`)."""
     if click.answer is Answer.SNOOZED:
-        return snooze_checkin(sessions, checkin_id=click.checkin_id, user_id=user_id, now=now)
-    return answer_checkin(
-        sessions, checkin_id=click.checkin_id, user_id=user_id, answer=click.answer, now=now
-    )
+        write_snooze(sessions, checkin_id=click.checkin_id, user_id=user_id, now=now)
+    else:
+        write_answer(sessions, checkin_id=click.checkin_id, user_id=user_id, answer=click.answer, now=now)

@@ -27,7 +27,8 @@ from handlers.deps import Deps, bind
 
 
 def register(app: App, deps: Deps) -> None:
-    # Not lazy: the answer is written before the ack, and shown after it by the same listener.
+    # Not lazy: the answer is written before the ack (a lazy listener could start before it commits);
+    # showing it is handed to `Deps.after_ack` once the write is done.
     app.action(re.compile(f"^{ACTION_PREFIX}"))(bind(on_answer, deps))
     app.action(CHANGE_ACTION)(bind(on_change, deps))
     app.action(MARK_DONE)(bind(on_mark_done, deps))

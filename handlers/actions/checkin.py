@@ -1,15 +1,17 @@
 """A check-in button: Done and Snooze are written before Slack is acknowledged; Partly / Blocked /
-Not yet open the note form first. The message is redrawn in place after the ack."""
+Not yet open the note form right after the ack, while the trigger is alive. The message is redrawn in
+place after the ack, with the rest of the work that waits on Slack (`Deps.after_ack`)."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.checkins.answers import Answered, open_for, record_click
+from bot.checkins.answers import open_for, record_click, redrawn
 from bot.checkins.changes import change_answer
 from bot.checkins.message import Click, click_of, read_change_value
 from bot.checkins.note_form import note_form
@@ -39,9 +41,17 @@ def on_answer(
         answer_ephemeral(gateway, channel_id=channel_id, user_id=user_id, text=OUT_OF_DATE)
         return
     try:
-        answered = _answered(click, body, client, user_id=user_id, deps=deps)
+        if click.needs_note:
+            # Nothing is written until the note is submitted: the ack goes first, and the form opens
+            # at once after it (the trigger_id expires within 3 seconds).
+            ack()
+            _open_note_form(click, body, gateway, user_id=user_id, deps=deps)
+            return
+        now = deps.clock()
+        recorded(lambda: record_click(deps.sessions, click=click, user_id=user_id, now=now), what=click.what)
     except Refusal as refusal:
-        ack()
+        if ack.response is None:  # a refused write; a form that failed to open was acked already
+            ack()
         # A closed modal has no channel: the person's DM then.
         if channel_id:
             answer_ephemeral(gateway, channel_id=channel_id, user_id=user_id, text=refusal.message)
@@ -49,10 +59,23 @@ def on_answer(
             answer_dm(gateway, user_id=user_id, text=refusal.message)
         return
     ack()
-    if answered is None:
-        return  # the note form's submission records the answer
-    redraw_checkin_message(gateway, answered, user_id=user_id)
-    if body.get("view", {}).get("type") == "home":
+    deps.after_ack(
+        show_answer,
+        gateway,
+        click.checkin_id,
+        user_id=user_id,
+        on_home=body.get("view", {}).get("type") == "home",
+        deps=deps,
+        now=now,
+    )
+
+
+def show_answer(
+    gateway: SlackGateway, checkin_id: int, *, user_id: str, on_home: bool, deps: Deps, now: datetime
+) -> None:
+    """After the ack: the recorded answer shown where it was given, read once the write committed."""
+    redraw_checkin_message(gateway, redrawn(deps.sessions, checkin_id, now=now), user_id=user_id)
+    if on_home:
         refresh_home(gateway, user_id=user_id, deps=deps)
 
 
@@ -66,29 +89,20 @@ def refresh_home(gateway: SlackGateway, *, user_id: str, deps: Deps) -> None:
         log.warning("home of %s not refreshed: %s failed: %s", user_id, exc.method, exc.error)
 
 
-def _answered(
-    click: Click, body: dict[str, Any], client: WebClient, *, user_id: str, deps: Deps
-) -> Answered | None:
-    """The click recorded, or None when it opened the note form instead; a `Refusal` when it can't be."""
-    if click.needs_note:
-        # The modal must open now: the trigger_id expires within 3 seconds.
-        checkin = recorded(
-            lambda: open_for(deps.sessions, checkin_id=click.checkin_id, user_id=user_id), what="open"
-        )
-        open_form(
-            SlackGateway(client),
-            trigger_id=body["trigger_id"],
-            view=note_form(
-                checkin_id=click.checkin_id,
-                answer=click.answer,
-                action=checkin.action,
-                blockers=checkin.blockers,
-            ),
-        )
-        return None
-    now = deps.clock()
-    return recorded(
-        lambda: record_click(deps.sessions, click=click, user_id=user_id, now=now), what=click.what
+def _open_note_form(
+    click: Click, body: dict[str, Any], gateway: SlackGateway, *, user_id: str, deps: Deps
+) -> None:
+    """The note form for a Partly / Blocked / Not yet click; a `Refusal` when the check-in can't take
+    that answer or Slack won't open the form."""
+    checkin = recorded(
+        lambda: open_for(deps.sessions, checkin_id=click.checkin_id, user_id=user_id), what="open"
+    )
+    open_form(
+        gateway,
+        trigger_id=body["trigger_id"],
+        view=note_form(
+            checkin_id=click.checkin_id, answer=click.answer, action=checkin.action, blockers=checkin.blockers
+        ),
     )
 
 

@@ -1,5 +1,5 @@
-"""`/accountability`: parsed once before the ack, in the invoker's own zone; refused or answered with a
-form inside the ack, and the parsed command carried out after it."""
+"""`/accountability`: parsed once before the ack, in the invoker's own zone; refused inside the ack, or
+answered with a form opened right after it, and the parsed command carried out after it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from slack_bolt import Ack, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.commands import runner as command_runner
+from bot.commands.replies import Reply
 from bot.errors import Refusal
 from bot.slack.gateway import SlackGateway
 from handlers.deps import Deps, installation_of
@@ -33,7 +34,13 @@ def parse_once(
 
 
 def ack_accountability(
-    ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext, *, deps: Deps
+    ack: Ack,
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    context: BoltContext,
+    *,
+    deps: Deps,
 ) -> None:
     answer = command_runner.answer_in_ack(
         context[PARSED],
@@ -44,16 +51,16 @@ def ack_accountability(
         payload_enterprise_id=command.get("enterprise_id") or None,
         admins=deps.admins,
     )
-    refusal = answer.refusal
+    if answer.refusal is not None:
+        ack(response_type="ephemeral", text=answer.refusal)
+        return
+    ack()
     if answer.view is not None:
+        # Right after the ack, on this listener's thread: the trigger_id dies within 3 seconds.
         try:
             open_form(SlackGateway(client), trigger_id=command["trigger_id"], view=answer.view)
         except Refusal as exc:
-            refusal = exc.message
-    if refusal is not None:
-        ack(response_type="ephemeral", text=refusal)
-    else:
-        ack()
+            respond_privately(respond, Reply(exc.message))
 
 
 def run_accountability(

@@ -1,15 +1,16 @@
 """The note behind Partly / Blocked / Not yet: checked and written before Slack is acknowledged (a
-problem keeps the modal open, saying what), then the check-in message is redrawn. A Blocked answer that
+problem keeps the modal open, saying what); after the ack the check-in message is redrawn. A Blocked answer that
 names what held it up tells the people concerned at once."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.checkins.answers import answer_checkin
+from bot.checkins.answers import redrawn, write_answer
 from bot.checkins.note_form import read_note_form
 from bot.dependencies.naming import NOT_ON_PLAN
 from bot.dependencies.telling import ask_csm_to_add, tell_named_blocker
@@ -30,8 +31,8 @@ def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebCli
     user_id, now = body["user"]["id"], deps.clock()
     named = int(blocked_by) if blocked_by and blocked_by.isdigit() else None
     try:
-        answered = recorded(
-            lambda: answer_checkin(
+        recorded(
+            lambda: write_answer(
                 deps.sessions,
                 checkin_id=checkin_id,
                 user_id=user_id,
@@ -46,9 +47,31 @@ def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebCli
         ack(response_action="errors", errors={"blocked_by" if named else "note": refusal.message})
         return
     ack()
-    gateway = SlackGateway(client)
-    redraw_checkin_message(gateway, answered, user_id=user_id)
+    deps.after_ack(
+        show_note,
+        SlackGateway(client),
+        checkin_id=checkin_id,
+        user_id=user_id,
+        named=named,
+        not_on_plan=blocked_by == NOT_ON_PLAN,
+        deps=deps,
+        now=now,
+    )
+
+
+def show_note(
+    gateway: SlackGateway,
+    *,
+    checkin_id: int,
+    user_id: str,
+    named: int | None,
+    not_on_plan: bool,
+    deps: Deps,
+    now: datetime,
+) -> None:
+    """After the ack: the answer shown on the check-in, and whoever a Blocked note names told."""
+    redraw_checkin_message(gateway, redrawn(deps.sessions, checkin_id, now=now), user_id=user_id)
     if named is not None:
         tell_named_blocker(deps.sessions, gateway, checkin_id=checkin_id, now=now)
-    elif blocked_by == NOT_ON_PLAN:
+    elif not_on_plan:
         ask_csm_to_add(deps.sessions, gateway, checkin_id=checkin_id, now=now)

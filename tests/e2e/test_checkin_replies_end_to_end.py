@@ -71,8 +71,8 @@ def test_blocked_asks_for_a_note_and_records_it_with_the_answer(
     one_commitment(sessions)
     run_due_work(sessions, gateway, now=MON_10)
     click(web, emulator, dms(emulator)[0], "checkin_answer_blocked")
-    # The form is opened inside the ack, while the trigger_id is still valid.
-    form = emulator.calls_to("views.open")[0].params["view"]
+    # The form is opened right after the ack, while the trigger_id is still valid.
+    form = emulator.wait_for("views.open")[0].params["view"]
     assert form["callback_id"] == "checkin_note_form" and form["blocks"][0].get("optional") is False
     empty = web.slack.submit_view(
         callback_id="checkin_note_form", values={"note": {"type": "plain_text_input", "value": None}},
@@ -104,7 +104,7 @@ def test_partly_and_not_yet_notes_are_optional(
     one_commitment(sessions)
     run_due_work(sessions, gateway, now=MON_10)
     click(web, emulator, dms(emulator)[0], f"checkin_answer_{answer.value}")
-    form = emulator.calls_to("views.open")[0].params["view"]
+    form = emulator.wait_for("views.open")[0].params["view"]
     result = web.slack.submit_view(
         callback_id="checkin_note_form", values={"note": {"type": "plain_text_input", "value": None}},
         user_id=CHAMPION, private_metadata=form["private_metadata"],

@@ -131,10 +131,11 @@ def _blocked_form(web: RunningApp, emulator: SlackEmulator) -> dict[str, Any]:
     channel = emulator.dm_channel(CHAMPION)
     value = buttons(dm.params["blocks"])["checkin_answer_blocked"]
     ts = emulator.messages(channel)[-1]["ts"]
+    opened = len(emulator.calls_to("views.open"))
     web.slack.click(
         action_id="checkin_answer_blocked", value=value, user_id=CHAMPION, channel_id=channel, message_ts=ts
     )
-    return dict(emulator.calls_to("views.open")[-1].params["view"])
+    return dict(emulator.wait_for("views.open", count=opened + 1)[-1].params["view"])  # opened after the ack
 
 
 def _submit_blocked(web: RunningApp, form: dict[str, Any], *, blocked_by: str | None) -> None:

@@ -351,7 +351,7 @@ def test_autopsy_command_opens_the_form_for_the_csm_only(web: RunningApp, emulat
     assert "Only <@U0CSM>" in web.slack.command("autopsy Acme", user_id=OUTSIDER_VENDOR).json()["text"]
     assert "no account called" in web.slack.command("autopsy Nowhere", user_id=CSM).json()["text"]
     assert web.slack.command("autopsy Acme", user_id=CSM).body == ""
-    assert emulator.calls_to("views.open")[0].params["view"]["callback_id"] == "autopsy_form"
+    assert emulator.wait_for("views.open")[0].params["view"]["callback_id"] == "autopsy_form"
 
 
 @pytest.mark.usefixtures("acme")

@@ -43,8 +43,8 @@ def commit_values(schedule: str) -> dict[str, dict[str, Any]]:
 def test_account_add_without_arguments_opens_the_form(web: RunningApp, emulator: SlackEmulator) -> None:
     result = web.slack.command("account add", user_id=CSM)
     assert result.status == 200 and result.body == ""
-    opened = emulator.calls_to("views.open")
-    assert len(opened) == 1  # opened before the ack returned
+    opened = emulator.wait_for("views.open")
+    assert len(opened) == 1  # opened right after the ack
     view = opened[0].params["view"]
     assert view["callback_id"] == "account_add_form"
     assert {b["block_id"] for b in view["blocks"]} >= {"name", "channel", "escalations", "champion"}
@@ -53,7 +53,7 @@ def test_account_add_without_arguments_opens_the_form(web: RunningApp, emulator:
 
 def test_commit_without_arguments_opens_the_commitment_form(web: RunningApp, emulator: SlackEmulator) -> None:
     web.slack.command("commit", user_id=CSM)
-    assert emulator.calls_to("views.open")[0].params["view"]["callback_id"] == "commit_form"
+    assert emulator.wait_for("views.open")[0].params["view"]["callback_id"] == "commit_form"
 
 
 def test_form_field_errors_are_shown_in_the_modal_and_nothing_is_written(
