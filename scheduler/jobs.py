@@ -41,7 +41,7 @@ def installation_passes(settings: Settings, *, at: datetime | None = None) -> di
 
 
 def _gateways(settings: Settings) -> WorkspaceGateways:
-    """The clock retries nothing blindly: see bot.slack.gateway.retry_handlers."""
+    """The clock retries no post blindly: see bot.slack.gateway.retry_handlers."""
     if not settings.bot_token and not settings.team_tokens:
         raise ClockConfigError("SLACK_BOT_TOKEN is not set: the clock has nobody to send check-ins as.")
     return WorkspaceGateways.from_tokens(

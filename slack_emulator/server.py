@@ -1030,6 +1030,17 @@ class SlackEmulator:
                 if message.get("metadata")
             ]
 
+    def posted_metadata_count(self) -> int:
+        """How many stored messages carry metadata, copying nothing: cheap enough for a bench to poll
+        while thousands of posts arrive, without holding the emulator's lock for long."""
+        with self._state.cond:
+            return sum(
+                1
+                for messages in self._state.messages.values()
+                for message in messages
+                if message.get("metadata")
+            )
+
     def dm_channel(self, user_id: str) -> str:
         return self._state.dm_channel_id(user_id)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -51,18 +53,35 @@ def load(session: Session, checkin_id: int) -> CheckIn | None:
 
 def streak(session: Session, commitment_id: int) -> str | None:
     """ "done 4 of the last 6": the record the owner and both sides see, skipped occurrences left out."""
-    recent = list(
-        session.scalars(
-            select(CheckIn.answer)
-            .where(CheckIn.commitment_id == commitment_id, CheckIn.state.in_(CLOSED))
-            .order_by(CheckIn.scheduled_at.desc())
-            .limit(STREAK_WINDOW)
+    return streaks(session, [commitment_id]).get(commitment_id)
+
+
+def streaks(session: Session, commitment_ids: Iterable[int]) -> dict[int, str]:
+    """`streak` of many commitments in one query (a clock sending thousands reads them per batch);
+    a commitment with no answered occurrence yet is absent."""
+    ids = sorted(set(commitment_ids))
+    if not ids:
+        return {}
+    recent = (
+        select(
+            CheckIn.commitment_id,
+            CheckIn.answer,
+            func.row_number()
+            .over(partition_by=CheckIn.commitment_id, order_by=CheckIn.scheduled_at.desc())
+            .label("newest"),
         )
+        .where(CheckIn.commitment_id.in_(ids), CheckIn.state.in_(CLOSED))
+        .subquery()
     )
-    if not recent:
-        return None
-    done = sum(1 for answer in recent if answer is Answer.DONE)
-    return f"done {done} of the last {len(recent)}"
+    answers: dict[int, list[Answer | None]] = defaultdict(list)
+    for commitment_id, answer in session.execute(
+        select(recent.c.commitment_id, recent.c.answer).where(recent.c.newest <= STREAK_WINDOW)
+    ):
+        answers[commitment_id].append(answer)
+    return {
+        commitment_id: f"done {sum(1 for a in given if a is Answer.DONE)} of the last {len(given)}"
+        for commitment_id, given in answers.items()
+    }
 
 
 def changeable(checkin: CheckIn, *, now: datetime) -> bool:

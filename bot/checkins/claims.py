@@ -151,6 +151,20 @@ def take_over(
         )
 
 
+def let_go(sessions: sessionmaker[Session], checkin_ids: list[int], *, now: datetime) -> None:
+    """This pass can't tell whether these went out (Slack's answer and its history both failed) and
+    is done with them: their lease ends now, so the next pass of any clock settles them from the
+    history rather than a check-in waiting out the whole lease."""
+    if not checkin_ids:
+        return
+    with sessions.begin() as session:
+        session.execute(
+            update(CheckIn)
+            .where(CheckIn.id.in_(checkin_ids), CheckIn.state == CheckInState.SENDING)
+            .values(claim_expires_at=now)
+        )
+
+
 def retry_wait(attempts: int) -> timedelta:
     """Back-off between passes: 1, 2, 4 … minutes, at most an hour apart."""
     seconds = RETRY_FLOOR.total_seconds() * 2 ** min(max(0, attempts - 1), 12)

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checkins.claims import defer, lease_expired, record_found, take_over
+from bot.checkins.claims import defer, lease_expired, let_go, record_found, take_over
 from bot.checkins.counts import CheckinCounts
 from bot.clock_run import ClockRun
 from bot.slack.gateway import PostedMessage, SlackDeliveryError, SlackGateway
@@ -97,8 +97,9 @@ def settle_ambiguous(
     defer_rest: bool = True,
 ) -> list[int] | None:
     """Slack answered 5xx or the connection dropped: the message may be there. The history says; if
-    even that can't be read, the claim stays and the abandoned-claim reconciliation settles it later
-    (None). The check-ins not found are returned, still claimed unless `defer_rest` defers them."""
+    even that can't be read (after its own retries), the claim stays and its lease ends now, so the
+    abandoned-claim reconciliation of the next pass settles it (None). The check-ins not found are
+    returned, still claimed unless `defer_rest` defers them."""
     try:
         found = history(gateway, where)
     except SlackDeliveryError as exc:
@@ -109,6 +110,7 @@ def settle_ambiguous(
             exc.method,
             exc.error,
         )
+        let_go(sessions, checkin_ids, now=now)
         return None
     for checkin_id in checkin_ids:
         if checkin_id in found and record_found(

@@ -24,7 +24,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checkins import delivery
-from bot.checkins.answers import load, streak, view_of
+from bot.checkins.answers import streaks, view_of, with_commitment
 from bot.checkins.claims import claim, claim_batch, defer, heading_to_channel, record_sent, shares_work
 from bot.checkins.counts import CheckinCounts
 from bot.checkins.message import MAX_CHECKINS_PER_MESSAGE, CheckInView, message_blocks, message_text
@@ -88,10 +88,10 @@ def send_due(
     if shares_work(sessions):
         with _Senders(SENDERS, into=counts) as senders:
             while claimed := claim_batch(sessions, now=now, clock=clock):
-                for group in _grouped(sessions, claimed):
+                for group in _read_groups(sessions, claimed, now=now):
                     senders.submit(
-                        lambda group, mine: _send_claimed(
-                            sessions, gateways, [group], now=now, counts=mine, refused=refused
+                        lambda group, mine: _send_read(
+                            sessions, gateways, group, now=now, counts=mine, refused=refused
                         ),
                         group,
                     )
@@ -106,7 +106,8 @@ def send_due(
 
 class _Senders:
     """Claimed groups sent by a bounded pool of threads (slack_sdk's WebClient is synchronous). Each
-    group is claimed before it is queued and recorded by the thread that sends it; the queue is short
+    group is claimed and read (a batch at a time, by the pass's own thread) before it is queued, and
+    recorded by the thread that sends it, so a sender's time goes to Slack; the queue is short
     so claims don't wait long under their lease, and a clock sharing the work takes the next batch.
     Per-workspace and per-channel limits are the workspace gateway's `Pacer`: a 429 pauses only that
     workspace's threads. A group that raises leaves its claim to the reconciliation, the others go on,
@@ -120,7 +121,7 @@ class _Senders:
         self._errors: list[BaseException] = []
         self._counts: list[CheckinCounts] = []
 
-    def submit(self, send: Callable[[list[int], CheckinCounts], None], group: list[int]) -> None:
+    def submit(self, send: Callable[[_Group, CheckinCounts], object], group: _Group) -> None:
         """Each group counts in its own `CheckinCounts`: threads never add to one counter at once."""
         mine = CheckinCounts()
         self._counts.append(mine)
@@ -128,12 +129,12 @@ class _Senders:
         self._pool.submit(self._run, send, group, mine)
 
     def _run(
-        self, send: Callable[[list[int], CheckinCounts], None], group: list[int], mine: CheckinCounts
+        self, send: Callable[[_Group, CheckinCounts], object], group: _Group, mine: CheckinCounts
     ) -> None:
         try:
             send(group, mine)
         except BaseException as exc:
-            log.exception("sending check-ins %s failed", group)
+            log.exception("sending check-ins %s failed", group.ids())
             with self._lock:
                 self._errors.append(exc)
         finally:
@@ -184,18 +185,6 @@ def _due_groups(sessions: sessionmaker[Session], *, now: datetime) -> list[list[
     return _by_owner_and_instant(due)
 
 
-def _grouped(sessions: sessionmaker[Session], checkin_ids: list[int]) -> list[list[int]]:
-    """Claimed check-ins, grouped by owner and instant, earliest first."""
-    with sessions() as session:
-        rows = session.execute(
-            select(CheckIn.id, Commitment.owner_id, CheckIn.scheduled_at)
-            .join(CheckIn.commitment)
-            .where(CheckIn.id.in_(checkin_ids))
-            .order_by(CheckIn.scheduled_at, CheckIn.id)
-        ).all()
-    return _by_owner_and_instant(rows)
-
-
 def _by_owner_and_instant(rows: Sequence[Row[int, int, datetime]]) -> list[list[int]]:
     groups: dict[tuple[int, datetime], list[int]] = defaultdict(list)
     for checkin_id, owner_id, scheduled_at in rows:
@@ -217,35 +206,58 @@ class _Group:
     account: dict[int, int]  # check-in → account
     shared_channel: dict[int, str]  # account → its shared channel
     place: dict[int, str]  # check-in → dm | channel, as of now
+    # As read with the claim: a DM that works or a post that lands has something to clear only when
+    # these were set (no other pass touches a claimed person's delivery meanwhile).
+    dm_retry_at: datetime | None = None
+    delivery_problem: str | None = None
 
-    def ids(self, place: str) -> list[int]:
-        return [checkin_id for checkin_id, where in self.place.items() if where == place]
+    def ids(self, place: str | None = None) -> list[int]:
+        return [checkin_id for checkin_id, where in self.place.items() if place in (None, where)]
 
 
-def _read_group(sessions: sessionmaker[Session], checkin_ids: list[int], *, now: datetime) -> _Group | None:
+def _read_groups(sessions: sessionmaker[Session], checkin_ids: list[int], *, now: datetime) -> list[_Group]:
+    """Claimed check-ins, read in one go (two queries for the batch, not a few per check-in) and
+    grouped by owner and instant, earliest first, at most a message's worth in each group."""
     with sessions() as session:
-        rows = [row for row in (load(session, checkin_id) for checkin_id in checkin_ids) if row is not None]
-        if not rows:
-            return None
-        owner = rows[0].commitment.owner
-        settings = {row.id: delivery.setting_of(owner, row.commitment.account) for row in rows}
-        return _Group(
-            owner_id=owner.id,
-            owner_user_id=owner.user_id,
-            team_id=owner.team_id,
-            external=owner.is_external,
-            views={row.id: view_of(row, streak_text=streak(session, row.commitment_id)) for row in rows},
-            follow_up={row.id: after_sending(row, sent_at=now) for row in rows},
-            setting=settings,
-            account={row.id: row.commitment.account_id for row in rows},
-            shared_channel={
-                row.commitment.account_id: row.commitment.account.shared_channel_id for row in rows
-            },
-            place={
-                row.id: delivery.place_of(settings[row.id], dm_retry_at=owner.dm_retry_at, now=now)
-                for row in rows
-            },
+        rows = list(
+            session.scalars(
+                select(CheckIn)
+                .where(CheckIn.id.in_(checkin_ids))
+                .options(*with_commitment())
+                .order_by(CheckIn.scheduled_at, CheckIn.id)
+            ).unique()
         )
+        streak_texts = streaks(session, (row.commitment_id for row in rows))
+        by_owner: dict[tuple[int, datetime], list[CheckIn]] = defaultdict(list)
+        for row in rows:
+            by_owner[(row.commitment.owner_id, row.scheduled_at)].append(row)
+        return [
+            _group_of(together[start : start + MAX_CHECKINS_PER_MESSAGE], streak_texts, now=now)
+            for together in by_owner.values()
+            for start in range(0, len(together), MAX_CHECKINS_PER_MESSAGE)
+        ]
+
+
+def _group_of(rows: list[CheckIn], streak_texts: dict[int, str], *, now: datetime) -> _Group:
+    owner = rows[0].commitment.owner
+    settings = {row.id: delivery.setting_of(owner, row.commitment.account) for row in rows}
+    return _Group(
+        owner_id=owner.id,
+        owner_user_id=owner.user_id,
+        team_id=owner.team_id,
+        external=owner.is_external,
+        views={row.id: view_of(row, streak_text=streak_texts.get(row.commitment_id)) for row in rows},
+        follow_up={row.id: after_sending(row, sent_at=now) for row in rows},
+        setting=settings,
+        account={row.id: row.commitment.account_id for row in rows},
+        shared_channel={row.commitment.account_id: row.commitment.account.shared_channel_id for row in rows},
+        place={
+            row.id: delivery.place_of(settings[row.id], dm_retry_at=owner.dm_retry_at, now=now)
+            for row in rows
+        },
+        dm_retry_at=owner.dm_retry_at,
+        delivery_problem=owner.delivery_problem,
+    )
 
 
 def _send_group(
@@ -261,12 +273,26 @@ def _send_group(
     those meant for the channel, and those whose DM was just refused under `auto`."""
     if not checkin_ids:
         return None
-    group = _read_group(sessions, checkin_ids, now=now)
-    if group is None:
-        return None
+    failure = None
+    for group in _read_groups(sessions, checkin_ids, now=now):
+        failure = _send_read(sessions, gateways, group, now=now, counts=counts, refused=refused) or failure
+    return failure
+
+
+def _send_read(
+    sessions: sessionmaker[Session],
+    gateways: WorkspaceGateways,
+    group: _Group,
+    *,
+    now: datetime,
+    counts: CheckinCounts,
+    refused: _Tokens,
+) -> Failure | None:
+    """One group, already claimed and read, with its workspace's token unless this pass saw it
+    refused (then it stays due)."""
     with refused.first_send(group.team_id) as usable:
         if not usable:
-            defer(sessions, checkin_ids, error="", now=now, wait=None)
+            defer(sessions, group.ids(), error="", now=now, wait=None)
             return Failure.WORKSPACE
         failure = _send_read_group(sessions, gateways.for_team(group.team_id), group, now=now, counts=counts)
         refused.learn(group.team_id, refused=failure is Failure.WORKSPACE)
@@ -383,7 +409,8 @@ def _send_dm(
     if posted is None:
         return None, []
     _sent(sessions, group, checkin_ids, posted=posted, place=delivery.DM, now=now, counts=counts)
-    delivery.dm_worked(sessions, person_id=group.owner_id)
+    if group.dm_retry_at is not None:
+        delivery.dm_worked(sessions, person_id=group.owner_id)
     return None, []
 
 
@@ -520,12 +547,13 @@ def _sent(
         follow_up={i: group.follow_up[i] for i in checkin_ids},
         place=place,
     )
-    clear_problem(
-        sessions,
-        owner_id=group.owner_id,
-        place=place,
-        channel_id=posted.channel if place == delivery.CHANNEL else None,
-    )
+    if group.delivery_problem:
+        clear_problem(
+            sessions,
+            owner_id=group.owner_id,
+            place=place,
+            channel_id=posted.channel if place == delivery.CHANNEL else None,
+        )
     counts.sent += len(checkin_ids)
 
 

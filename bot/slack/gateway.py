@@ -92,13 +92,71 @@ class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
         return response is not None and 500 <= response.status_code <= 599
 
 
+# Methods that only read (or, like conversations.open, return what already exists): asking again
+# after a 5xx or a dropped connection cannot change anything in Slack.
+READ_METHODS = frozenset(
+    {
+        "auth.test",
+        "chat.getPermalink",
+        "conversations.history",
+        "conversations.info",
+        "conversations.members",
+        "conversations.open",
+        "users.info",
+    }
+)
+READ_RETRIES = 2
+
+
+def _read_method(request: HttpRequest) -> bool:
+    return request.url.split("?", 1)[0].rsplit("/", 1)[-1] in READ_METHODS
+
+
+class ReadServerErrorRetryHandler(AnyServerErrorRetryHandler):
+    """A 5xx on a read is asked again in place: it is how the clock learns whether a post whose
+    answer was lost went out, and one passing failure must not leave a check-in unsettled."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return _read_method(request) and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class ReadConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+    """A dropped connection on a read is asked again in place, like a 5xx."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return _read_method(request) and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def retry_handlers(*, clock: bool = False) -> list[RetryHandler]:
     """The web process retries in place: a person is waiting for the answer. The clock waits out a
     429 for the whole workspace (`bot.slack.pacing`) while its other workspaces go on, and retries no
-    5xx blindly: after a 5xx or a dropped connection Slack may already have posted the DM, so the
-    clock reads its DM history before sending again rather than risk a second copy."""
+    post blindly: after a 5xx or a dropped connection Slack may already have posted the DM, so the
+    clock reads its DM history before sending again rather than risk a second copy. Reads it retries
+    in place (`READ_METHODS`): they change nothing."""
     if clock:
-        return [PacedRateLimitRetryHandler(Pacer(posts_per_minute()))]
+        return [
+            PacedRateLimitRetryHandler(Pacer(posts_per_minute())),
+            ReadServerErrorRetryHandler(max_retry_count=READ_RETRIES),
+            ReadConnectionErrorRetryHandler(max_retry_count=READ_RETRIES),
+        ]
     return [
         RateLimitErrorRetryHandler(max_retry_count=3),
         AnyServerErrorRetryHandler(max_retry_count=2),

@@ -30,11 +30,12 @@ DEFAULT_POSTS_PER_MINUTE = 600.0
 # Kept a little under the ceiling: calls started on time can still arrive bunched.
 HEADROOM = 0.98
 CHANNEL_GAP_SECONDS = 1.0
-# Slack lets short bursts through before its limits bite: this many posts to one channel, and a second's
-# worth of the workspace's ceiling, go at once; after that, calls are spaced (a generic cell rate
-# algorithm: each key remembers when its next call would be due at the steady rate).
+# Slack lets a few posts into one channel through at once before its limit bites; after that, calls
+# are spaced (a generic cell rate algorithm: each key remembers when its next call would be due at the
+# steady rate). The workspace gets no burst: its ceiling may be counted over any window, a second
+# included, and a burst on top of the steady rate overflows that window — each 429 then holds the
+# whole workspace for its Retry-After, which cost more than the burst ever gained.
 CHANNEL_BURST = 5
-WORKSPACE_BURST_SECONDS = 1.0
 # Times one call waits out a 429 before its check-in is deferred to a later pass.
 RATE_LIMIT_RETRIES = 5
 # A longer Retry-After is not waited out in place: the check-in is deferred to a pass after it.
@@ -71,7 +72,6 @@ class Pacer:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.interval = 60.0 / (per_minute * HEADROOM) if per_minute else 0.0
-        self.burst = max(1, int(WORKSPACE_BURST_SECONDS / self.interval)) if self.interval else 1
         self.channel_gap = channel_gap
         self._now = now
         self._sleep = sleep
@@ -86,7 +86,7 @@ class Pacer:
             with self._lock:
                 now = self._now()
                 due = max(self._next_slot, now)
-                start = max(now, self._paused_until, due - (self.burst - 1) * self.interval)
+                start = max(now, self._paused_until, due)
                 if channel is not None:
                     channel_due = max(self._channel_next.get(channel, now), now)
                     start = max(start, channel_due - (CHANNEL_BURST - 1) * self.channel_gap)

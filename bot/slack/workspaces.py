@@ -21,7 +21,7 @@ class WorkspaceGateways:
     def from_tokens(
         cls, *, default_token: str | None, team_tokens: Mapping[str, str], api_url: str
     ) -> WorkspaceGateways:
-        """The clock's gateways: no retries in place (see `bot.slack.gateway.retry_handlers`)."""
+        """The clock's gateways: no post retried blindly (see `bot.slack.gateway.retry_handlers`)."""
         by_team = {
             team: SlackGateway(make_client(token=token, api_url=api_url, clock=True))
             for team, token in team_tokens.items()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock_pass import run_due_work
-from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.gateway import READ_RETRIES, SlackGateway, make_client
 from models import CheckIn, CheckInState
 from slack_emulator import SlackEmulator
 from tests.conftest import CHAMPION, TOKEN
@@ -93,4 +93,28 @@ def test_a_5xx_after_slack_posted_is_recorded_from_the_history_not_posted_again(
     emulator.fail_randomly("chat.postMessage", rate=1.0, after_effect=1.0)
     report = run_due_work(sessions, clock_gateway(emulator), now=DUE)
     assert report.sent == 1 and states(sessions) == [CheckInState.SENT]
+    assert posts_to(emulator, CHAMPION) == 1 and len(emulator.messages(CHAMPION)) == 1
+
+
+def test_a_5xx_on_the_post_and_then_on_its_history_still_sends_once_in_the_same_pass(
+    sessions: sessionmaker[Session], emulator: SlackEmulator
+) -> None:
+    one_due(sessions)
+    emulator.fail_next("chat.postMessage", status=503)  # before posting
+    emulator.fail_next("conversations.history", status=502)  # the read that would say so
+    report = run_due_work(sessions, clock_gateway(emulator), now=DUE)
+    assert report.sent == 1 and states(sessions) == [CheckInState.SENT]
+    assert len(emulator.messages(CHAMPION)) == 1
+
+
+def test_a_post_whose_answer_and_history_both_fail_is_settled_by_the_next_pass_not_after_the_lease(
+    sessions: sessionmaker[Session], emulator: SlackEmulator
+) -> None:
+    one_due(sessions)
+    emulator.fail_randomly("chat.postMessage", rate=1.0, after_effect=1.0)  # posted, answer lost
+    emulator.fail_next("conversations.history", status=503, count=1 + READ_RETRIES)  # and its retries
+    first = run_due_work(sessions, clock_gateway(emulator), now=DUE)
+    assert first.sent == 0 and states(sessions) == [CheckInState.SENDING]
+    second = run_due_work(sessions, clock_gateway(emulator), now=DUE + timedelta(minutes=1))
+    assert second.reconciled_sent == 1 and states(sessions) == [CheckInState.SENT]
     assert posts_to(emulator, CHAMPION) == 1 and len(emulator.messages(CHAMPION)) == 1
