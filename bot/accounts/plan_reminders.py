@@ -32,8 +32,12 @@ PLAN_REMINDER_EVENT = "accountability_plan_reminder"
 PLAN_REMINDER_TAGS = "agreements"
 
 
+# The diary entry that settles a plan reminder's claim: "agreement:<id>:reminder".
+KEY_PREFIX, KEY_SUFFIX = "agreement:", ":reminder"
+
+
 def _dedupe_key(agreement_id: int) -> str:
-    return f"agreement:{agreement_id}:reminder"
+    return f"{KEY_PREFIX}{agreement_id}{KEY_SUFFIX}"
 
 
 def _metadata(agreement_id: int) -> dict[str, Any]:
@@ -90,7 +94,7 @@ def _take_over_abandoned(sessions: sessionmaker[Session], gateway: SlackGateway,
     this pass sent."""
     recorded = exists().where(
         DiaryEntry.dedupe_key
-        == literal("agreement:", String) + cast(Agreement.id, String) + literal(":reminder", String)
+        == literal(KEY_PREFIX, String) + cast(Agreement.id, String) + literal(KEY_SUFFIX, String)
     )
     with sessions() as session:
         stale = list(

@@ -112,37 +112,29 @@ def _read_method(request: HttpRequest) -> bool:
     return request.url.split("?", 1)[0].rsplit("/", 1)[-1] in READ_METHODS
 
 
-class ReadServerErrorRetryHandler(AnyServerErrorRetryHandler):
+class _ReadsOnly(RetryHandler):
+    """Narrows a slack_sdk retry handler to `READ_METHODS`: asking again cannot post twice."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return _read_method(request) and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class ReadServerErrorRetryHandler(_ReadsOnly, AnyServerErrorRetryHandler):
     """A 5xx on a read is asked again in place: it is how the clock learns whether a post whose
     answer was lost went out, and one passing failure must not leave a check-in unsettled."""
 
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return _read_method(request) and super()._can_retry(
-            state=state, request=request, response=response, error=error
-        )
 
-
-class ReadConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+class ReadConnectionErrorRetryHandler(_ReadsOnly, ConnectionErrorRetryHandler):
     """A dropped connection on a read is asked again in place, like a 5xx."""
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return _read_method(request) and super()._can_retry(
-            state=state, request=request, response=response, error=error
-        )
 
 
 def retry_handlers(*, clock: bool = False) -> list[RetryHandler]:
