@@ -398,6 +398,7 @@ CONVERSATION_SCOPES = {
     "conversations.info": "read",
     "conversations.members": "read",
     "conversations.history": "history",
+    "conversations.replies": "history",
 }
 
 
@@ -642,6 +643,47 @@ def conversations_history(state: EmulatorState, params: Payload) -> Payload:
             message["metadata"] = copy.deepcopy(stored["metadata"])
         wire.append(message)
     more = start + limit < len(messages)
+    return {
+        "messages": wire,
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
+
+
+@_method("conversations.replies")
+def conversations_replies(state: EmulatorState, params: Payload) -> Payload:
+    """A thread: its parent first, then the replies oldest first, paged by cursor; metadata only when
+    asked for. A `ts` that is no message of the channel is `thread_not_found`, as Slack answers."""
+    channel = _text_arg(params, "channel")
+    if channel is None:
+        raise SlackError("channel_not_found")
+    channel_id = _resolve_conversation(state, channel, accept_user_id=False)
+    ts = _text_arg(params, "ts")
+    stored_messages = state.messages.get(channel_id, [])
+    parent = next((m for m in stored_messages if m["ts"] == ts), None)
+    if ts is None or parent is None:
+        raise SlackError("thread_not_found")
+    limit = _int_arg(params, "limit") or 100
+    if limit < 1:
+        raise SlackError("invalid_limit")
+    limit = min(limit, HISTORY_MAX_LIMIT)
+    with_metadata = str(params.get("include_all_metadata", "")).lower() in ("true", "1")
+    if parent.get("thread_ts") not in (None, ts):
+        thread = [parent]  # a reply's own ts names only that reply
+    else:
+        thread = [parent] + [m for m in stored_messages if m.get("thread_ts") == ts and m["ts"] != ts]
+    cursor = _text_arg(params, "cursor")
+    start = int(cursor) if cursor and cursor.isdigit() else 0
+    wire = []
+    for stored in thread[start : start + limit]:
+        message = _wire_message(state, stored)
+        message["user"] = stored.get("user", state.bot_user_id)
+        if message["user"] != state.bot_user_id:
+            message.pop("bot_id", None)
+        if with_metadata and "metadata" in stored:
+            message["metadata"] = copy.deepcopy(stored["metadata"])
+        wire.append(message)
+    more = start + limit < len(thread)
     return {
         "messages": wire,
         "has_more": more,

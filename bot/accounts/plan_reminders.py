@@ -1,7 +1,9 @@
 """A courteous reminder to a champion whose joint plan has waited for an answer.
 
 One per plan version, claimed in the database before it is sent, so several clock passes never
-remind twice; a reminder Slack refuses is recorded in the diary as not delivered. The diary entry is
+remind twice; a reminder Slack refuses is recorded in the diary as not delivered. A passing failure
+(a 5xx, a dropped connection) may come after Slack posted it: the champion's DMs say so, and when
+they don't, the claim is left for the pass after the lease to read them again. The diary entry is
 what settles the claim: a claim older than a clock's lease with no entry belongs to a clock that died
 in between, and a later pass reads the champion's DMs (the reminder carries its plan's tag in its
 metadata) to record it as sent, or sends it.
@@ -20,6 +22,7 @@ from bot.checkins.schedule import zone
 from bot.checkins.working_days import working_morning_after
 from bot.clock_run import LEASE
 from bot.diary import entries as diary
+from bot.slack.errors import Failure, classify
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.mrkdwn import escape
 from models import Account, Agreement, DiaryEntry, Person
@@ -115,20 +118,10 @@ def _take_over_abandoned(sessions: sessionmaker[Session], gateway: SlackGateway,
             )
         if won != 1:
             continue
-        try:
-            found = gateway.tagged_dms(
-                account.champion_user_id, event_type=PLAN_REMINDER_EVENT, key=PLAN_REMINDER_TAGS
-            )
-        except SlackDeliveryError as exc:
-            # Claimed again under this pass's instant: a pass after the lease reads the DMs again.
-            log.warning(
-                "could not read the DMs to settle plan reminder %s: %s %s",
-                agreement.id,
-                exc.method,
-                exc.error,
-            )
-            continue
-        if str(agreement.id) in found:
+        delivered = _in_dms(gateway, agreement, account)
+        if delivered is None:
+            continue  # claimed again under this pass's instant: a pass after the lease reads again
+        if delivered:
             _record(sessions, agreement, account, now=now, entry=_sent_entry(agreement, account))
         else:
             _send_reminder(sessions, gateway, agreement, account, now=now)
@@ -172,8 +165,27 @@ def _send_reminder(
         log.warning(
             "plan reminder for agreement %s not sent: %s failed: %s", agreement.id, exc.method, exc.error
         )
-        entry = f"The reminder about version {agreement.version} of the plan could not be delivered ({exc.error})."
+        if classify(exc.error) is Failure.TRANSIENT and not _in_dms(gateway, agreement, account):
+            # Maybe posted, maybe not: the claim stays, and the pass after the lease reads the DMs
+            # again and records it or sends it — never twice, never recorded as failed for a blip.
+            return
+        if classify(exc.error) is not Failure.TRANSIENT:
+            entry = f"The reminder about version {agreement.version} of the plan could not be delivered ({exc.error})."
     _record(sessions, agreement, account, now=now, entry=entry)
+
+
+def _in_dms(gateway: SlackGateway, agreement: Agreement, account: Account) -> bool | None:
+    """Whether the champion's DMs hold this plan's reminder; None when they cannot be read."""
+    try:
+        found = gateway.tagged_dms(
+            account.champion_user_id, event_type=PLAN_REMINDER_EVENT, key=PLAN_REMINDER_TAGS
+        )
+    except SlackDeliveryError as exc:
+        log.warning(
+            "could not read the DMs to settle plan reminder %s: %s %s", agreement.id, exc.method, exc.error
+        )
+        return None
+    return str(agreement.id) in found
 
 
 def _sent_entry(agreement: Agreement, account: Account) -> str:

@@ -6,8 +6,10 @@ check-in closes at the end of that working day. Reminders that fell while the bo
 
 A reminder is claimed in the database before it is sent, with the clock's name and a lease, and the
 claim is cleared when Slack's answer is recorded. A claim still held after its lease belongs to a clock
-that died: the next pass takes it over and reads the owner's DMs, where each reminder carries its tag
-in the message metadata — there, it was delivered and is recorded; not there, it is owed and goes out.
+that died: the next pass takes it over and reads where the reminder would be — the owner's DMs, or the
+thread of the check-in's post in the shared channel — each reminder carrying its tag in the message
+metadata: there, it was delivered and is recorded; not there, it is owed and goes out. A 5xx after
+Slack posted one is settled the same way.
 """
 
 from __future__ import annotations
@@ -179,7 +181,7 @@ def _remind_owner(
             tags=[reminder_tag(c[0], numbers[c[0]]) for c in batch],
             now=now,
         )
-    _remind_in_threads(sessions, gateway, claimed=in_channel, views=by_id, now=now)
+    _remind_in_threads(sessions, gateway, claimed=in_channel, views=by_id, numbers=numbers, now=now)
     return True
 
 
@@ -189,22 +191,44 @@ def _remind_in_threads(
     *,
     claimed: Claimed,
     views: dict[int, CheckInView],
+    numbers: dict[int, int],
     now: datetime,
 ) -> None:
     """A check-in posted in the shared channel is reminded of in that post's thread, mentioning its
-    owner; the post keeps its buttons, and is redrawn when the check-in is answered or closes."""
+    owner; the post keeps its buttons, and is redrawn when the check-in is answered or closes. The
+    reply carries its tags as a DM reminder does, so the thread settles a lost answer."""
     posts: dict[tuple[str, str], list[int]] = defaultdict(list)
     for checkin_id, channel, ts in claimed:
         if channel and ts:
             posts[(channel, ts)].append(checkin_id)
     for (channel, ts), ids in posts.items():
+        tags = [reminder_tag(i, numbers[i]) for i in ids]
         try:
-            gateway.post_message(channel, text=thread_reminder_text([views[i] for i in ids]), thread_ts=ts)
+            gateway.post_message(
+                channel,
+                text=thread_reminder_text([views[i] for i in ids]),
+                thread_ts=ts,
+                metadata=reminder_metadata(tags),
+            )
         except SlackDeliveryError as exc:
             log.warning("reminder in %s (thread %s) failed: %s %s", channel, ts, exc.method, exc.error)
-            _not_reminded(sessions, ids, error=exc.error, now=now)
-            continue
+            transient = classify(exc.error) is Failure.TRANSIENT
+            if not (transient and _in_thread_anyway(gateway, channel, ts, tags)):
+                _not_reminded(sessions, ids, error=exc.error, now=now)
+                continue
         _settle_sent(sessions, ids, moved_to=None, now=now)
+
+
+def _in_thread_anyway(gateway: SlackGateway, channel: str, ts: str, tags: list[str]) -> bool:
+    """`_delivered_anyway` for a reminder in a shared channel's thread."""
+    try:
+        found = gateway.tagged_replies(channel, ts, event_type=REMINDER_EVENT, key=REMINDER_TAGS)
+    except SlackDeliveryError as exc:
+        log.warning(
+            "could not read thread %s in %s to settle a reminder: %s %s", ts, channel, exc.method, exc.error
+        )
+        return False
+    return any(tag in found for tag in tags)
 
 
 def _not_reminded(sessions: sessionmaker[Session], ids: list[int], *, error: str, now: datetime) -> None:
@@ -293,12 +317,19 @@ def _take_over_abandoned(
     sessions: sessionmaker[Session], gateway: SlackGateway, *, now: datetime, clock: ClockRun
 ) -> None:
     """Reminders claimed by a clock that died before recording Slack's answer. One clock wins each
-    claim; the owner's DMs say whether the reminder arrived. A reminder in a shared channel's thread
-    carries no tag the channel's history shows, so it is sent again: at worst the owner reads it twice,
-    never a check-in closed as a miss without its reminder."""
+    claim; where the reminder went says whether it arrived: the owner's DMs, or the thread of the
+    check-in's post in the shared channel. Unreadable, the claim stays under this clock's lease and a
+    later pass reads again: a reminder is neither sent twice nor lost."""
     with sessions() as session:
         stale = session.execute(
-            select(CheckIn.id, CheckIn.reminders_sent, CheckIn.place, Person.user_id)
+            select(
+                CheckIn.id,
+                CheckIn.reminders_sent,
+                CheckIn.place,
+                CheckIn.channel_id,
+                CheckIn.message_ts,
+                Person.user_id,
+            )
             .join(CheckIn.commitment)
             .join(Commitment.owner)
             .where(CheckIn.state == CheckInState.SENT, CheckIn.reminder_lease_until < now)
@@ -320,21 +351,27 @@ def _take_over_abandoned(
                 .execution_options(synchronize_session=False)
             )
         )
-    by_owner: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    # Where each reminder would be: the owner's DMs (user ID, None), or a post's thread (channel, ts).
+    places: dict[tuple[str, str | None], list[tuple[int, int]]] = defaultdict(list)
     for row in stale:
         if row.id not in taken:
             continue
-        if row.place == "channel":
+        if row.place != "channel":
+            places[(row.user_id, None)].append((row.id, row.reminders_sent))
+        elif row.channel_id and row.message_ts:
+            places[(row.channel_id, row.message_ts)].append((row.id, row.reminders_sent))
+        else:  # no post, so no thread a reminder could be in
             _release(sessions, [row.id], retry_at=now)
-        else:
-            by_owner[row.user_id].append((row.id, row.reminders_sent))
-    for owner, claims in by_owner.items():
+    for (where, thread_ts), claims in places.items():
         try:
-            found = gateway.tagged_dms(owner, event_type=REMINDER_EVENT, key=REMINDER_TAGS)
+            if thread_ts is None:
+                found = gateway.tagged_dms(where, event_type=REMINDER_EVENT, key=REMINDER_TAGS)
+            else:
+                found = gateway.tagged_replies(where, thread_ts, event_type=REMINDER_EVENT, key=REMINDER_TAGS)
         except SlackDeliveryError as exc:
-            # Kept claimed under this clock's lease: a later pass reads the history again.
+            # Kept claimed under this clock's lease: a later pass reads again.
             log.warning(
-                "could not read the DMs with %s to settle reminders: %s %s", owner, exc.method, exc.error
+                "could not read %s %s to settle reminders: %s %s", where, thread_ts, exc.method, exc.error
             )
             continue
         for checkin_id, number in claims:
@@ -342,7 +379,8 @@ def _take_over_abandoned(
             if posted is None:
                 _release(sessions, [checkin_id], retry_at=now)
             else:
-                _settle_sent(sessions, [checkin_id], moved_to=posted, now=now)
+                # A DM reminder carries the buttons from then on; a thread reply leaves them on the post.
+                _settle_sent(sessions, [checkin_id], moved_to=None if thread_ts else posted, now=now)
 
 
 def _redraw_old_messages(

@@ -102,6 +102,7 @@ READ_METHODS = frozenset(
         "conversations.info",
         "conversations.members",
         "conversations.open",
+        "conversations.replies",
         "users.info",
     }
 )
@@ -226,24 +227,34 @@ class SlackGateway:
         lists under `key` (the newest message for a tag): how a clock that took over a dead one's
         claim learns whether Slack got the message before the clock died."""
         channel = self.open_dm(user_id)
-        found: dict[str, PostedMessage] = {}
-        for message, kind, payload in self._messages_with_metadata(channel):
-            if kind != event_type:
-                continue
-            for tag in payload.get(key) or []:
-                found.setdefault(str(tag), PostedMessage(channel=channel, ts=str(message["ts"])))
-        return found
+        return _tagged(channel, self._messages_with_metadata(channel), event_type=event_type, key=key)
 
-    def _messages_with_metadata(self, channel: str) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]:
-        """Newest first: each message, its metadata's event type and payload."""
+    def tagged_replies(
+        self, channel: str, thread_ts: str, *, event_type: str, key: str
+    ) -> dict[str, PostedMessage]:
+        """`tagged_dms` for one thread of a channel: a reminder in a shared channel's thread is found
+        where it was posted, so a clock that took over does not post it twice."""
+        replies = self._messages_with_metadata(channel, method="conversations.replies", ts=thread_ts)
+        return _tagged(channel, replies, event_type=event_type, key=key)
+
+    def _messages_with_metadata(
+        self, channel: str, *, method: str = "conversations.history", **where: str
+    ) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]:
+        """Each message of a conversation's history (newest first) or of a thread (`ts`: the parent,
+        then the replies oldest first), its metadata's event type and payload."""
         cursor: str | None = None
         for _page in range(HISTORY_PAGES):
             # Not bounded by `oldest`: the tags are unique, so the newest pages are enough and no
             # clock (a clock run for a past instant included) has to agree with Slack's time.
-            form: dict[str, Any] = {"channel": channel, "include_all_metadata": "true", "limit": "200"}
+            form: dict[str, Any] = {
+                "channel": channel,
+                "include_all_metadata": "true",
+                "limit": "200",
+                **where,
+            }
             if cursor:
                 form["cursor"] = cursor
-            data = self._call("conversations.history", form=form)
+            data = self._call(method, form=form)
             for message in data.get("messages") or []:
                 metadata = message.get("metadata") or {}
                 yield message, str(metadata.get("event_type") or ""), metadata.get("event_payload") or {}
@@ -398,3 +409,20 @@ def _error_code(exc: SlackApiError) -> str:
     if isinstance(data, dict):
         return str(data.get("error") or "unknown_error")
     return "unknown_error"
+
+
+def _tagged(
+    channel: str,
+    messages: Iterator[tuple[dict[str, Any], str, dict[str, Any]]],
+    *,
+    event_type: str,
+    key: str,
+) -> dict[str, PostedMessage]:
+    """By each tag the payloads of one event type list under `key`, the first message that lists it."""
+    found: dict[str, PostedMessage] = {}
+    for message, kind, payload in messages:
+        if kind != event_type:
+            continue
+        for tag in payload.get(key) or []:
+            found.setdefault(str(tag), PostedMessage(channel=channel, ts=str(message["ts"])))
+    return found

@@ -1,7 +1,9 @@
-"""A clock that dies while sending a reminder: the reminder is neither lost nor sent twice.
+"""A clock that dies while sending a reminder, or whose answer from Slack is lost: the reminder is
+neither lost nor sent twice.
 
-The claim a dying clock leaves behind is taken over by a later pass once its lease has run out; the
-owner's DMs (each reminder carries its tag in the message metadata) say whether Slack got it.
+The claim a dying clock leaves behind is taken over by a later pass once its lease has run out; where
+the reminder would be — the owner's DMs, or the thread of a check-in posted in the shared channel —
+says whether Slack got it (each reminder carries its tag in the message metadata).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from bot.clock_pass import run_due_work
 from bot.slack.gateway import PostedMessage, SlackGateway, make_client
 from models import CheckIn, CheckInState, DiaryEntry
 from slack_emulator import Call, SlackEmulator
-from tests.conftest import CHAMPION, TOKEN, Clock, RunningApp
+from tests.conftest import CHAMPION, SHARED_CHANNEL, TOKEN, Clock, RunningApp
+from tests.e2e.test_channel_checkins_end_to_end import set_up as channel_set_up
 from tests.factories import make_account, make_commitment
 from tests.flows import ADD_ACME, run
 
@@ -212,3 +215,139 @@ def test_a_plan_reminder_whose_clock_died_is_sent_exactly_once(
     with sessions() as session:
         entry = session.scalars(select(DiaryEntry).where(DiaryEntry.kind == "agreement_reminder")).one()
     assert entry.text.startswith("Reminder sent to")
+
+
+def test_a_plan_reminder_answered_with_a_5xx_after_slack_posted_it_is_recorded_sent_not_sent_again(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    clock_gateway: SlackGateway,
+    clock: Clock,
+) -> None:
+    clock.now = PLAN_POSTED
+    run(web, emulator, ADD_ACME)
+    run(web, emulator, 'commit Acme customer <@U0CHAMP> "Log the week\'s bookings" every monday at 10:00')
+    run(web, emulator, "agreement Acme")
+    emulator.fail_randomly("chat.postMessage", rate=1.0, after_effect=1.0)
+    run_due_work(sessions, clock_gateway, now=PLAN_REMINDER)
+    emulator.fail_randomly("chat.postMessage", rate=0.0)
+
+    run_due_work(sessions, clock_gateway, now=PLAN_REMINDER + timedelta(days=2))
+    assert len(plan_reminders(emulator)) == 1
+    with sessions() as session:
+        [entry] = session.scalars(select(DiaryEntry).where(DiaryEntry.kind == "agreement_reminder"))
+    assert entry.text.startswith("Reminder sent to")  # not "could not be delivered" for a lost answer
+
+
+def test_a_plan_reminder_answered_with_a_5xx_slack_never_posted_goes_out_after_the_lease(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    clock_gateway: SlackGateway,
+    clock: Clock,
+) -> None:
+    clock.now = PLAN_POSTED
+    run(web, emulator, ADD_ACME)
+    run(web, emulator, 'commit Acme customer <@U0CHAMP> "Log the week\'s bookings" every monday at 10:00')
+    run(web, emulator, "agreement Acme")
+    emulator.fail_randomly("chat.postMessage", rate=1.0, after_effect=0.0)
+    run_due_work(sessions, clock_gateway, now=PLAN_REMINDER)
+    emulator.fail_randomly("chat.postMessage", rate=0.0)
+    assert "agreement_reminder" not in diary_kinds(sessions)  # a blip is not recorded as a failure
+
+    run_due_work(sessions, clock_gateway, now=PLAN_REMINDER + timedelta(minutes=5))  # within the lease
+    assert len(plan_reminders(emulator)) == 1  # only the attempt the 5xx answered
+    run_due_work(sessions, clock_gateway, now=PLAN_REMINDER + timedelta(minutes=11))
+
+    delivered = [m for m in emulator.messages(CHAMPION) if "gentle reminder" in m["text"]]
+    assert len(delivered) == 1
+    assert diary_kinds(sessions).count("agreement_reminder") == 1
+
+
+# -- reminders in the thread of a check-in posted in the shared channel --------------------------
+
+CHANNEL_TUE = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # Tuesday's check-in goes out in the channel
+CHANNEL_WED = CHANNEL_TUE + timedelta(days=1)  # its reminder, in the post's thread
+
+
+class DyingAtTheThreadReminder(SlackGateway):
+    """Dies at a reminder in a shared channel's thread, after Slack posted it or before."""
+
+    def __init__(self, emulator: SlackEmulator, *, after_slack: bool) -> None:
+        super().__init__(make_client(token=TOKEN, api_url=emulator.api_url, clock=True))
+        self.after_slack = after_slack
+
+    def post_message(self, channel: str, **kwargs: Any) -> PostedMessage:
+        if kwargs.get("thread_ts") and (kwargs.get("metadata") or {}).get("event_type") == REMINDER_EVENT:
+            if self.after_slack:
+                super().post_message(channel, **kwargs)
+            raise ClockDied
+        return super().post_message(channel, **kwargs)
+
+
+def thread_reminders(emulator: SlackEmulator, sessions: sessionmaker[Session]) -> list[dict[str, Any]]:
+    """Reminders Slack holds in the thread of Tuesday's post."""
+    with sessions() as session:
+        tuesday = session.scalars(select(CheckIn).order_by(CheckIn.scheduled_at)).first()
+    assert tuesday is not None and tuesday.place == "channel"
+    return [
+        m
+        for m in emulator.messages(SHARED_CHANNEL)
+        if m.get("thread_ts") == tuesday.message_ts and "reminder" in m["text"]
+    ]
+
+
+def channel_checkin_sent(web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session]) -> None:
+    channel_set_up(web, emulator, checkins="channel")
+    report = run_due_work(
+        sessions,
+        SlackGateway(make_client(token=TOKEN, api_url=emulator.api_url, clock=True)),
+        now=CHANNEL_TUE,
+    )
+    assert not report.errors, report.errors
+
+
+@pytest.mark.parametrize("after_slack", [True, False], ids=["slack-got-it", "slack-never-got-it"])
+def test_a_thread_reminder_whose_clock_died_is_in_the_thread_exactly_once(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    clock_gateway: SlackGateway,
+    after_slack: bool,
+) -> None:
+    channel_checkin_sent(web, emulator, sessions)
+    with pytest.raises(ClockDied):
+        run_due_work(sessions, DyingAtTheThreadReminder(emulator, after_slack=after_slack), now=CHANNEL_WED)
+    assert len(thread_reminders(emulator, sessions)) == (1 if after_slack else 0)
+
+    run_due_work(sessions, clock_gateway, now=CHANNEL_WED + timedelta(minutes=5))  # within the lease
+    assert len(thread_reminders(emulator, sessions)) == (1 if after_slack else 0)
+    run_due_work(sessions, clock_gateway, now=CHANNEL_WED + timedelta(minutes=11))
+    run_due_work(sessions, clock_gateway, now=CHANNEL_WED + timedelta(minutes=12))
+
+    [reminder] = thread_reminders(emulator, sessions)
+    assert reminder["metadata"]["event_type"] == REMINDER_EVENT
+    with sessions() as session:
+        tuesday = session.scalars(select(CheckIn).order_by(CheckIn.scheduled_at)).first()
+        assert tuesday is not None
+        assert (tuesday.reminders_sent, tuesday.reminder_lease_until) == (1, None)
+        sent = session.scalars(
+            select(DiaryEntry).where(DiaryEntry.kind == "reminder_sent", DiaryEntry.checkin_id == tuesday.id)
+        ).all()
+    assert len(sent) == 1
+    assert emulator.calls_to("conversations.replies")  # read where the reminder would be
+
+
+def test_a_thread_reminder_answered_with_a_5xx_after_slack_posted_it_is_not_sent_twice(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], clock_gateway: SlackGateway
+) -> None:
+    channel_checkin_sent(web, emulator, sessions)
+    emulator.fail_randomly("chat.postMessage", rate=1.0, after_effect=1.0)
+    run_due_work(sessions, clock_gateway, now=CHANNEL_WED)
+    emulator.fail_randomly("chat.postMessage", rate=0.0)
+
+    run_due_work(sessions, clock_gateway, now=CHANNEL_WED + timedelta(minutes=6))  # past the retry wait
+    assert len(thread_reminders(emulator, sessions)) == 1
+    with sessions() as session:
+        tuesday = session.scalars(select(CheckIn).order_by(CheckIn.scheduled_at)).first()
+        assert tuesday is not None and tuesday.reminder_lease_until is None and tuesday.reminders_sent == 1

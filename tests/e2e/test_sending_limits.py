@@ -18,7 +18,8 @@ from tests.conftest import CHAMPION, TOKEN
 from tests.factories import make_account, make_commitment
 from tests.faults.delivery import DUE
 
-OTHER_TEAM, OTHER_TOKEN = "T0OTHERCO", "xoxb-other-workspace"
+# Not a team the shared fixtures use: a workspace added to the session's emulator stays for later tests.
+OTHER_TEAM, OTHER_TOKEN = "T0SECONDVENDOR", "xoxb-other-workspace"
 
 
 def clock_gateway(emulator: SlackEmulator, token: str = TOKEN) -> SlackGateway:

@@ -410,6 +410,42 @@ def test_thread_reply_keeps_thread_ts(emu: SlackEmulator, client: WebClient) -> 
     assert "thread_ts" not in emu.messages("C1")[0]
 
 
+def test_replies_give_the_parent_then_the_thread_oldest_first_with_metadata_only_when_asked(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    parent = client.chat_postMessage(channel="C1", text="parent")["ts"]
+    tagged = {"event_type": "tagged", "event_payload": {"tags": ["1:1"]}}
+    first = client.chat_postMessage(channel="C1", text="one", thread_ts=parent, metadata=tagged)["ts"]
+    emu.post_as_user("C1", user_id="U1", text="two", thread_ts=parent)
+    client.chat_postMessage(channel="C1", text="elsewhere")
+
+    plain = client.conversations_replies(channel="C1", ts=parent)
+    assert [m["text"] for m in plain["messages"]] == ["parent", "one", "two"]
+    assert plain["messages"][2]["user"] == "U1" and "bot_id" not in plain["messages"][2]
+    assert all("metadata" not in m for m in plain["messages"])
+    with_metadata = client.conversations_replies(channel="C1", ts=parent, include_all_metadata=True)
+    assert with_metadata["messages"][1]["metadata"] == tagged
+    paged = client.conversations_replies(channel="C1", ts=parent, limit=2)
+    assert [m["ts"] for m in paged["messages"]] == [parent, first] and paged["has_more"] is True
+    rest = client.conversations_replies(
+        channel="C1", ts=parent, cursor=paged["response_metadata"]["next_cursor"]
+    )
+    assert [m["text"] for m in rest["messages"]] == ["two"]
+
+
+def test_replies_of_an_unknown_thread_or_without_the_history_scope_are_refused(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    with pytest.raises(SlackApiError) as unknown:
+        client.conversations_replies(channel="C1", ts="1700000000.000001")
+    assert slack_error(unknown) == "thread_not_found"
+    parent = client.chat_postMessage(channel="C1", text="parent")["ts"]
+    emu.grant_scopes(["chat:write", "channels:read"])
+    with pytest.raises(SlackApiError) as scope:
+        client.conversations_replies(channel="C1", ts=parent)
+    assert slack_error(scope) == "missing_scope"
+
+
 def test_update_replaces_text_and_blocks(emu: SlackEmulator, client: WebClient) -> None:
     posted = client.chat_postMessage(channel="U1", text="pending", blocks=[{"type": "divider"}])
     dm = str(posted["channel"])

@@ -21,6 +21,8 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     # Read on the bot's own DMs and on shared channels (public or private), to reconcile a check-in
     # whose sending a crash or a 5xx interrupted.
     "conversations.history": ("im:history", "channels:history", "groups:history"),
+    # A reminder's thread in a shared channel, read to settle a reminder whose answer was lost.
+    "conversations.replies": ("channels:history", "groups:history"),
     # Whether the bot is in an account's shared or escalation channel, and who else is.
     "conversations.info": ("channels:read", "groups:read"),
     "conversations.members": ("channels:read", "groups:read"),
