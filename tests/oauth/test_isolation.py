@@ -138,6 +138,36 @@ def test_app_home_shows_only_the_workspaces_own_accounts(workspaces: Workspaces)
     assert_only_own(workspaces, ALPHA, start, before_beta)
 
 
+# Events naming a row of the workspace they are filled in for ({checkin_ts}, {diary_ts}), sent through
+# the other workspace's install: a note in a thread, a person's deactivation.
+THREAD_EVENTS: dict[str, dict[str, Any]] = {
+    # The owner of the other workspace's check-in, a customer of both vendors, replying in a thread of
+    # their DM with Alpha's bot that names the ts of that check-in's DM.
+    "message.im thread": {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D0ALPHAOFBETA",
+        "user": "U0BETACHAMP",
+        "text": "Waiting on IT",
+        "thread_ts": "{checkin_ts}",
+    },
+    # A reply in the week's diary thread of the other workspace's shared channel.
+    "message.channels": {
+        "type": "message",
+        "channel_type": "channel",
+        "channel": "C0BETADESK",
+        "user": "U0BETACHAMP",
+        "text": "Waiting on IT",
+        "thread_ts": "{diary_ts}",
+    },
+    # Its champion deactivated, as a workspace sharing a channel with them might hear.
+    "user_change": {
+        "type": "user_change",
+        "user": {"id": "U0BETACHAMP", "team_id": BETA, "deleted": True, "name": "b"},
+    },
+}
+
+
 @pytest.mark.parametrize(
     "event",
     [
@@ -155,8 +185,9 @@ def test_app_home_shows_only_the_workspaces_own_accounts(workspaces: Workspaces)
             "user": "U0ALPHACHAMP",
             "text": "<@UBOT2> done #{other}",
         },
+        *THREAD_EVENTS.values(),
     ],
-    ids=["member_left_channel", "message.im", "app_mention"],
+    ids=["member_left_channel", "message.im", "app_mention", *THREAD_EVENTS],
 )
 def test_an_event_in_one_workspace_never_touches_the_other(
     workspaces: Workspaces, event: dict[str, Any]
@@ -165,12 +196,46 @@ def test_an_event_in_one_workspace_never_touches_the_other(
     workspaces.clock_pass(TUESDAY_CHECKINS)
     before_beta = workspaces.snapshot(BETA)
     start = len(workspaces.emulator.calls)
-    event = json.loads(json.dumps(event).replace("{other}", str(workspaces.commitment[BETA])))
-    event["ts"] = event["event_ts"] = "1764000000.000100"
+    event = with_rows_of(workspaces, BETA, event)
 
     assert workspaces.app.sender(ALPHA).event(event).status == 200
 
     assert_only_own(workspaces, ALPHA, start, before_beta)
+
+
+@pytest.mark.parametrize("event_id", list(THREAD_EVENTS))
+def test_the_same_events_from_the_rows_own_workspace_do_change_it(
+    workspaces: Workspaces, event_id: str
+) -> None:
+    """The control: sent through Beta's own install, each of those events changes Beta, so Alpha's
+    leaving Beta untouched is the installation scope at work."""
+    agree(workspaces, BETA)
+    workspaces.clock_pass(TUESDAY_CHECKINS)
+    before_beta = workspaces.snapshot(BETA)
+    event = with_rows_of(workspaces, BETA, THREAD_EVENTS[event_id])
+    if event["type"] == "message" and event["channel_type"] == "im":
+        event["channel"] = "D0BETA"
+
+    assert workspaces.app.sender(BETA).event(event).status == 200
+
+    workspaces.app.quiet()
+    assert workspaces.snapshot(BETA) != before_beta
+
+
+def with_rows_of(spaces: Workspaces, team: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The event with the team's commitment number, check-in DM and diary thread filled in."""
+    with spaces.sessions() as session:
+        checkin_ts = session.scalars(
+            select(models.CheckIn.message_ts).where(models.CheckIn.team_id == team)
+        ).one()
+        diary_ts = session.scalars(
+            select(models.DiaryThread.message_ts).where(models.DiaryThread.team_id == team)
+        ).one()
+    assert checkin_ts and diary_ts
+    wire = json.dumps(event).replace("{other}", str(spaces.commitment[team]))
+    filled = json.loads(wire.replace("{checkin_ts}", checkin_ts).replace("{diary_ts}", diary_ts))
+    filled["ts"] = filled["event_ts"] = "1764000000.000100"
+    return dict(filled)
 
 
 def test_each_clock_pass_sends_with_the_workspaces_own_token_to_its_own_people(
