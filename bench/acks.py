@@ -38,7 +38,8 @@ from wsgiref.util import setup_testing_defaults
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from slack_sdk import WebClient  # noqa: E402
+from sqlalchemy import bindparam, insert, update  # noqa: E402
 
 from app import create_web_app  # noqa: E402
 from bench.databases import fresh_schema, postgres_url, sqlite_url  # noqa: E402
@@ -111,6 +112,28 @@ def seed(url: str, sizes: Sizes) -> list[tuple[int, str]]:
     return [(i + 1, f"U{i:06d}") for i in range(count)]
 
 
+def post_checkin_messages(
+    emulator: SlackEmulator, url: str, targets: list[tuple[int, str]]
+) -> dict[int, tuple[str, str]]:
+    """Each check-in's DM, posted in the emulator and recorded on its row, so a Done's redraw updates a
+    message Slack holds — as in production — rather than failing and falling back to a second DM."""
+    client = WebClient(token=TOKEN, base_url=emulator.api_url)
+    emulator.delay("chat.postMessage", 0)  # setting the scene is not what is measured
+    placed: dict[int, tuple[str, str]] = {}
+    for checkin_id, owner in targets:
+        posted = client.chat_postMessage(channel=owner, text="Did you log this week's bookings?")
+        placed[checkin_id] = (str(posted["channel"]), str(posted["ts"]))
+    emulator.delay("chat.postMessage", SLACK_LATENCY)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            update(CheckIn).where(CheckIn.id == bindparam("row_id")),
+            [{"row_id": i, "channel_id": channel, "message_ts": ts} for i, (channel, ts) in placed.items()],
+        )
+    engine.dispose()
+    return placed
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -153,7 +176,12 @@ class Served:
 
 
 def serve_and_load(
-    target: str, url: str, emulator: SlackEmulator, targets: list[tuple[int, str]], sizes: Sizes
+    target: str,
+    url: str,
+    emulator: SlackEmulator,
+    targets: list[tuple[int, str]],
+    placed: dict[int, tuple[str, str]],
+    sizes: Sizes,
 ) -> Served:
     port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
@@ -185,10 +213,10 @@ def serve_and_load(
 
         def click(action_id: str, target: tuple[int, str]) -> Callable[[], HttpResult]:
             checkin_id, owner = target
+            channel, ts = placed[checkin_id]
             return lambda: sender.click(
-                action_id=action_id, value=str(checkin_id), user_id=owner,
-                channel_id=f"D{int(owner[1:]):06d}", message_ts=f"1700000000.{int(owner[1:]):06d}",
-            )  # fmt: skip
+                action_id=action_id, value=str(checkin_id), user_id=owner, channel_id=channel, message_ts=ts
+            )
 
         def submit(target: tuple[int, str]) -> Callable[[], HttpResult]:
             checkin_id, owner = target
@@ -432,8 +460,9 @@ def run(smoke: bool) -> Result:
             targets = seed(url, sizes)
             for _, owner in targets:
                 emulator.add_user(owner, team_id=TEAM, tz="Europe/London")
-            bare = serve_and_load(BARE, url, emulator, targets, sizes)
-            product = serve_and_load(PRODUCT, url, emulator, targets, sizes)
+            placed = post_checkin_messages(emulator, url, targets)
+            bare = serve_and_load(BARE, url, emulator, targets, placed, sizes)
+            product = serve_and_load(PRODUCT, url, emulator, targets, placed, sizes)
             result.figures += figures_for(backend, product, bare)
     result.notes += profile_done_clicks(20 if smoke else 300)
     result.notes.append(

@@ -134,6 +134,31 @@ class SlackSender:
         team_id: str | None = None,
         container_type: str = "message",
     ) -> HttpResult:
+        body = self.click_body(
+            action_id=action_id,
+            value=value,
+            user_id=user_id,
+            channel_id=channel_id,
+            message_ts=message_ts,
+            user_team_id=user_team_id,
+            team_id=team_id,
+            container_type=container_type,
+        )
+        return self.post(body, content_type="application/x-www-form-urlencoded")
+
+    def click_body(
+        self,
+        *,
+        action_id: str,
+        value: str,
+        user_id: str,
+        channel_id: str | None,
+        message_ts: str | None,
+        user_team_id: str | None = None,
+        team_id: str | None = None,
+        container_type: str = "message",
+    ) -> str:
+        """A button's `block_actions` payload, form-encoded as Slack posts it."""
         own_team = user_team_id or self.user_team(user_id)
         payload: dict[str, Any] = {
             "type": "block_actions",
@@ -168,8 +193,7 @@ class SlackSender:
                 "team_id": own_team,
                 "app_installed_team_id": self.team_id,
             }
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-        return self.post(body, content_type="application/x-www-form-urlencoded")
+        return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
     def select_user(
         self,

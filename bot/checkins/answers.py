@@ -19,6 +19,7 @@ from bot.dependencies.naming import blocker_options, named_blocker
 from bot.diary import entries as diary
 from bot.errors import Refusal
 from bot.people.away import holiday_country_of
+from bot.slack.deliveries import Replayed, claim_delivery
 from bot.slack.mrkdwn import escape
 from models import Answer, CheckIn, CheckInState, Commitment, CommitmentStatus
 from models.db import rows_changed
@@ -180,10 +181,13 @@ def write_answer(
     now: datetime,
     note: str | None = None,
     blocked_by: int | None = None,
+    replay_key: str | None = None,
 ) -> None:
     """The answer on record, in one transaction; what the message shows is read after (`redrawn`).
-    `blocked_by`: with Blocked, the other side's commitment on the account that held it up."""
+    `blocked_by`: with Blocked, the other side's commitment on the account that held it up.
+    `replay_key`: the signed request's mark, written in the same transaction (`Replayed` if there)."""
     with sessions.begin() as session:
+        _first_time(session, replay_key, now=now)
         checkin = _checked(session, checkin_id, user_id)
         if blocked_by is not None:
             named_blocker(session, checkin, blocked_by)  # a Refusal when it can't be named
@@ -266,9 +270,17 @@ def answer_checkin(
     return redrawn(sessions, checkin_id, now=now)
 
 
-def write_snooze(sessions: sessionmaker[Session], *, checkin_id: int, user_id: str, now: datetime) -> None:
+def write_snooze(
+    sessions: sessionmaker[Session],
+    *,
+    checkin_id: int,
+    user_id: str,
+    now: datetime,
+    replay_key: str | None = None,
+) -> None:
     """Ask again on the next working morning; twice at most, so a snooze never becomes a silent no."""
     with sessions.begin() as session:
+        _first_time(session, replay_key, now=now)
         checkin = _checked(session, checkin_id, user_id)
         if checkin.snoozes >= MAX_SNOOZES:
             raise Refusal(
@@ -337,10 +349,29 @@ def open_for(sessions: sessionmaker[Session], *, checkin_id: int, user_id: str) 
         return replace(view_of(checkin), blockers=blocker_options(session, checkin))
 
 
-def record_click(sessions: sessionmaker[Session], *, click: Click, user_id: str, now: datetime) -> None:
+def record_click(
+    sessions: sessionmaker[Session],
+    *,
+    click: Click,
+    user_id: str,
+    now: datetime,
+    replay_key: str | None = None,
+) -> None:
     """The buttons that need no note: Snooze asks again later, the others are the answer itself.
     Only the write, for the ack: what the message shows is read after it (`redrawn`)."""
     if click.answer is Answer.SNOOZED:
-        write_snooze(sessions, checkin_id=click.checkin_id, user_id=user_id, now=now)
+        write_snooze(sessions, checkin_id=click.checkin_id, user_id=user_id, now=now, replay_key=replay_key)
     else:
-        write_answer(sessions, checkin_id=click.checkin_id, user_id=user_id, answer=click.answer, now=now)
+        write_answer(
+            sessions,
+            checkin_id=click.checkin_id,
+            user_id=user_id,
+            answer=click.answer,
+            now=now,
+            replay_key=replay_key,
+        )
+
+
+def _first_time(session: Session, replay_key: str | None, *, now: datetime) -> None:
+    if replay_key is not None and not claim_delivery(session, event_id=replay_key, team_id=None, now=now):
+        raise Replayed(replay_key)

@@ -16,13 +16,23 @@ def first_delivery(
 ) -> bool:
     """True exactly once per `event_id`, however many deliveries race."""
     with sessions.begin() as session:
-        inserted = insert_once(
-            session,
-            ProcessedEvent,
-            {"event_id": event_id[:64], "team_id": team_id, "received_at": now},
-            unique=["event_id"],
-        )
+        return claim_delivery(session, event_id=event_id, team_id=team_id, now=now)
+
+
+def claim_delivery(session: Session, *, event_id: str, team_id: str | None, now: datetime) -> bool:
+    """`first_delivery` inside a caller's transaction: the request's mark and what it wrote commit
+    together (one commit, not two, inside a 3-second ack), and a rolled-back write leaves no mark."""
+    inserted = insert_once(
+        session,
+        ProcessedEvent,
+        {"event_id": event_id[:64], "team_id": team_id, "received_at": now},
+        unique=["event_id"],
+    )
     return inserted is not None
+
+
+class Replayed(Exception):
+    """A request already carried out, sent again: acknowledged, and nothing done or said."""
 
 
 # Slack retries an event for about an hour at most and a signature is good for five minutes: a day

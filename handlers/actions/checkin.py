@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.checkins.answers import open_for, record_click, redrawn
@@ -19,8 +19,10 @@ from bot.errors import Refusal
 from bot.escalation.posting import redraw_resolved
 from bot.home import home_view
 from bot.recording import recorded
+from bot.slack.deliveries import Replayed
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from handlers.deps import Deps
+from handlers.middleware import REPLAY_KEY
 from handlers.replies import answer_dm, answer_ephemeral, open_form, redraw_checkin_message
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,13 @@ OUT_OF_DATE = "That button is out of date. Please use the latest check-in messag
 
 
 def on_answer(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, *, deps: Deps
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    *,
+    deps: Deps,
 ) -> None:
     """Written first, acknowledged second, shown third: Slack's 200 means the answer is on record."""
     click = click_of(action.get("action_id", ""), str(action.get("value", "")))
@@ -47,8 +55,14 @@ def on_answer(
             ack()
             _open_note_form(click, body, gateway, user_id=user_id, deps=deps)
             return
-        now = deps.clock()
-        recorded(lambda: record_click(deps.sessions, click=click, user_id=user_id, now=now), what=click.what)
+        now, key = deps.clock(), context.get(REPLAY_KEY)
+        recorded(
+            lambda: record_click(deps.sessions, click=click, user_id=user_id, now=now, replay_key=key),
+            what=click.what,
+        )
+    except Replayed:
+        ack()  # carried out the first time: nothing more to do or say
+        return
     except Refusal as refusal:
         if ack.response is None:  # a refused write; a form that failed to open was acked already
             ack()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.checkins.answers import redrawn, write_answer
@@ -16,13 +16,23 @@ from bot.dependencies.naming import NOT_ON_PLAN
 from bot.dependencies.telling import ask_csm_to_add, tell_named_blocker
 from bot.errors import Refusal
 from bot.recording import recorded
+from bot.slack.deliveries import Replayed
 from bot.slack.gateway import SlackGateway
 from bot.slack.modals import FormError
 from handlers.deps import Deps
+from handlers.middleware import REPLAY_KEY
 from handlers.replies import redraw_checkin_message
 
 
-def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, *, deps: Deps) -> None:
+def on_note(
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    *,
+    deps: Deps,
+) -> None:
     try:
         checkin_id, answer, note, blocked_by = read_note_form(view)
     except FormError as exc:
@@ -40,9 +50,13 @@ def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebCli
                 note=note,
                 now=now,
                 blocked_by=named,
+                replay_key=context.get(REPLAY_KEY),
             ),
             what="note",
         )
+    except Replayed:
+        ack()  # carried out the first time: nothing more to do or say
+        return
     except Refusal as refusal:
         ack(response_action="errors", errors={"blocked_by" if named else "note": refusal.message})
         return

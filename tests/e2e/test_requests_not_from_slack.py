@@ -17,10 +17,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Account
+from bot.clock_pass import run_due_work
+from bot.slack.gateway import SlackGateway
+from models import Account, Answer, CheckIn, CheckInState, DiaryEntry, ProcessedEvent
 from slack_emulator import SlackEmulator
 from slack_emulator.outbound import HttpResult
-from tests.conftest import CSM, SIGNING_SECRET, RunningApp
+from tests.conftest import CHAMPION, CSM, SIGNING_SECRET, RunningApp
+from tests.e2e.test_reminders_after_a_dead_clock import CREATED, MON_10
+from tests.factories import make_account, make_commitment
 from tests.faults import FaultResult, record
 
 ACCOUNT_ADD = "account add Acme channel:<#C0SHARED|s> escalations:<#C0ESCAL|e> champion:<@U0CHAMP|jo>"
@@ -173,6 +177,72 @@ def test_a_signed_command_or_click_replayed_within_five_minutes_is_carried_out_o
         area="Requests that are not Slack's",
     )
     assert created == 1 and len(replies) == 1, json.dumps([r.params for r in replies])
+
+
+@pytest.mark.parametrize("answer", ["done", "snoozed"])
+def test_a_signed_check_in_answer_replayed_is_recorded_once_with_its_mark_and_says_nothing_more(
+    web: RunningApp,
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    answer: str,
+) -> None:
+    """The answer and the request's replay mark commit together (one commit in the ack): the first
+    click is carried out, every replay is acknowledged without a word — not even "already answered"."""
+    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
+    run_due_work(sessions, gateway, now=MON_10)
+    with sessions() as session:
+        checkin = session.scalars(select(CheckIn)).one()
+    assert checkin.channel_id and checkin.message_ts
+    body = web.slack.click_body(
+        action_id=f"checkin_answer_{answer}", value=str(checkin.id), user_id=CHAMPION,
+        channel_id=checkin.channel_id, message_ts=checkin.message_ts,
+    )  # fmt: skip
+    stamp, start = int(time.time()), len(emulator.calls)
+
+    statuses = [web.slack.post(body, content_type=FORM, timestamp=stamp).status for _ in range(4)]
+    settle(emulator)
+
+    assert statuses == [200] * 4
+    with sessions() as session:
+        row = session.get_one(CheckIn, checkin.id)
+        entries = session.scalars(select(DiaryEntry.kind).where(DiaryEntry.checkin_id == checkin.id)).all()
+        marks = session.scalar(
+            select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id.like("req:%"))
+        )
+    if answer == "done":
+        assert (row.state, row.answer) == (CheckInState.ANSWERED, Answer.DONE)
+        assert entries.count("answer_done") == 1
+    else:
+        assert row.snoozes == 1 and entries.count("checkin_snoozed") == 1
+    assert marks == 1
+    said = [
+        c
+        for c in emulator.calls[start:]
+        if c.method in ("chat.postEphemeral", "chat.postMessage", "response_url")
+    ]
+    assert said == [], [c.params for c in said]  # the one redraw is a chat.update; no refusal for the replays
+    assert len([c for c in emulator.calls[start:] if c.method == "chat.update"]) == 1
+
+
+def test_a_refused_answer_leaves_no_replay_mark_so_nothing_is_remembered_that_did_not_happen(
+    web: RunningApp, emulator: SlackEmulator, sessions: sessionmaker[Session], gateway: SlackGateway
+) -> None:
+    make_commitment(sessions, account_id=make_account(sessions, now=CREATED), now=CREATED)
+    run_due_work(sessions, gateway, now=MON_10)
+    with sessions() as session:
+        checkin = session.scalars(select(CheckIn)).one()
+    # Someone who does not own the check-in: refused, and the refusal rolls the mark back with it.
+    result = web.slack.click(
+        action_id="checkin_answer_done", value=str(checkin.id), user_id=CSM,
+        channel_id=checkin.channel_id, message_ts=checkin.message_ts,
+    )  # fmt: skip
+    assert result.status == 200
+    settle(emulator)
+    with sessions() as session:
+        assert session.get_one(CheckIn, checkin.id).state is CheckInState.SENT
+        assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+    assert emulator.calls_to("chat.postEphemeral")  # the refusal was said
 
 
 def signature(body: bytes, timestamp: bytes) -> bytes:

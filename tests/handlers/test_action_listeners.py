@@ -182,7 +182,14 @@ def test_a_customer_clicking_done_on_their_checkin_is_recorded_before_the_ack(
     clock.now = MON_10 + timedelta(minutes=5)
     ack = WatchedAck(lambda: (the_checkin(sessions).state, the_checkin(sessions).answer))
     body = click_body(emulator, user_id=CHAMPION, channel_id=channel, message_ts=ts)
-    on_answer(ack, body, button("checkin_answer_done", values["checkin_answer_done"]), client, deps=deps)
+    on_answer(
+        ack,
+        body,
+        button("checkin_answer_done", values["checkin_answer_done"]),
+        client,
+        BoltContext(),
+        deps=deps,
+    )
 
     assert acked(ack) == {}
     assert ack.seen == (CheckInState.ANSWERED, Answer.DONE)
@@ -206,7 +213,14 @@ def test_done_clicked_on_the_app_home_republishes_that_persons_home(
         **click_body(emulator, user_id=CHAMPION, channel_id=None),
         "view": {"type": "home", "id": "V0HOME"},
     }
-    on_answer(ack, body, button("checkin_answer_done", values["checkin_answer_done"]), client, deps=deps)
+    on_answer(
+        ack,
+        body,
+        button("checkin_answer_done", values["checkin_answer_done"]),
+        client,
+        BoltContext(),
+        deps=deps,
+    )
 
     assert acked(ack) == {}
     assert the_checkin(sessions).answer is Answer.DONE
@@ -225,7 +239,14 @@ def test_someone_else_clicking_a_checkin_is_refused_ephemerally_and_nothing_is_w
     values, channel, ts = checkin_sent(sessions, gateway, emulator)
     ack = Ack()  # type: ignore[no-untyped-call]
     body = click_body(emulator, user_id=CSM, channel_id=channel, message_ts=ts)
-    on_answer(ack, body, button("checkin_answer_done", values["checkin_answer_done"]), client, deps=deps)
+    on_answer(
+        ack,
+        body,
+        button("checkin_answer_done", values["checkin_answer_done"]),
+        client,
+        BoltContext(),
+        deps=deps,
+    )
 
     assert acked(ack) == {}
     [refusal] = emulator.calls_to("chat.postEphemeral")
@@ -246,7 +267,12 @@ def test_blocked_acks_then_opens_the_note_form_at_once_and_records_nothing_yet(
     ack = WatchedAck(lambda: len(emulator.calls_to("views.open")))
     body = click_body(emulator, user_id=CHAMPION, channel_id=channel, message_ts=ts)
     on_answer(
-        ack, body, button("checkin_answer_blocked", values["checkin_answer_blocked"]), client, deps=deps
+        ack,
+        body,
+        button("checkin_answer_blocked", values["checkin_answer_blocked"]),
+        client,
+        BoltContext(),
+        deps=deps,
     )
 
     assert acked(ack) == {} and ack.seen == 0  # acknowledged before asking Slack for anything
@@ -261,7 +287,7 @@ def test_a_button_that_no_longer_means_anything_is_answered_as_out_of_date(
     emulator: SlackEmulator, ack: Ack, client: WebClient, deps: Deps
 ) -> None:
     body = click_body(emulator, user_id=CHAMPION, channel_id=emulator.dm_channel(CHAMPION), message_ts="1.0")
-    on_answer(ack, body, button("checkin_answer_maybe", "12"), client, deps=deps)
+    on_answer(ack, body, button("checkin_answer_maybe", "12"), client, BoltContext(), deps=deps)
 
     assert acked(ack) == {}
     [answer] = emulator.calls_to("chat.postEphemeral")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,7 +46,14 @@ def test_a_done_click_whose_message_cannot_be_redrawn_is_recorded_and_the_owner_
     clock.now = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
     emulator.error_next("chat.update", "message_not_found")
     body = {"user": {"id": CHAMPION}, "channel": {"id": checkin.channel_id}}
-    on_answer(ack, body, {"action_id": "checkin_answer_done", "value": str(checkin.id)}, client, deps=deps)
+    on_answer(
+        ack,
+        body,
+        {"action_id": "checkin_answer_done", "value": str(checkin.id)},
+        client,
+        BoltContext(),
+        deps=deps,
+    )
     assert acked(ack) == {}
     with sessions() as session:
         assert session.get_one(CheckIn, checkin.id).answer is Answer.DONE

@@ -154,7 +154,14 @@ def test_a_blocked_note_is_recorded_before_the_ack_and_the_checkin_message_redra
     checkin_id = checkin_sent(sessions, gateway)
     clock.now = MON_10 + timedelta(minutes=10)
     ack = WatchedAck(lambda: (the_checkin(sessions).answer, the_checkin(sessions).note))
-    on_note(ack, by(CHAMPION), note_form(checkin_id, Answer.BLOCKED, "Waiting on finance"), client, deps=deps)
+    on_note(
+        ack,
+        by(CHAMPION),
+        note_form(checkin_id, Answer.BLOCKED, "Waiting on finance"),
+        client,
+        BoltContext(),
+        deps=deps,
+    )
 
     assert acked(ack) == {}
     assert ack.seen == (Answer.BLOCKED, "Waiting on finance")
@@ -177,7 +184,7 @@ def test_blocked_with_no_note_is_flagged_in_the_modal_and_nothing_is_written(
     gateway: SlackGateway,
 ) -> None:
     checkin_id = checkin_sent(sessions, gateway)
-    on_note(ack, by(CHAMPION), note_form(checkin_id, Answer.BLOCKED, None), client, deps=deps)
+    on_note(ack, by(CHAMPION), note_form(checkin_id, Answer.BLOCKED, None), client, BoltContext(), deps=deps)
 
     answer = acked(ack)
     assert answer["response_action"] == "errors" and "what is blocking it" in answer["errors"]["note"]
@@ -194,9 +201,23 @@ def test_a_note_on_a_checkin_already_answered_keeps_the_modal_open_saying_why(
 ) -> None:
     checkin_id = checkin_sent(sessions, gateway)
     first = Ack()  # type: ignore[no-untyped-call]
-    on_note(first, by(CHAMPION), note_form(checkin_id, Answer.PARTLY, "Half of it"), client, deps=deps)
+    on_note(
+        first,
+        by(CHAMPION),
+        note_form(checkin_id, Answer.PARTLY, "Half of it"),
+        client,
+        BoltContext(),
+        deps=deps,
+    )
     again = Ack()  # type: ignore[no-untyped-call]
-    on_note(again, by(CHAMPION), note_form(checkin_id, Answer.NOT_YET, "Changed my mind"), client, deps=deps)
+    on_note(
+        again,
+        by(CHAMPION),
+        note_form(checkin_id, Answer.NOT_YET, "Changed my mind"),
+        client,
+        BoltContext(),
+        deps=deps,
+    )
 
     answer = acked(again)
     assert answer["response_action"] == "errors" and answer["errors"]["note"]
