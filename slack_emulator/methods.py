@@ -328,11 +328,12 @@ def _wire_message(state: EmulatorState, stored: dict[str, Any]) -> Payload:
         "type": "message",
         "text": stored["text"],
         "blocks": copy.deepcopy(stored["blocks"]),
-        "user": state.bot_user_id,
+        "user": stored.get("user", state.bot_user_id),
         "ts": stored["ts"],
-        "bot_id": state.bot_id,
         "team": state.team_id,
     }
+    if message["user"] == state.bot_user_id:
+        message["bot_id"] = state.bot_id
     if "thread_ts" in stored:
         message["thread_ts"] = stored["thread_ts"]
     if "attachments" in stored:
@@ -620,24 +621,29 @@ def conversations_history(state: EmulatorState, params: Payload) -> Payload:
     if channel is None:
         raise SlackError("channel_not_found")
     channel_id = _resolve_conversation(state, channel, accept_user_id=False)
-    limit = _int_arg(params, "limit") or 100
-    if limit < 1:
-        raise SlackError("invalid_limit")
-    limit = min(limit, HISTORY_MAX_LIMIT)
     oldest = float(_text_arg(params, "oldest") or 0)
     latest_arg = _text_arg(params, "latest")
     latest = float(latest_arg) if latest_arg else math.inf
-    with_metadata = str(params.get("include_all_metadata", "")).lower() in ("true", "1")
     messages = [
         m
         for m in reversed(state.messages.get(channel_id, []))
         if "thread_ts" not in m and oldest < float(m["ts"]) < latest
     ]
+    return _message_page(state, messages, params)
+
+
+def _message_page(state: EmulatorState, messages: list[dict[str, Any]], params: Payload) -> Payload:
+    """One page of stored messages as history and replies answer: `limit` and `cursor` as Slack takes
+    them, metadata only when `include_all_metadata` asks for it, each message's own author."""
+    limit = _int_arg(params, "limit") or 100
+    if limit < 1:
+        raise SlackError("invalid_limit")
+    limit = min(limit, HISTORY_MAX_LIMIT)
+    with_metadata = str(params.get("include_all_metadata", "")).lower() in ("true", "1")
     cursor = _text_arg(params, "cursor")
     start = int(cursor) if cursor and cursor.isdigit() else 0
-    page = messages[start : start + limit]
     wire = []
-    for stored in page:
+    for stored in messages[start : start + limit]:
         message = _wire_message(state, stored)
         if with_metadata and "metadata" in stored:
             message["metadata"] = copy.deepcopy(stored["metadata"])
@@ -663,32 +669,11 @@ def conversations_replies(state: EmulatorState, params: Payload) -> Payload:
     parent = next((m for m in stored_messages if m["ts"] == ts), None)
     if ts is None or parent is None:
         raise SlackError("thread_not_found")
-    limit = _int_arg(params, "limit") or 100
-    if limit < 1:
-        raise SlackError("invalid_limit")
-    limit = min(limit, HISTORY_MAX_LIMIT)
-    with_metadata = str(params.get("include_all_metadata", "")).lower() in ("true", "1")
     if parent.get("thread_ts") not in (None, ts):
         thread = [parent]  # a reply's own ts names only that reply
     else:
         thread = [parent] + [m for m in stored_messages if m.get("thread_ts") == ts and m["ts"] != ts]
-    cursor = _text_arg(params, "cursor")
-    start = int(cursor) if cursor and cursor.isdigit() else 0
-    wire = []
-    for stored in thread[start : start + limit]:
-        message = _wire_message(state, stored)
-        message["user"] = stored.get("user", state.bot_user_id)
-        if message["user"] != state.bot_user_id:
-            message.pop("bot_id", None)
-        if with_metadata and "metadata" in stored:
-            message["metadata"] = copy.deepcopy(stored["metadata"])
-        wire.append(message)
-    more = start + limit < len(thread)
-    return {
-        "messages": wire,
-        "has_more": more,
-        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
-    }
+    return _message_page(state, thread, params)
 
 
 @_method("conversations.info")
