@@ -123,6 +123,25 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+def insert_unless_there(
+    session: Session, model: type[Any], values: dict[str, Any], *, unique: list[str], where: Any = None
+) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the session's dialect, for the caller to add its RETURNING:
+    a primary key (`insert_once`) or the entity itself, which the session then holds as if loaded."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return (
+            pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique, index_where=where)
+        )
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return (
+        sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique, index_where=where)
+    )
+
+
 def insert_once(
     session: Session, model: type[Any], values: dict[str, Any], *, unique: list[str], where: Any = None
 ) -> Any | None:
@@ -131,21 +150,7 @@ def insert_once(
     The database, not a read-then-write in Python, decides who created a row, so two clock processes
     racing for the same occurrence create it once. `where` names a partial unique index's condition.
     """
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement: Any = (
-            pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique, index_where=where)
-        )
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = (
-            sqlite_insert(model)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=unique, index_where=where)
-        )
+    statement = insert_unless_there(session, model, values, unique=unique, where=where)
     return session.scalar(statement.returning(*model.__mapper__.primary_key))
 
 

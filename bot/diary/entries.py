@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from bot.slack.mrkdwn import escape
 from models import Account, CheckIn, Commitment, DiaryEntry, DiaryToShare, Side
+from models.db import insert_unless_there
 
 
 def record(
@@ -32,44 +32,40 @@ def record(
     dedupe_key: str | None = None,
     corrects_id: int | None = None,
 ) -> DiaryEntry | None:
-    """Append one entry; None when an entry with the same `dedupe_key` is already there."""
-    if dedupe_key is not None and session.scalar(
-        select(DiaryEntry.id).where(DiaryEntry.dedupe_key == dedupe_key)
-    ):
+    """Append one entry; None when an entry with the same `dedupe_key` is already there. One INSERT
+    that the unique key turns into nothing for a fact already written (no read first, no savepoint:
+    this sits inside the 3-second ack of every answer)."""
+    values = {
+        "team_id": account.team_id,
+        "enterprise_id": account.enterprise_id,
+        "account_id": account.id,
+        "commitment_id": commitment_id,
+        "checkin_id": checkin_id,
+        "escalation_id": escalation_id,
+        "occurred_at": at,
+        "actor_user_id": actor_user_id,
+        "side": side,
+        "kind": kind,
+        "text": text,
+        "private": private,
+        "dedupe_key": dedupe_key,
+        "corrects_id": corrects_id,
+    }
+    entry: DiaryEntry | None = session.scalars(
+        insert_unless_there(session, DiaryEntry, values, unique=["dedupe_key"]).returning(DiaryEntry)
+    ).one_or_none()
+    if entry is None:
         return None
-    entry = DiaryEntry(
-        team_id=account.team_id,
-        enterprise_id=account.enterprise_id,
-        account_id=account.id,
-        commitment_id=commitment_id,
-        checkin_id=checkin_id,
-        escalation_id=escalation_id,
-        occurred_at=at,
-        actor_user_id=actor_user_id,
-        side=side,
-        kind=kind,
-        text=text,
-        private=private,
-        dedupe_key=dedupe_key,
-        corrects_id=corrects_id,
-    )
-    try:
-        with session.begin_nested():
-            session.add(entry)
-            if not private:
-                session.flush()
-                session.add(
-                    DiaryToShare(
-                        entry_id=entry.id,
-                        team_id=account.team_id,
-                        enterprise_id=account.enterprise_id,
-                        account_id=account.id,
-                        occurred_at=at,
-                    )
-                )
-    except IntegrityError:
-        # A concurrent writer recorded the same fact between our check and our insert.
-        return None
+    if not private:
+        session.execute(
+            insert(DiaryToShare).values(
+                entry_id=entry.id,
+                team_id=account.team_id,
+                enterprise_id=account.enterprise_id,
+                account_id=account.id,
+                occurred_at=at,
+            )
+        )
     return entry
 
 
