@@ -195,7 +195,7 @@ def kill_while_holding_claims(sessions: sessionmaker[Session], process: subproce
     )
 
 
-def _checkin_ids(call: Call) -> list[int]:
+def checkin_ids_of(call: Call) -> list[int]:
     raw = call.params.get("metadata")
     metadata: Any = json.loads(raw) if isinstance(raw, str) else raw
     if not isinstance(metadata, dict) or metadata.get("event_type") != CHECKIN_EVENT:
@@ -271,7 +271,7 @@ def three_clocks_one_killed(
     sent: Counter[int] = Counter()
     wrong_token = 0
     for call in posts:
-        ids = _checkin_ids(call)
+        ids = checkin_ids_of(call)
         sent.update(ids)
         token = call.headers.get("Authorization", "").removeprefix("Bearer ")
         wrong_token += sum(1 for i in ids if WORKSPACES.get(team_of.get(i, "")) != token)
