@@ -20,7 +20,7 @@ The naive sender loops over the same people with slack_sdk's default client (no 
 defaults), on its own emulator with the same settings, while the product's run at that ceiling goes on.
 Run: python bench/sending.py [--smoke]. While iterating, BENCH_SENDING_N sets the N of the one-,
 two- and three-clock cases and BENCH_SENDING_CLOCKS (e.g. "1,2") which of them run, without the 600/min
-case and its naive sender.
+case and its naive sender; BENCH_SENDING_LOGS names a folder for the clocks' logs.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -72,7 +73,7 @@ class Case:
 CLOCKS_CHECKINS = 4000
 FULL = [Case(CLOCKS_CHECKINS, 3000, clocks) for clocks in (1, 2, 3)] + [Case(1000, 600, 1)]
 SMOKE = [Case(30, 600, 1), Case(60, 3000, 1), Case(60, 3000, 2)]
-N_ENV, CLOCKS_ENV = "BENCH_SENDING_N", "BENCH_SENDING_CLOCKS"
+N_ENV, CLOCKS_ENV, LOGS_ENV = "BENCH_SENDING_N", "BENCH_SENDING_CLOCKS", "BENCH_SENDING_LOGS"
 # The naive sender runs beside the product's run at this ceiling (10 calls a second at most, one
 # after another at 100 ms each: at 3,000/min it could reach a fifth of the ceiling at best).
 NAIVE_CEILING = 600
@@ -141,6 +142,15 @@ class Outcome:
     failed: int = 0  # recorded undeliverable (a person would be told); none expected here
 
 
+def clock_log(case: Case, number: int) -> int | IO[bytes]:
+    """Where a clock's log goes: nowhere, or a file under BENCH_SENDING_LOGS while iterating."""
+    folder = os.environ.get(LOGS_ENV, "").strip()
+    if not folder:
+        return subprocess.DEVNULL
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return open(Path(folder) / f"{case.checkins}-{case.per_minute}-{case.clocks}-{number}.log", "wb")
+
+
 def undelivered_states(url: str, checkin_ids: list[int]) -> Counter[CheckInState]:
     """What the product's rows say of the check-ins Slack never stored."""
     engine = make_engine(url)
@@ -159,8 +169,8 @@ def run_product(url: str, case: Case, *, allowed: float) -> Outcome:
         configure(emulator, case.per_minute)
         due = datetime.now(UTC) - timedelta(minutes=1)
         seed(url, people, due)
-        # The operator tells the clock the workspace's ceiling (Slack does not publish it); each clock
-        # paces itself by it, and Slack's 429s pause them when together they go over.
+        # The operator tells the clock the workspace's ceiling (Slack does not publish it); the clocks
+        # share it through the database, and Slack's 429s pause them if together they go over.
         env = {**os.environ, "DATABASE_URL": url, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": emulator.api_url,
                "PYTHONPATH": str(ROOT), POSTS_PER_MINUTE_ENV: str(case.per_minute)}  # fmt: skip
         for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_BOT_TOKENS"):
@@ -172,9 +182,9 @@ def run_product(url: str, case: Case, *, allowed: float) -> Outcome:
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=clock_log(case, number),
             )
-            for _ in range(case.clocks)
+            for number in range(case.clocks)
         ]
         # Polled by a count that copies nothing: reading every message's metadata twice a second
         # would hold the emulator's lock, and slow the Slack being measured, as the posts pile up.
@@ -358,8 +368,9 @@ def run(smoke: bool) -> Result:
         + f". The naive sender: the {NAIVE_CEILING}/min case's people, on its own emulator, at the same time. "
         "One, two and three clocks send the same number at the same ceiling; each rate is delivered "
         "over the span from the first Slack call any clock made to the last delivery. The clock sends with a bounded pool of threads, "
-        "spaced per workspace by the ceiling it is told (SLACK_POSTS_PER_MINUTE) and per channel a "
-        "second apart; a 429 pauses that workspace for Retry-After; after a 5xx the post is sent again "
+        "spaced per workspace by the ceiling it is told (SLACK_POSTS_PER_MINUTE), shared between the clocks "
+        "through PostgreSQL, and per channel a second apart; a 429 pauses that workspace, in every clock, "
+        "for Retry-After; after a 5xx the post is sent again "
         "in the same pass once the history shows it did not land."
     )
     return result

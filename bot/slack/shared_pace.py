@@ -9,8 +9,10 @@ moves the row's pause and next start time, and the others take their next run af
 
 Times in the row are the database's clock (`clock_timestamp()`), the one clock every process reads
 alike; each answer also carries the database's now, from which the start times are turned into this
-process's `time.monotonic()` (off by at most half the round trip). On SQLite the clock is one
-process: its pacer alone keeps the pace, and nothing here is used.
+process's `time.monotonic()`. That reading is off by up to half its round trip, so the one taken over
+the shortest round trip is kept (as NTP does), lest a slow answer under load move one clock's starts
+onto another's. On SQLite the clock is one process: its pacer alone keeps the pace, and nothing here is
+used.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from sqlalchemy import ColumnElement, Double, Engine, cast, extract, func
 from sqlalchemy.dialects.postgresql import insert
 
 from models import WorkspacePace
+
+# A kept reading of the database's clock counts as this much worse per second of its age, so a newer one
+# replaces it in time however the two clocks drift (NTP slews a clock by at most 0.5 ms a second).
+OFFSET_AGEING = 0.001
 
 
 def token_digest(token: str) -> str:
@@ -42,6 +48,10 @@ class DatabasePace:
         self._engine = engine
         self._key = token_digest(token)
         self._now = now
+        # Database time minus this process's monotonic time, from the reading with the best round trip.
+        self._offset = 0.0
+        self._offset_error = float("inf")
+        self._offset_at = 0.0
 
     def reserve(self, count: int, interval: float, *, not_before: float) -> tuple[float, float]:
         span = count * interval
@@ -60,8 +70,18 @@ class DatabasePace:
         )
         with self._engine.begin() as connection:
             first, paused_until, db_now = connection.execute(statement).one()
-        offset = db_now - (asked + self._now()) / 2
+        offset = self._keep_offset(db_now, asked, self._now())
         return first - offset, paused_until - offset
+
+    def _keep_offset(self, db_now: float, asked: float, answered: float) -> float:
+        """The offset between the database's clock and ours, from the reading whose round trip was
+        shortest, allowing for its age."""
+        error = (answered - asked) / 2
+        kept_error = self._offset_error + OFFSET_AGEING * (answered - self._offset_at)
+        if error <= kept_error:
+            self._offset = db_now - (asked + answered) / 2
+            self._offset_error, self._offset_at = error, answered
+        return self._offset
 
     def pause(self, seconds: float) -> None:
         until = _db_now() + seconds
