@@ -8,7 +8,7 @@ from models.digest import Digest, WorkspaceSettings
 from models.escalation import Agreement, Autopsy, AutopsyParticipant, Escalation
 from models.handover import Handover
 from models.installations import WorkspaceInstall
-from models.operations import ClockHeartbeat, ClockPass, ProcessedEvent
+from models.operations import ClockHeartbeat, ClockPass, ProcessedEvent, WorkspacePace
 from models.proposal import Proposal
 from models.review import ReviewAnswer, WeeklyReview
 from models.tenancy import Tenant, acting_for
@@ -42,6 +42,7 @@ __all__ = [
     "Tenant",
     "WeeklyReview",
     "WorkspaceInstall",
+    "WorkspacePace",
     "WorkspaceSettings",
     "acting_for",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Double, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import SLACK_ID
@@ -59,3 +59,21 @@ class ClockPass(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     # Steps of the pass that raised, with the error, so one broken step is visible and not fatal.
     errors: Mapped[str | None] = mapped_column(Text)
+
+
+class WorkspacePace(Base):
+    """When the next `chat.postMessage` of one workspace may start, shared by every clock process on
+    PostgreSQL (`bot.slack.shared_pace`): each clock takes a few start times at a time from here, so
+    together they keep to the workspace's ceiling instead of each going to it alone.
+
+    Times are seconds since the epoch on the database's clock, the one clock every process reads alike."""
+
+    __tablename__ = "workspace_paces"
+
+    # SHA-256 of the bot token: Slack limits an app per workspace, which is what a bot token speaks
+    # for, and the token itself is not stored here.
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The first start time no clock holds yet.
+    next_slot: Mapped[float] = mapped_column(Double)
+    # A 429 seen by any clock holds them all until then.
+    paused_until: Mapped[float] = mapped_column(Double, default=0.0)

@@ -40,19 +40,23 @@ def installation_passes(settings: Settings, *, at: datetime | None = None) -> di
         engine.dispose()
 
 
-def _gateways(settings: Settings) -> WorkspaceGateways:
-    """The clock retries no post blindly: see bot.slack.gateway.retry_handlers."""
+def _gateways(settings: Settings, engine: Engine) -> WorkspaceGateways:
+    """The clock retries no post blindly: see bot.slack.gateway.retry_handlers. Its posts are paced
+    with the other clocks' on the same database (bot.slack.shared_pace)."""
     if not settings.bot_token and not settings.team_tokens:
         raise ClockConfigError("SLACK_BOT_TOKEN is not set: the clock has nobody to send check-ins as.")
     return WorkspaceGateways.from_tokens(
-        default_token=settings.bot_token, team_tokens=settings.team_tokens, api_url=settings.api_url
+        default_token=settings.bot_token,
+        team_tokens=settings.team_tokens,
+        api_url=settings.api_url,
+        engine=engine,
     )
 
 
 def one_pass(settings: Settings, *, at: datetime | None = None) -> PassReport:
-    gateways = _gateways(settings)
     engine = make_engine(settings.database_url, **settings.engine_options("clock"))
     try:
+        gateways = _gateways(settings, engine)
         upgrade(engine)
         # One question to Slack first: a refused token or an unreachable Slack is one clear failure,
         # not a failed step for every check-in due.
@@ -92,7 +96,7 @@ def run_forever(settings: Settings) -> None:
             log.info("clock pass: %s", passes(datetime.now(UTC)))
 
     else:
-        gateways = _gateways(settings)
+        gateways = _gateways(settings, engine)
         upgrade(engine)
         sessions = session_factory(engine)
 

@@ -16,6 +16,7 @@ from bot.installs.standing import tenant_of
 from bot.installs.store import EncryptedInstallationStore, installation_store
 from bot.settings import Settings
 from bot.slack.gateway import make_client
+from bot.slack.shared_pace import shared_pace
 from models import Tenant, WorkspaceInstall
 
 
@@ -29,12 +30,14 @@ class Installations:
 
     store: EncryptedInstallationStore
     settings: Settings
+    # The clock's database, where its clients share each workspace's pace with the other clocks.
+    engine: Engine | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine) -> Installations:
         assert settings.client_id is not None
         cipher = TokenCipher(settings.encryption_key)
-        return cls(installation_store(engine, client_id=settings.client_id, cipher=cipher), settings)
+        return cls(installation_store(engine, client_id=settings.client_id, cipher=cipher), settings, engine)
 
     def client_for(self, tenant: Tenant, *, clock: bool = False) -> WebClient:
         """A client with the installation's bot token, refreshed first if it rotates and expires soon."""
@@ -57,7 +60,8 @@ class Installations:
             if refreshed is not None:
                 self.store.save_bot(refreshed)
                 bot = refreshed
-        return make_client(token=bot.bot_token, api_url=self.settings.api_url, clock=clock)
+        pace = shared_pace(self.engine, bot.bot_token) if clock else None
+        return make_client(token=bot.bot_token, api_url=self.settings.api_url, clock=clock, shared_pace=pace)
 
 
 def installation_named(sessions: sessionmaker[Session], key: str) -> Tenant:

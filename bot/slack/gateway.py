@@ -22,7 +22,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.slack.pacing import PacedRateLimitRetryHandler, Pacer, posts_per_minute
+from bot.slack.pacing import PacedRateLimitRetryHandler, Pacer, SharedPace, posts_per_minute
 
 # A person gets at most a few check-in DMs a day; ten pages of 200 cover any stale claim.
 HISTORY_PAGES = 10
@@ -138,15 +138,16 @@ class ReadConnectionErrorRetryHandler(_ReadsOnly, ConnectionErrorRetryHandler):
     """A dropped connection on a read is asked again in place, like a 5xx."""
 
 
-def retry_handlers(*, clock: bool = False) -> list[RetryHandler]:
+def retry_handlers(*, clock: bool = False, shared_pace: SharedPace | None = None) -> list[RetryHandler]:
     """The web process retries in place: a person is waiting for the answer. The clock waits out a
     429 for the whole workspace (`bot.slack.pacing`) while its other workspaces go on, and retries no
     post blindly: after a 5xx or a dropped connection Slack may already have posted the DM, so the
     clock reads its DM history before sending again rather than risk a second copy. Reads it retries
-    in place (`READ_METHODS`): they change nothing."""
+    in place (`READ_METHODS`): they change nothing. A `shared_pace` shares the workspace's ceiling
+    with the other clock processes (`bot.slack.shared_pace`)."""
     if clock:
         return [
-            PacedRateLimitRetryHandler(Pacer(posts_per_minute())),
+            PacedRateLimitRetryHandler(Pacer(posts_per_minute(), shared=shared_pace)),
             ReadServerErrorRetryHandler(max_retry_count=READ_RETRIES),
             ReadConnectionErrorRetryHandler(max_retry_count=READ_RETRIES),
         ]
@@ -157,11 +158,13 @@ def retry_handlers(*, clock: bool = False) -> list[RetryHandler]:
     ]
 
 
-def make_client(*, token: str | None, api_url: str, clock: bool = False) -> WebClient:
+def make_client(
+    *, token: str | None, api_url: str, clock: bool = False, shared_pace: SharedPace | None = None
+) -> WebClient:
     return WebClient(
         token=token,
         base_url=api_url,
-        retry_handlers=retry_handlers(clock=clock),
+        retry_handlers=retry_handlers(clock=clock, shared_pace=shared_pace),
         timeout=10,
     )
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy import Engine
+
 from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.shared_pace import shared_pace
 
 
 class WorkspaceGateways:
@@ -19,15 +22,22 @@ class WorkspaceGateways:
 
     @classmethod
     def from_tokens(
-        cls, *, default_token: str | None, team_tokens: Mapping[str, str], api_url: str
+        cls,
+        *,
+        default_token: str | None,
+        team_tokens: Mapping[str, str],
+        api_url: str,
+        engine: Engine | None = None,
     ) -> WorkspaceGateways:
-        """The clock's gateways: no post retried blindly (see `bot.slack.gateway.retry_handlers`)."""
-        by_team = {
-            team: SlackGateway(make_client(token=token, api_url=api_url, clock=True))
-            for team, token in team_tokens.items()
-        }
-        token = default_token or next(iter(team_tokens.values()), None)
-        return cls(SlackGateway(make_client(token=token, api_url=api_url, clock=True)), by_team)
+        """The clock's gateways: no post retried blindly (see `bot.slack.gateway.retry_handlers`); on
+        PostgreSQL each workspace's posts are paced with the other clocks' (`bot.slack.shared_pace`)."""
+
+        def gateway(token: str | None) -> SlackGateway:
+            pace = shared_pace(engine, token)
+            return SlackGateway(make_client(token=token, api_url=api_url, clock=True, shared_pace=pace))
+
+        by_team = {team: gateway(token) for team, token in team_tokens.items()}
+        return cls(gateway(default_token or next(iter(team_tokens.values()), None)), by_team)
 
     def for_team(self, team_id: str | None) -> SlackGateway:
         if team_id is None:
